@@ -1,0 +1,69 @@
+"""Notebook transformations shared by the build and the grader: read the master, split nbgrader markers."""
+
+import jupytext
+import nbformat
+
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+_JUPYTEXT_ONLY = ("lines_to_next_cell", "cell_marker")
+
+
+def nbgrader_meta(cell):
+    """The cell's nbgrader metadata, {} when it has none."""
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def grade_id(cell):
+    """The cell's nbgrader grade_id, or None."""
+    return nbgrader_meta(cell).get("grade_id")
+
+
+def read_master(path):
+    """The master py:percent file as an nbformat v4 notebook with stable cell ids and no outputs."""
+    nb = jupytext.read(path)
+    nb.metadata.pop("jupytext", None)
+    nb.metadata["language_info"] = {"name": "python"}
+    for index, cell in enumerate(nb.cells):
+        for key in _JUPYTEXT_ONLY:
+            cell.metadata.pop(key, None)
+        cell["id"] = grade_id(cell) or f"{cell.cell_type}-{index}"
+    nbformat.validate(nb)
+    return nb
+
+
+def without_region(source, begin, end):
+    """source with every line from a begin marker to its end marker (both included) removed."""
+    kept, inside = [], False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped == begin:
+            inside = True
+        elif stripped == end:
+            inside = False
+        elif not inside:
+            kept.append(line)
+    return "\n".join(kept).rstrip() + ("\n" if source.endswith("\n") else "")
+
+
+def without_markers(source, begin, end):
+    """source with the marker lines removed and what they enclosed kept."""
+    lines = [line for line in source.splitlines() if line.strip() not in (begin, end)]
+    return "\n".join(lines) + ("\n" if source.endswith("\n") else "")
+
+
+def solution_notebook(source_nb):
+    """A copy of the source notebook with answers in place, hidden tests removed, outputs cleared."""
+    nb = nbformat.from_dict(source_nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.source = without_region(cell.source, BEGIN_HIDDEN, END_HIDDEN)
+        cell.source = without_markers(cell.source, BEGIN_SOLUTION, END_SOLUTION)
+        cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def code_sources(nb):
+    """(cell type, grade_id, source) of every cell: what a stale-build check compares."""
+    return [(cell.cell_type, grade_id(cell), cell.source.strip()) for cell in nb.cells]
+
