@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from . import build
+from . import build, demo
 
 
 def parser():
@@ -13,6 +13,9 @@ def parser():
     build_cmd.add_argument("--check", action="store_true", help="fail if a committed generated notebook is stale")
     build_cmd.add_argument("--no-execute", action="store_true", help="do not execute the solution notebook")
     build_cmd.set_defaults(run=build.main)
+    demo_cmd = commands.add_parser("demo", help="run the solution headless on the bundled data and report")
+    demo_cmd.add_argument("--out", default="out/demo", help="folder for the executed notebook and figures")
+    demo_cmd.set_defaults(run=demo.main)
     return top
 
 

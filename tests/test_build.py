@@ -1,0 +1,93 @@
+"""The generated notebooks: current with the master, and each holding only what its readers should see."""
+
+import nbformat
+import pytest
+from conftest import REPO
+
+from autograder import SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, STUDENT_NOTEBOOK, build
+from autograder.grading import ANSWER_IDS, is_answer, is_test
+from autograder.notebooks import grade_id
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+@pytest.fixture(scope="module")
+def student():
+    return nbformat.read(STUDENT_NOTEBOOK, as_version=4)
+
+
+@pytest.fixture(scope="module")
+def solution():
+    return nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
+
+
+def test_generated_notebooks_are_current_with_the_master():
+    assert build.stale_notebooks() == [], "run: python -m autograder build"
+
+
+def test_exactly_one_notebook_for_students_and_one_for_readers():
+    assert sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb")) == ["realnvp.ipynb"]
+    assert sorted(p.name for p in (REPO / "solutions").glob("*.ipynb")) == ["realnvp.ipynb"]
+
+
+def test_student_notebook_has_no_answers_hidden_tests_or_outputs(student, master):
+    text = STUDENT_NOTEBOOK.read_text()
+    for marker in MARKERS:
+        assert marker not in text
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in student.cells if c.cell_type == "code")
+    solution_lines = {
+        line.strip()
+        for cell in master.cells
+        if is_answer(cell)
+        for line in cell.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0].splitlines()
+        if len(line.strip()) > 20
+    }
+    student_answers = "\n".join(c.source for c in student.cells if is_answer(c))
+    leaked = [line for line in solution_lines if line in student_answers]
+    assert not leaked, f"solution lines in the student notebook: {leaked[:3]}"
+
+
+def test_student_notebook_keeps_the_answer_cell_contract(student):
+    answers = [grade_id(c) for c in student.cells if is_answer(c)]
+    assert answers == list(ANSWER_IDS)
+    tests = [grade_id(c) for c in student.cells if is_test(c)]
+    assert len(tests) == len(set(tests)) >= len(ANSWER_IDS)
+    for cell in student.cells:
+        if is_test(cell):
+            assert cell.source.startswith('"""'), f"{grade_id(cell)} should open with a one-line docstring"
+
+
+def test_every_answer_cell_is_followed_by_tests(student):
+    kinds = ["answer" if is_answer(c) else "test" if is_test(c) else "other" for c in student.cells if c.cell_type == "code"]
+    for index, kind in enumerate(kinds):
+        if kind == "answer":
+            assert kinds[index + 1] == "test"
+
+
+def test_points_in_headings_match_the_test_cells(master):
+    import re
+
+    headings = [c.source for c in master.cells if c.cell_type == "markdown" and re.search(r"^## Part \d", c.source, re.M)]
+    stated = [int(m) for h in headings for m in re.findall(r"^## Part \d+ — .*\((\d+) points?\)", h, re.M)]
+    tests = [c.metadata["nbgrader"]["points"] for c in master.cells if is_test(c)]
+    assert len(stated) == len(ANSWER_IDS) and sum(stated) == sum(tests) == 10
+
+
+def test_solution_notebook_has_answers_outputs_and_figures_but_no_hidden_tests(solution, student):
+    text = SOLUTION_NOTEBOOK.read_text()
+    for marker in MARKERS:
+        assert marker not in text
+    assert "NotImplementedError()" not in text
+    assert [grade_id(c) for c in solution.cells] == [grade_id(c) for c in student.cells]
+    code = [c for c in solution.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code), "the solution notebook is not executed"
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    figures = [o for c in code for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(figures) >= 5
+    assert max(len(f["data"]["image/png"]) for f in figures) < 200_000, "keep each figure small"
+
+
+def test_nbgrader_source_notebook_keeps_hidden_tests_and_solutions():
+    text = SOURCE_NOTEBOOK.read_text()
+    for marker in MARKERS:
+        assert marker in text

@@ -1,0 +1,67 @@
+"""The notebooks as students and readers run them: blank, solved, validated by nbgrader, graded."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from conftest import REPO
+from nbclient.exceptions import CellExecutionError
+
+from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, build, grading
+from autograder.notebooks import grade_id
+
+NLL_TARGET = 0.30  # the solution's held-out NLL target on the test split (the data's entropy is about 0.289)
+
+
+def _copy_as_in_repo(notebook, tmp_path):
+    """tmp/<folder>/<notebook> beside tmp/data, as the notebook sits in the repository."""
+    folder = tmp_path / notebook.parent.name
+    folder.mkdir()
+    shutil.copy(notebook, folder / notebook.name)
+    shutil.copytree(REPO / "data", tmp_path / "data")
+    return folder / notebook.name
+
+
+def test_blank_student_notebook_stops_with_not_implemented_at_the_first_blank(tmp_path):
+    path = _copy_as_in_repo(STUDENT_NOTEBOOK, tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    with pytest.raises(CellExecutionError) as error:
+        build.execute(nb, path.parent, timeout=120)
+    assert "NotImplementedError" in str(error.value)
+    ran = [c for c in nb.cells if c.cell_type == "code" and c.execution_count is not None]
+    failed = ran[-1]
+    assert grade_id(failed) == "test_masks", "the first error should come from the first blank (make_masks)"
+    assert "make_masks" in "".join(failed.outputs[-1].traceback)
+    for cell in ran[:-1]:
+        assert not [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"], grade_id(cell)
+
+
+def _nbgrader_validate(*args):
+    command = [sys.executable, "-m", "nbgrader", "validate", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600)
+
+
+def test_nbgrader_validate_passes_on_the_solution():
+    result = _nbgrader_validate(str(SOLUTION_NOTEBOOK.relative_to(REPO)))
+    assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout + result.stderr
+
+
+def test_nbgrader_validate_invert_passes_on_the_blank_notebook():
+    result = _nbgrader_validate("--invert", str(STUDENT_NOTEBOOK.relative_to(REPO)))
+    assert "Success! The notebook does not pass any tests." in result.stdout, result.stdout + result.stderr
+
+
+def test_solution_gets_full_marks_from_the_hidden_tests_and_reaches_the_nll_target(master, tmp_path):
+    nb = grading.assemble(master, grading.solution_answers(master))
+    grading.stage_data(tmp_path)
+    grading.execute(nb, tmp_path, cell_timeout=300)
+    results = grading.scores(nb)
+    assert [(r.grade_id, r.points) for r in results if r.points < r.max_points] == []
+    assert sum(r.max_points for r in results) == 10
+    train_test = next(c for c in nb.cells if grade_id(c) == "test_train")
+    printed = "".join(o.get("text", "") for o in train_test.outputs)
+    nll = float(re.search(r"held-out NLL on the test split: ([0-9.]+)", printed).group(1))
+    assert nll <= NLL_TARGET, f"the solution's held-out NLL is {nll}"
