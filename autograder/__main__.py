@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from . import build, demo
+from . import batch, build, demo
 
 
 def parser():
@@ -16,6 +16,18 @@ def parser():
     demo_cmd = commands.add_parser("demo", help="run the solution headless on the bundled data and report")
     demo_cmd.add_argument("--out", default="out/demo", help="folder for the executed notebook and figures")
     demo_cmd.set_defaults(run=demo.main)
+    grade_cmd = commands.add_parser("grade", help="grade a folder or .zip of submissions into OUT")
+    grade_cmd.add_argument("submissions", help="folder of <student>.ipynb, nbgrader's <student>/<assignment>/ layout, or a .zip")
+    grade_cmd.add_argument("--out", required=True, help="folder for grades.csv, feedback/, records/, gradebook.db")
+    grade_cmd.add_argument("--workers", type=int, default=None, help="parallel kernels (default: number of cores)")
+    grade_cmd.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
+    grade_cmd.add_argument("--train-timeout", type=int, default=120, help="seconds for the training cell (default 120)")
+    grade_cmd.add_argument("--wall-timeout", type=int, default=600, help="seconds per submission in all (default 600)")
+    grade_cmd.add_argument("--memory", type=float, default=3.0, help="GiB of address space per kernel (default 3)")
+    grade_cmd.add_argument("--force", action="store_true", help="grade again students that already have a result")
+    grade_cmd.add_argument("--gradescope", action="store_true", help="also write results/<student>.json for Gradescope")
+    grade_cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade_cmd.set_defaults(run=batch.main)
     return top
 
 
