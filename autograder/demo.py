@@ -1,6 +1,7 @@
 """The main job on the bundled data: run the solution notebook headless, save its figures, report the NLL."""
 
 import base64
+import os
 import re
 import shutil
 import time
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import REPO, SOLUTION_NOTEBOOK
+from . import SOLUTION_NOTEBOOK
 from .build import execute
 from .grading import stage_data
 from .notebooks import grade_id
@@ -46,11 +47,12 @@ def run_solution(out):
     seconds = time.perf_counter() - started
     nbformat.write(nb, out / SOLUTION_NOTEBOOK.name)
     figures = save_figures(nb, out / "figures")
-    print(f"solution notebook executed headless in {seconds:.1f} s: {(out / SOLUTION_NOTEBOOK.name).relative_to(REPO)}")
-    print(f"training: {printed(nb, r'(trained \d+ steps in [0-9.]+ s)')}")
-    print(f"held-out NLL on the test split: {printed(nb, r'held-out NLL on the test split: ([0-9.]+)')} nats per sample "
-          "(entropy of the data, the floor: about 0.289)")
-    print(f"{len(figures)} figures in {(out / 'figures').relative_to(REPO)}/: " + ", ".join(p.name for p in figures))
+    training = printed(nb, r"(trained \d+ steps in [0-9.]+ s)")
+    nll = printed(nb, r"held-out NLL on the test split: ([0-9.]+)")
+    print(f"solution notebook executed headless in {seconds:.1f} s: {os.path.relpath(out / SOLUTION_NOTEBOOK.name)}")
+    print(f"training: {training}")
+    print(f"held-out NLL on the test split: {nll} nats per sample (the entropy of the data, about 0.289, is the floor)")
+    print(f"{len(figures)} figures in {os.path.relpath(out / 'figures')}/: " + ", ".join(p.name for p in figures))
 
 
 def main(args):

@@ -91,7 +91,8 @@ def scores(nb):
     for cell in nb.cells:
         if is_test(cell):
             points, max_points = determine_grade(cell)
-            results.append(TestResult(grade_id(cell), float(points or 0), max_points, "" if points == max_points else _failure_message(cell)))
+            message = "" if points == max_points else _failure_message(cell)
+            results.append(TestResult(grade_id(cell), float(points or 0), max_points, message))
     return results
 
 
