@@ -78,9 +78,9 @@ def _guard_cell(guard, names, seed):
     )
 
 
-def _code(source, gid, kind):
+def _code(source, gid, kind, after=None):
     cell = nbformat.v4.new_code_cell(source)
-    cell.metadata["autograder"] = {"kind": kind, "grade_id": gid}
+    cell.metadata["autograder"] = {"kind": kind, "grade_id": gid, **({"after": after} if after else {})}
     return cell
 
 
@@ -98,7 +98,7 @@ def assemble_graded(master, extracted, seed=0, nonce=None):
             # cells the student added above the first answer run after the snapshot, never before it
             cells.append(_code(_guard_cell(guard, given_before, seed), None, "guard"))
             early = [None] + [grade_id(c) for c in master.cells[:first_answer]]
-            cells += [_code(s, None, "student") for anchor in early for s in extracted.extras.get(anchor, [])]
+            cells += [_code(s, None, "student", anchor or "the top") for anchor in early for s in extracted.extras.get(anchor, [])]
         if cell.cell_type != "code":
             cells.append(nbformat.from_dict(cell))
             continue
@@ -107,7 +107,8 @@ def assemble_graded(master, extracted, seed=0, nonce=None):
         elif index < first_answer:
             cells.append(_code(cell.source, gid, "given"))
         else:
-            keep = f"\n{guard}.keep(globals(), {defined_names(cell.source)!r})\n"
+            quiet = ", quiet=True" if is_test(cell) else ""  # a failing test leaves its names half-rebound
+            keep = f"\n{guard}.keep(globals(), {defined_names(cell.source)!r}{quiet})\n"
             if is_test(cell):
                 token = f"[autograder passed {gid} {secrets.token_hex(8)}]"
                 graded.tokens[gid] = token
@@ -117,6 +118,6 @@ def assemble_graded(master, extracted, seed=0, nonce=None):
             cells.append(_code(source, gid, "test" if is_test(cell) else "given"))
             cells[-1].metadata["nbgrader"] = dict(cell.metadata.get("nbgrader", {}))
         if index >= first_answer:
-            cells += [_code(s, None, "student") for s in extracted.extras.get(gid, [])]
+            cells += [_code(s, None, "student", gid) for s in extracted.extras.get(gid, [])]
     cells.append(_code(f"{guard}.report({REPORT_MARKER!r})", None, "report"))
     return graded

@@ -84,9 +84,12 @@ class Guard:
         self.shell_hooks = {name: self.shell.__dict__.get(name) for name in SHELL_HOOKS if name in self.shell.__dict__}
         self.given = {}
         self.functions = {}
+        self.quiet = set()
 
-    def keep(self, namespace, names):
-        """Snapshot the given names just defined in namespace (a given cell has run)."""
+    def keep(self, namespace, names, quiet=False):
+        """Snapshot the names a given or test cell just defined; quiet: restore them without a note."""
+        if quiet:
+            self.quiet.update(names)
         for name in names:
             if name in namespace:
                 value = namespace[name]
@@ -142,7 +145,7 @@ class Guard:
                 namespace[name] = copy.deepcopy(value)
                 continue
             else:
-                if namespace.get(name) is not value:
+                if namespace.get(name) is not value and name not in self.quiet:
                     self._note(name)
                 namespace[name] = value
         for name, (function, code, defaults, kwdefaults) in self.functions.items():

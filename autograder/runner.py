@@ -21,7 +21,7 @@ from queue import Empty
 import nbformat
 import psutil
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async
@@ -158,7 +158,7 @@ def _timeout_for(limits):
 
 def _run_once(nb, sandbox, job, token, deadline):
     """Execute nb once; (index of the cell that stopped the kernel or None, why, timed-out cell indexes)."""
-    km = KernelManager(kernel_name="autograder", kernel_spec_manager=sandbox.kernelspec(job))
+    km = AsyncKernelManager(kernel_name="autograder", kernel_spec_manager=sandbox.kernelspec(job))
     km.connection_file = str(job / "runtime" / "kernel.json")
     client = _Client(nb, km=km, timeout_func=_timeout_for(sandbox.limits), allow_errors=True, interrupt_on_timeout=True,
                      on_cell_executed=_mark_reply, startup_timeout=120, iopub_timeout=10,
@@ -268,6 +268,13 @@ def guard_report(nb):
     return {}
 
 
+def _cell_label(cell, index):
+    meta = cell.metadata.get("autograder", {})
+    if meta.get("after"):
+        return f"your cell after '{meta['after']}'"
+    return f"'{meta['grade_id']}'" if meta.get("grade_id") else f"cell {index}"
+
+
 def _memory_trouble(nb):
     return any(m in (_error(c) or "") for c in nb.cells for m in MEMORY_ERRORS)
 
@@ -278,9 +285,8 @@ def grade_graded(graded, sandbox, job_name, limits):
     nb, problems = execute_confined(graded, sandbox, job_name, limits)
     outcome = Outcome(nb=nb, tests=score_graded(nb, graded))
     kinds = [why for why, _ in problems]
-    cell_label = lambda i: nb.cells[i].metadata.get("autograder", {}).get("grade_id") or f"cell {i}"  # noqa: E731
-    for why, index in problems:
-        outcome.messages.append(f"{cell_label(index)}: {why}")
+    for why, index in dict.fromkeys(problems):
+        outcome.messages.append(f"{_cell_label(nb.cells[index], index)}: {why}")
     report = guard_report(nb)
     if report.get("subclasses"):
         outcome.status = "tampering"
@@ -292,6 +298,8 @@ def grade_graded(graded, sandbox, job_name, limits):
         outcome.status = "memory" if _memory_trouble(nb) else "kernel died"
     elif _memory_trouble(nb):
         outcome.status = "memory"
+    if outcome.status == "memory":
+        outcome.messages.append(f"a cell ran out of memory (the limit is {limits.memory_bytes / 2**30:g} GiB)")
     elif "timeout" in kinds:
         outcome.status = "timeout"
     if report.get("repaired"):

@@ -1,0 +1,109 @@
+"""The batch grader against a bank of hostile, broken and tampered submissions (tests/hostile_bank.py).
+
+The whole CI bank is graded once, in parallel, with short timeouts; each test then checks one promise.
+"""
+
+import csv
+import os
+import re
+
+import psutil
+import pytest
+from hostile_bank import STRAY_MARK, ci_cases, write_bank
+from nbgrader.api import Gradebook
+
+from autograder import MASTER
+from autograder.batch import Options, grade_batch, load_record
+from autograder.runner import Limits
+from autograder.submissions import Submission
+
+CASES = {case.name: case for case in ci_cases()}
+LIMITS = Limits(cell_timeout=20, train_timeout=30, wall_timeout=240)
+HIDDEN_MARKERS = ("_hidden_jacobian_log_det", "flow_val", "HIDDEN TESTS", "_HiddenScaleFlow", "for n_layers, dim in [(1, 2)")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bank")
+    write_bank(folder, CASES.values())
+    out = tmp_path_factory.mktemp("out")
+    records = grade_batch(folder, out, Options(workers=2, limits=LIMITS, gradescope=True, progress=False))
+    return folder, out, {r["student_id"]: r for r in records}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_submission_gets_its_status_and_only_the_points_it_earned(graded, name):
+    record = graded[2][name]
+    case = CASES[name]
+    assert record["status"] == case.status, record["message"]
+    points = {t["grade_id"]: t["points"] for t in record["tests"]}
+    assert {gid: points[gid] for gid in case.points} == case.points, record["message"]
+
+
+def test_every_submission_has_one_row_in_grades_csv_with_a_column_per_test(graded):
+    _, out, records = graded
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(r["student_id"] for r in rows) == sorted(CASES)
+    assert list(rows[0])[:2] == ["student_id", "test_masks"] and list(rows[0])[-4:] == ["score", "max_score", "status", "message"]
+    assert all(float(r["score"]) == records[r["student_id"]]["score"] for r in rows)
+
+
+def test_the_gradebook_holds_every_student_with_the_same_scores(graded):
+    _, out, records = graded
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions("realnvp")}
+    assert scores == {name: record["score"] for name, record in records.items()}
+
+
+def test_no_process_a_submission_started_survives_the_batch(graded):
+    strays = [p for p in psutil.process_iter(["cmdline"]) if any(STRAY_MARK in part for part in p.info["cmdline"] or [])]
+    assert strays == []
+
+
+def test_feedback_shows_no_hidden_test_code(graded):
+    _, out, _ = graded
+    pages = list((out / "feedback").glob("*.html"))
+    assert len(pages) == len(CASES)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not [m for m in HIDDEN_MARKERS if m in text], page.name
+        assert "[autograder passed" not in text
+
+
+def test_feedback_explains_a_failed_visible_test(graded):
+    text = (graded[1] / "feedback" / "patched helpers.html").read_text(encoding="utf-8")
+    assert "consecutive masks must be complementary" in text
+
+
+def test_gradescope_results_sum_to_the_score(graded):
+    import json
+
+    _, out, records = graded
+    result = json.loads((out / "results" / "swallowed errors.json").read_text(encoding="utf-8"))
+    assert result["score"] == sum(t["score"] for t in result["tests"]) == records["swallowed errors"]["score"]
+    assert {t["visibility"] for t in result["tests"]} == {"visible"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the filesystem is hidden from kernels only when the grader runs as root")
+def test_a_snooping_kernel_finds_neither_master_nor_gradebook_and_writes_only_its_scratch(graded):
+    text = (graded[1] / "feedback" / "snoop.html").read_text(encoding="utf-8")
+    found = re.search(r"SNOOP FOUND \[(.*?)\]", text).group(1)
+    assert MASTER.name not in found and "grades.csv" not in found.replace("nbgrader/docs", "")
+    assert all("site-packages" in path for path in re.findall(r"&#x27;(.*?)&#x27;", found))
+    wrote = re.search(r"SNOOP WROTE \[(.*?)\]", text).group(1)
+    assert all("/snoop" in path for path in re.findall(r"&#x27;(.*?)&#x27;", wrote))
+    assert not list(graded[1].rglob("pwned.txt")) and not list(graded[0].rglob("pwned.txt"))
+
+
+def test_a_rerun_skips_graded_students_and_changes_nothing(graded):
+    folder, out, records = graded
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "records").iterdir()}
+    again = grade_batch(folder, out, Options(workers=1, limits=LIMITS, progress=False))
+    assert {r["student_id"]: r["score"] for r in again} == {n: r["score"] for n, r in records.items()}
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "records").iterdir()} == before
+
+
+def test_records_are_read_back_by_student_id(graded):
+    _, out, _ = graded
+    assert load_record(out, Submission("José Ñúñez 李 o'Brien", None))["score"] == 8

@@ -1,0 +1,112 @@
+"""The grader's pieces that need no kernel: finding submissions, reading them tolerantly, assembling, reporting."""
+
+import json
+import zipfile
+
+import nbformat
+import pytest
+from hostile_bank import _base, _stripped
+
+from autograder import examples
+from autograder.answers import NotANotebook, extract, read_cells
+from autograder.hardening import assemble_graded, defined_names, suspicious
+from autograder.report import feedback_html
+from autograder.submissions import discover, extract_zip, safe_name
+
+
+def _nb_bytes(answer_sources):
+    return nbformat.writes(examples.filled(answer_sources)).encode()
+
+
+def test_discover_reads_flat_folders_nbgrader_layout_and_odd_names(tmp_path):
+    (tmp_path / "Zoë Ångström.ipynb").write_text("{}")
+    (tmp_path / "kim" / "realnvp").mkdir(parents=True)
+    (tmp_path / "kim" / "realnvp" / "realnvp.ipynb").write_text("{}")
+    (tmp_path / "lee").mkdir()
+    (tmp_path / ".DS_Store").write_text("")
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    found = {s.student_id: s.path for s in discover(tmp_path, "realnvp")}
+    assert set(found) == {"Zoë Ångström", "kim", "lee", "notes"}
+    assert found["kim"].name == "realnvp.ipynb" and found["lee"] is None
+
+
+def test_a_zip_from_the_lms_is_unpacked_without_escaping_its_folder(tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("class/ann.ipynb", "{}")
+        bundle.writestr("class/bo b.ipynb", "{}")
+        bundle.writestr("../escape.ipynb", "{}")
+    folder = extract_zip(archive, tmp_path / "unpacked")
+    assert sorted(s.student_id for s in discover(folder, "realnvp")) == ["ann", "bo b"]
+    assert not (tmp_path / "escape.ipynb").exists()
+
+
+def test_safe_name_keeps_unicode_and_spaces_but_not_separators():
+    assert safe_name("José Ñúñez 李") == "José Ñúñez 李"
+    assert "/" not in safe_name("../../etc/passwd") and not safe_name("..").startswith(".")
+
+
+@pytest.mark.parametrize("data", [b"", b"{oops", b"%PDF-1.4\x00\x01", b"[1, 2]", b'{"cells": 3}'])
+def test_what_is_not_a_notebook_says_so(data):
+    with pytest.raises(NotANotebook):
+        read_cells(data)
+
+
+def test_answers_are_found_by_what_they_define_when_metadata_is_stripped(master):
+    found = extract(read_cells(_stripped()), master)
+    assert set(found.answers) == {"masks", "coupling", "realnvp", "nll", "train"}
+    assert found.extras == {}
+
+
+def test_missing_answers_raise_and_added_cells_follow_their_anchor(master):
+    nb = examples.filled(_base())
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "nll"]
+    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "coupling")
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell("my_helper = 1"))
+    found = extract(read_cells(nbformat.writes(nb).encode()), master)
+    graded = assemble_graded(master, found)
+    sources = [c.source for c in graded.nb.cells if c.cell_type == "code"]
+    nll = next(c for c in graded.nb.cells if c.metadata.get("autograder", {}).get("grade_id") == "nll")
+    assert "NotImplementedError" in nll.source
+    coupling = next(i for i, c in enumerate(graded.nb.cells) if c.metadata.get("autograder", {}).get("grade_id") == "coupling")
+    assert graded.nb.cells[coupling + 1].source == "my_helper = 1" and sources.count("my_helper = 1") == 1
+
+
+def test_test_cells_in_the_graded_notebook_are_the_masters_with_hidden_tests(master):
+    found = extract(read_cells(_nb_bytes(_base())), master)
+    graded = assemble_graded(master, found)
+    tests = [c for c in graded.nb.cells if c.metadata.get("autograder", {}).get("kind") == "test"]
+    assert len(tests) == 8 and all("### BEGIN HIDDEN TESTS" in c.source for c in tests)
+    assert len(set(graded.tokens.values())) == 8
+
+
+def test_feedback_never_contains_hidden_tests_even_from_executed_cells(master):
+    graded = assemble_graded(master, extract(read_cells(_nb_bytes(_base())), master))
+    record = {"student_id": "x", "score": 0, "max_score": 10, "status": "ok", "message": "", "tests": []}
+    page = feedback_html(record, graded.nb, graded.tokens.values())
+    assert "HIDDEN" not in page and "_hidden_net" not in page and "_ag_" not in page
+
+
+def test_defined_names_finds_what_a_cell_binds():
+    assert set(defined_names("import numpy as np\nfor a in b:\n    c = 1\ndef f():\n    d = 2\n")) == {"np", "a", "f", "c"}
+
+
+def test_suspicious_code_is_flagged_for_review():
+    assert "ctypes" in suspicious({"x": "import ctypes"}, {})
+    assert suspicious({"x": "torch.allclose = lambda *a: True"}, {}) == ["assignment to a library attribute"]
+    assert suspicious(examples.answers(), {}) == []
+
+
+def test_bundled_examples_are_generated_from_the_master_and_up_to_date():
+    for name, text in examples.example_files().items():
+        path = examples.EXAMPLES / name
+        assert path.is_file() and path.read_text(encoding="utf-8") == text, f"{name} is stale: python -m autograder.examples"
+
+
+def test_gradescope_format_is_valid_json():
+    from autograder.report import gradescope_json
+
+    record = {"score": 1.0, "status": "ok", "message": "", "seconds": 1.0,
+              "tests": [{"grade_id": "t", "points": 1.0, "max_points": 2.0, "message": "m"}]}
+    expected = {"name": "t", "score": 1.0, "max_score": 2.0, "output": "m", "visibility": "visible"}
+    assert json.loads(gradescope_json(record))["tests"][0] == expected
