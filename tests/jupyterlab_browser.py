@@ -1,0 +1,171 @@
+"""JupyterLab as a student meets it, for the browser tests: a server with nbgrader's extensions, and a page.
+
+The server runs in a scratch folder on 127.0.0.1 with a random port and token, with its own config,
+settings and runtime folders so that nothing from the machine's Jupyter setup leaks in. The page helpers
+drive JupyterLab 4's notebook through its DOM: open, run all, wait, read each cell's outputs, screenshot.
+"""
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import psutil
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+MAX_SCREENSHOT_HEIGHT = 30_000
+# No news or update checks: the machine has no network, and the toast would cover the screenshots.
+LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _write_lab_settings(folder):
+    for name, values in LAB_SETTINGS.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+
+
+def _wait_until_up(url, process, log, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"JupyterLab did not answer {url} within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def _stop(process):
+    """Stop the server's process group, then any kernel it started (kernels get sessions of their own)."""
+    try:
+        kernels = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        kernels = []
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        if process.poll() is None:
+            os.killpg(process.pid, sig)
+            try:
+                process.wait(wait)
+            except subprocess.TimeoutExpired:
+                pass
+    for kernel in kernels:
+        if kernel.is_running():
+            kernel.kill()
+
+
+@contextmanager
+def jupyterlab(root, scratch):
+    """Run JupyterLab on root (cwd too, so the Validate button reads root/nbgrader_config.py); yield (url, token)."""
+    token, port = secrets.token_hex(16), _free_port()
+    _write_lab_settings(scratch / "lab-settings")
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(scratch / "config"), JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(scratch / "lab-settings"), JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"))
+    log = scratch / "jupyterlab.log"
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0", "--allow-root"]
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_up(f"{url}/api/status?token={token}", process, log)
+        yield url, token
+    finally:
+        _stop(process)
+
+
+# --- the page ---------------------------------------------------------------------------------------
+
+def open_notebook(page, url, token, path):
+    """Open path in a fresh JupyterLab workspace, wait for its kernel, close the left sidebar."""
+    page.goto(f"{url}/lab/tree/{path}?reset&token={token}")
+    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+    # Run All before the kernel is connected only moves the selection: wait for "Python 3 (ipykernel) | Idle".
+    page.wait_for_function(KERNEL_IDLE_JS, timeout=90_000, polling=250)
+    if page.locator("#jp-left-stack").is_visible():
+        page.keyboard.press("Control+b")
+
+
+def run_all(page, timeout, screenshot_on_timeout):
+    """Run > Run All Cells, then wait until no cell is queued or running.
+
+    Waits first for the queue to show ([*]), so that a notebook saved with outputs does not look done already.
+    """
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+    try:
+        page.wait_for_function(QUEUED_JS, timeout=30_000, polling=100)
+        page.wait_for_function(ALL_RAN_JS, timeout=timeout * 1000, polling=500)
+    except Exception as error:
+        page.screenshot(path=screenshot_on_timeout)
+        prompts = page.evaluate(PROMPTS_JS)
+        raise AssertionError(f"Run All did not finish in {timeout} s; prompts: {prompts}; see {screenshot_on_timeout}") from error
+
+
+KERNEL_IDLE_JS = """() => [...document.querySelectorAll('.jp-StatusBar-TextItem')].some(
+    item => /[|] Idle$/.test(item.textContent.trim()) && !item.textContent.startsWith('No Kernel'))"""
+PROMPTS_JS = "() => [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent)"
+QUEUED_JS = f"() => ({PROMPTS_JS})().some(p => p.includes('*'))"
+ALL_RAN_JS = f"""() => {{
+    const prompts = ({PROMPTS_JS})();
+    return prompts.length > 0 && /[0-9]/.test(prompts[0]) && !prompts.some(p => p.includes('*'));
+}}"""
+
+
+CELLS_JS = """() => [...document.querySelectorAll('.jp-NotebookPanel .jp-Notebook > .jp-WindowedPanel-outer .jp-Cell')].map(cell => ({
+    type: cell.classList.contains('jp-CodeCell') ? 'code' : 'markdown',
+    prompt: (cell.querySelector('.jp-InputArea-prompt') || {}).textContent || '',
+    stderr: [...cell.querySelectorAll(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")].map(o => o.textContent),
+    text: [...cell.querySelectorAll('.jp-OutputArea-output')].map(o => o.textContent).join('\\n'),
+    widgets: cell.querySelectorAll('.jp-OutputArea-output .widget-hprogress').length,
+    images: [...cell.querySelectorAll('.jp-OutputArea-output img')].map(i => ({
+        complete: i.complete, width: i.naturalWidth, height: i.naturalHeight, shown: i.getBoundingClientRect().width})),
+}))"""
+
+
+def cells(page):
+    """What the page shows of each cell, in notebook order: type, prompt, stderr outputs, text, progress bars, images."""
+    return page.evaluate(CELLS_JS)
+
+
+def screenshot_whole_notebook(page, path):
+    """A screenshot of the whole notebook: the viewport is grown until the notebook fits, then restored."""
+    measure = """() => {
+        const scroller = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
+        scroller.scrollTop = 0;
+        const cells = scroller.querySelectorAll('.jp-Cell');
+        const bottom = cells[cells.length - 1].getBoundingClientRect().bottom - scroller.getBoundingClientRect().top;
+        return [Math.ceil(bottom), scroller.clientHeight];  // not scrollHeight: it counts the scroll-past-end padding
+    }"""
+    height = VIEWPORT["height"]
+    for _ in range(4):  # offscreen cells get their real height only once shown: grow until it settles
+        inner, outer = page.evaluate(measure)
+        if inner <= outer:
+            break
+        height = min(height + inner - outer + 20, MAX_SCREENSHOT_HEIGHT)
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+        page.wait_for_timeout(1000)
+    page.screenshot(path=path)
+    page.set_viewport_size(VIEWPORT)
+    page.wait_for_timeout(300)

@@ -1,0 +1,185 @@
+"""The student's experience in a real browser: JupyterLab 4 with nbgrader's extensions, driven by Playwright.
+
+Blank notebook -> NotImplementedError at the first blank; solved notebook -> visible tests pass and the
+Validate button says Success; a planted bug -> Validate reports it; solution notebook -> figures render.
+Screenshots of each step go to artifacts/browser/ (printed at the start), for a person to look at.
+"""
+
+import os
+import shutil
+
+import jupyterlab_browser as lab
+import nbformat
+import pytest
+from conftest import REPO
+
+from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
+from autograder.grading import is_answer, is_test, solution_answers
+from autograder.notebooks import grade_id
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = REPO / "artifacts" / "browser"
+SOLVED, PLANTED_BUG = "notebooks/realnvp_solved.ipynb", "notebooks/realnvp_planted_bug.ipynb"
+STUDENT, SOLUTION = f"notebooks/{STUDENT_NOTEBOOK.name}", f"solutions/{SOLUTION_NOTEBOOK.name}"
+# A common mistake: the loss as a Python float. Its test cell says so; training then fails at loss.backward().
+BUG = ("return -flow.log_prob(x).mean()", "return -flow.log_prob(x).mean().item()")
+BUG_MESSAGE = "nll_loss should return a tensor, got float: do not call .item()"
+RUN_ALL_TIMEOUT_S, VALIDATE_TIMEOUT_S = 300, 300  # generous: the machine may be shared
+MAX_FIGURE_PX = (1100, 800)  # fits the output area of a 1280-px-wide JupyterLab unscaled, and one screen high
+FIGURE_CELLS = ("data", "plot_four_panels", "plot_density", "plot_layers", "plot_training")
+
+
+def _require_chromium():
+    if lab.CHROMIUM.exists():
+        return
+    message = f"{lab.CHROMIUM} not found: run scripts/install-browser.sh (Debian's chromium package)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _notebook_with_answers(answers):
+    """The student notebook with its answer cells replaced by answers (grade_id -> source)."""
+    nb = nbformat.read(STUDENT_NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if is_answer(cell):
+            cell.source = answers[grade_id(cell)]
+    return nb
+
+
+def _course_copy(root, master):
+    """A scratch copy of what a student has, plus the student notebook filled in: solved, and with one bug."""
+    for folder in ("notebooks", "solutions", "data"):
+        shutil.copytree(REPO / folder, root / folder)
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    answers = solution_answers(master)
+    nbformat.write(_notebook_with_answers(answers), root / SOLVED)
+    assert BUG[0] in answers["nll"], "the planted bug no longer applies to the master's nll_loss: update BUG"
+    nbformat.write(_notebook_with_answers({**answers, "nll": answers["nll"].replace(*BUG)}), root / PLANTED_BUG)
+
+
+@pytest.fixture(scope="module")
+def artifacts(request):
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"\nbrowser test screenshots: {ARTIFACTS}")
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def server(master, tmp_path_factory, artifacts):
+    _require_chromium()
+    scratch = tmp_path_factory.mktemp("jupyterlab")
+    root = scratch / "course"
+    root.mkdir()
+    _course_copy(root, master)
+    try:
+        with lab.jupyterlab(root, scratch) as (url, token):
+            yield url, token, root
+    finally:
+        if (scratch / "jupyterlab.log").exists():
+            shutil.copy(scratch / "jupyterlab.log", artifacts / "jupyterlab.log")
+
+
+@pytest.fixture(scope="module")
+def page(server, artifacts):
+    from playwright.sync_api import sync_playwright
+
+    console = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(lab.CHROMIUM), args=lab.CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page(viewport=lab.VIEWPORT)
+            tab.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+            yield tab
+        finally:
+            browser.close()
+            (artifacts / "console.txt").write_text("\n".join(console) + "\n")
+
+
+def _open_and_run_all(page, server, path):
+    url, token, root = server
+    lab.open_notebook(page, url, token, path)
+    lab.run_all(page, RUN_ALL_TIMEOUT_S, screenshot_on_timeout=ARTIFACTS / f"timeout-{path.replace('/', '-')}.png")
+    notebook = nbformat.read(root / path, as_version=4)
+    shown = lab.cells(page)
+    assert len(shown) == len(notebook.cells), "the page shows a different number of cells than the notebook holds"
+    return notebook.cells, shown
+
+
+def _validate(page):
+    """Click nbgrader's Validate button; return the dialog's kind ('success' or 'error') and its text."""
+    page.locator("jp-button.validate-button").click()
+    dialog = page.locator(".nbgrader-SuccessDialog, .nbgrader-ErrorDialog")
+    dialog.wait_for(timeout=VALIDATE_TIMEOUT_S * 1000)
+    kind = "success" if "nbgrader-SuccessDialog" in dialog.get_attribute("class") else "error"
+    return kind, dialog.locator("#validation-message").inner_text()
+
+
+def _close_dialog(page):
+    page.locator(".jp-Dialog button.jp-Dialog-button").last.click()
+    page.locator(".jp-Dialog").wait_for(state="detached")
+
+
+def test_blank_notebook_shows_not_implemented_error_at_the_first_blank_after_clean_given_cells(page, server, artifacts):
+    cells, shown = _open_and_run_all(page, server, STUDENT)
+    lab.screenshot_whole_notebook(page, artifacts / "1-blank-notebook-run-all.png")
+    first_failure = next(i for i, cell in enumerate(shown) if cell["stderr"])
+    assert grade_id(cells[first_failure]) == "test_masks", f"first error in {grade_id(cells[first_failure])}: {shown[first_failure]}"
+    assert "NotImplementedError" in shown[first_failure]["stderr"][0]
+    for cell, seen in zip(cells[:first_failure], shown[:first_failure], strict=True):
+        if cell.cell_type == "code":
+            assert seen["prompt"].strip("[]: ").isdigit(), f"{grade_id(cell)} did not run: prompt {seen['prompt']!r}"
+
+
+def test_solved_notebook_passes_every_visible_test_and_the_validate_button(page, server, artifacts):
+    cells, shown = _open_and_run_all(page, server, SOLVED)
+    lab.screenshot_whole_notebook(page, artifacts / "2-solved-notebook-run-all.png")
+    tests = [(grade_id(cell), seen) for cell, seen in zip(cells, shown, strict=True) if is_test(cell)]
+    assert len(tests) >= 5
+    for name, seen in tests:
+        assert seen["prompt"].strip("[]: ").isdigit(), f"{name} did not run: prompt {seen['prompt']!r}"
+        assert not seen["stderr"], f"{name} failed in JupyterLab: {seen['stderr']}"
+    _assert_progress_bar_rendered(cells, shown)
+    kind, text = _validate(page)
+    page.screenshot(path=artifacts / "3-validate-success.png")
+    _close_dialog(page)
+    assert (kind, text.strip()) == ("success", "Success! Your notebook passes all the tests.")
+
+
+def test_validate_button_reports_the_failing_test_of_a_planted_bug(page, server, artifacts):
+    url, token, _ = server
+    lab.open_notebook(page, url, token, PLANTED_BUG)
+    kind, text = _validate(page)
+    page.locator(".nbgrader-ErrorDialog .jp-RenderedText").nth(1).scroll_into_view_if_needed()  # the error, below the source
+    page.screenshot(path=artifacts / "4-validate-planted-bug.png")
+    _close_dialog(page)
+    assert kind == "error" and "The following cell failed" in text, text[:2000]
+    assert BUG_MESSAGE in text, text[:2000]
+    assert "make_masks" not in text.split("The following cell failed")[1], "a test before the bug was reported as failing"
+
+
+def test_solution_notebook_renders_every_figure_at_a_readable_size(page, server, artifacts):
+    cells, shown = _open_and_run_all(page, server, SOLUTION)
+    lab.screenshot_whole_notebook(page, artifacts / "5-solution-notebook-run-all.png")
+    figures = {grade_id(cell): seen["images"] for cell, seen in zip(cells, shown, strict=True)}
+    for name in FIGURE_CELLS:
+        assert figures[name], f"no figure shown by the cell {name}"
+        for image in figures[name]:
+            assert image["complete"] and image["width"] > 0, f"the figure of {name} did not load: {image}"
+            size = (image["width"], image["height"])
+            assert all(px <= most for px, most in zip(size, MAX_FIGURE_PX, strict=True)), f"the figure of {name} is {size} px"
+    errors = {grade_id(cell): seen["stderr"] for cell, seen in zip(cells, shown, strict=True) if seen["stderr"]}
+    assert not errors, f"cells wrote errors or warnings (a red box in JupyterLab): {errors}"
+    _assert_progress_bar_rendered(cells, shown)
+
+
+def _assert_progress_bar_rendered(cells, shown):
+    """The training loop's tqdm.auto bar is an ipywidget: it must render as a bar, not as an error or a blank."""
+    training = shown[[grade_id(cell) for cell in cells].index("train")]
+    assert training["widgets"] == 1, f"the training cell shows no progress bar widget: {training['text'][:300]!r}"
+    for seen in shown:
+        assert "Error displaying widget" not in seen["text"], seen["text"][:300]
