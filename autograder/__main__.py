@@ -23,7 +23,7 @@ def parser():
     grade_cmd.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
     grade_cmd.add_argument("--train-timeout", type=int, default=120, help="seconds for the training cell (default 120)")
     grade_cmd.add_argument("--wall-timeout", type=int, default=600, help="seconds per submission in all (default 600)")
-    grade_cmd.add_argument("--memory", type=float, default=3.0, help="GiB of address space per kernel (default 3)")
+    grade_cmd.add_argument("--memory", type=float, default=4.0, help="GiB of address space per kernel (default 4)")
     grade_cmd.add_argument("--force", action="store_true", help="grade again students that already have a result")
     grade_cmd.add_argument("--gradescope", action="store_true", help="also write results/<student>.json for Gradescope")
     grade_cmd.add_argument("--quiet", action="store_true", help="no progress bar")

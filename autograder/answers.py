@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from .names import defined_names
 from .notebooks import BEGIN_HIDDEN, END_HIDDEN, without_region
 
 # How an answer cell is recognised when its nbgrader metadata is gone: what it defines.
@@ -81,6 +82,7 @@ class _MasterIndex:
         self.ids = []
         self.answer_ids = set()
         self.given_sources = {}
+        self.given_names = {}
         self.test_first_lines = {}
         for cell in master.cells:
             meta = _meta(cell)
@@ -92,12 +94,20 @@ class _MasterIndex:
                 self.test_first_lines[_first_line(cell.source)] = gid
             elif cell.cell_type == "code":
                 self.given_sources[cell.source.strip()] = gid
+                self.given_names[gid] = set(defined_names(cell.source))
 
     def known_copy(self, source):
-        """grade_id of the master cell this unmarked source is a copy of (given or visible test), or None."""
+        """grade_id of the master cell this unmarked source is a copy of (given or visible test), or None.
+
+        A given cell may come from an older release: it counts as a copy when it defines mostly the same names.
+        """
         stripped = source.strip()
         if stripped in self.given_sources:
             return self.given_sources[stripped]
+        names = set(defined_names(stripped))
+        for gid, given in self.given_names.items():
+            if names and given and len(names & given) >= 0.6 * len(names | given):
+                return gid
         first = _first_line(stripped)
         if first.startswith('"""') and first in self.test_first_lines:
             return self.test_first_lines[first]

@@ -52,9 +52,15 @@ def _init_worker(slots, scratch_root, limits, hide):
 def _record(submission, master, status, message, tests=None, seconds=0.0, digest=""):
     tests = tests or [{"grade_id": gid, "points": 0.0, "max_points": points, "message": message} for gid, points in test_cells(master)]
     return {
-        "student_id": submission.student_id, "file": str(submission.path or ""), "sha256": digest, "status": status,
-        "message": message, "tests": tests, "score": sum(t["points"] for t in tests),
-        "max_score": sum(t["max_points"] for t in tests), "seconds": seconds,
+        "student_id": submission.student_id,
+        "file": str(submission.path or ""),
+        "sha256": digest,
+        "status": status,
+        "message": message,
+        "tests": tests,
+        "score": sum(t["points"] for t in tests),
+        "max_score": sum(t["max_points"] for t in tests),
+        "seconds": seconds,
     }
 
 
@@ -112,8 +118,9 @@ def _run_pool(todo, out, options, scratch_root, hide, gb, bar):
     slots = context.Queue()
     for slot in range(options.workers):
         slots.put(slot)
-    with ProcessPoolExecutor(options.workers, mp_context=context, initializer=_init_worker,
-                             initargs=(slots, str(scratch_root), options.limits, hide)) as pool:
+    with ProcessPoolExecutor(
+        options.workers, mp_context=context, initializer=_init_worker, initargs=(slots, str(scratch_root), options.limits, hide)
+    ) as pool:
         futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}
         left = []
         for future in as_completed(futures):
@@ -168,8 +175,9 @@ def grade_batch(submissions, out, options):
 
 
 def main(args):
-    limits = Limits(cell_timeout=args.timeout, train_timeout=args.train_timeout, wall_timeout=args.wall_timeout,
-                    memory_bytes=int(args.memory * 2**30))
+    limits = Limits(
+        cell_timeout=args.timeout, train_timeout=args.train_timeout, wall_timeout=args.wall_timeout, memory_bytes=int(args.memory * 2**30)
+    )
     options = Options(args.workers, limits, args.force, args.gradescope, progress=not args.quiet)
     started = time.monotonic()
     records = grade_batch(args.submissions, args.out, options)

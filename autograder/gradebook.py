@@ -29,8 +29,9 @@ def open_gradebook(path, master):
         if is_answer(cell):
             gb.update_or_create_solution_cell(gid, ASSIGNMENT, ASSIGNMENT)
         if gid and (is_test(cell) or is_answer(cell) or nbgrader_meta(cell).get("locked")):
-            gb.update_or_create_source_cell(gid, ASSIGNMENT, ASSIGNMENT, cell_type=cell.cell_type, locked=not is_answer(cell),
-                                            source=cell.source)
+            gb.update_or_create_source_cell(
+                gid, ASSIGNMENT, ASSIGNMENT, cell_type=cell.cell_type, locked=not is_answer(cell), source=cell.source
+            )
     return gb
 
 

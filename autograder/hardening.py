@@ -5,7 +5,6 @@ helpers (kernel_guard.Guard); a test cell ends by printing a token that the stud
 a given or test cell, the names it defined join the snapshot. Names use a per-submission nonce.
 """
 
-import ast
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pathlib import Path
 import nbformat
 
 from .grading import MISSING_ANSWER, is_answer, is_test
+from .names import defined_names
 from .notebooks import grade_id
 
 GUARD_SOURCE = (Path(__file__).parent / "kernel_guard.py").read_text()
@@ -41,26 +41,6 @@ class Graded:
     nb: nbformat.NotebookNode
     tokens: dict = field(default_factory=dict)  # test grade_id -> token it prints when it passes
     guard: str = ""
-
-
-def defined_names(source):
-    """Names a cell of the master binds at module level (also inside loops and ifs, not inside functions)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    names, todo = [], list(tree.body)
-    while todo:
-        node = todo.pop(0)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names += [(a.asname or a.name).split(".")[0] for a in node.names]
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.append(node.id)
-        elif not isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            todo += list(ast.iter_child_nodes(node))
-    return list(dict.fromkeys(names))
 
 
 def suspicious(answers, extras):
@@ -92,8 +72,13 @@ def assemble_graded(master, extracted, seed=0, nonce=None):
     first_answer = next(i for i, c in enumerate(master.cells) if is_answer(c))
     given_before = [n for c in master.cells[:first_answer] if c.cell_type == "code" for n in defined_names(c.source)]
     cells = graded.nb.cells
+    last_test = max(i for i, c in enumerate(master.cells) if is_test(c))
     for index, cell in enumerate(master.cells):
         gid = grade_id(cell)
+        if index > last_test and cell.cell_type == "code" and not is_answer(cell):
+            # the course's figures after the last test grade nothing: not drawn again (they cost seconds)
+            cells += [_code(s, None, "student", gid) for s in extracted.extras.get(gid, [])]
+            continue
         if index == first_answer:
             # cells the student added above the first answer run after the snapshot, never before it
             cells.append(_code(_guard_cell(guard, given_before, seed), None, "guard"))

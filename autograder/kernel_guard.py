@@ -28,16 +28,53 @@ try:  # torch wraps some functions (manual_seed, …) when dynamo is first impor
 except Exception:
     pass
 
-MODULES = (builtins, torch, torch.nn, torch.nn.functional, torch.testing, torch.linalg, torch.autograd,
-           torch.autograd.functional, torch.random, torch.distributions, numpy, numpy.testing, numpy.linalg, copy, json)
-CLASSES = (torch.Tensor, torch._C.TensorBase, torch.nn.Module, torch.nn.Sequential, torch.nn.ModuleList, torch.nn.Linear,
-           torch.nn.Tanh, torch.nn.LeakyReLU, torch.nn.Parameter, torch.distributions.Distribution,
-           torch.distributions.MultivariateNormal, torch.distributions.Normal)
+MODULES = (
+    builtins,
+    torch,
+    torch.nn,
+    torch.nn.functional,
+    torch.testing,
+    torch.linalg,
+    torch.autograd,
+    torch.autograd.functional,
+    torch.random,
+    torch.distributions,
+    numpy,
+    numpy.testing,
+    numpy.linalg,
+    copy,
+    json,
+)
+CLASSES = (
+    torch.Tensor,
+    torch._C.TensorBase,
+    torch.nn.Module,
+    torch.nn.Sequential,
+    torch.nn.ModuleList,
+    torch.nn.Linear,
+    torch.nn.Tanh,
+    torch.nn.LeakyReLU,
+    torch.nn.Parameter,
+    torch.distributions.Distribution,
+    torch.distributions.MultivariateNormal,
+    torch.distributions.Normal,
+)
 FAKEABLE = (torch.Tensor, numpy.ndarray, float, int, str, tuple, list, dict)
 # IPython rewrites these on every cell (last results, input() bound to the request); copy caches __slotnames__
 VOLATILE = {"_", "__", "___", "input", "raw_input", "getpass", "__slotnames__"}
-SHELL_HOOKS = ("showtraceback", "_showtraceback", "showsyntaxerror", "run_cell", "run_code", "run_ast_nodes",
-               "run_cell_async", "should_run_async", "CustomTB", "custom_exceptions", "set_custom_exc")
+SHELL_HOOKS = (
+    "showtraceback",
+    "_showtraceback",
+    "showsyntaxerror",
+    "run_cell",
+    "run_code",
+    "run_ast_nodes",
+    "run_cell_async",
+    "should_run_async",
+    "CustomTB",
+    "custom_exceptions",
+    "set_custom_exc",
+)
 _subclasses = type.__subclasses__
 
 

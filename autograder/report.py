@@ -77,7 +77,7 @@ def feedback_html(record, nb=None, tokens=()):
         f"<p>{html.escape(record['message'])}</p>" if record["message"] else "",
         f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{rows}</table>",
     ]
-    for cell in (nb.cells if nb is not None else []):
+    for cell in nb.cells if nb is not None else []:
         kind = cell.metadata.get("autograder", {}).get("kind")
         if cell.cell_type != "code" or kind in ("guard", "report"):
             continue

@@ -41,7 +41,7 @@ class Limits:
     cell_timeout: int = 60
     train_timeout: int = 120
     wall_timeout: int = 600
-    memory_bytes: int = 3 * 2**30
+    memory_bytes: int = 4 * 2**30
     seed: int = 0
 
 
@@ -113,10 +113,19 @@ class Sandbox:
     def env(self, job, token):
         home = job / "work"
         env = {
-            "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
-            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": str(self.limits.seed),
-            "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(job / "mpl"), "IPYTHONDIR": str(job / "ipython"),
-            "JUPYTER_RUNTIME_DIR": str(job / "runtime"), "PYTHONDONTWRITEBYTECODE": "1", "AUTOGRADER_JOB": token,
+            "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
+            "HOME": str(home),
+            "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "PYTHONHASHSEED": str(self.limits.seed),
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(job / "mpl"),
+            "IPYTHONDIR": str(job / "ipython"),
+            "JUPYTER_RUNTIME_DIR": str(job / "runtime"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "AUTOGRADER_JOB": token,
         }
         return env
 
@@ -160,9 +169,17 @@ def _run_once(nb, sandbox, job, token, deadline):
     """Execute nb once; (index of the cell that stopped the kernel or None, why, timed-out cell indexes)."""
     km = AsyncKernelManager(kernel_name="autograder", kernel_spec_manager=sandbox.kernelspec(job))
     km.connection_file = str(job / "runtime" / "kernel.json")
-    client = _Client(nb, km=km, timeout_func=_timeout_for(sandbox.limits), allow_errors=True, interrupt_on_timeout=True,
-                     on_cell_executed=_mark_reply, startup_timeout=120, iopub_timeout=10,
-                     resources={"metadata": {"path": str(job / "work")}})
+    client = _Client(
+        nb,
+        km=km,
+        timeout_func=_timeout_for(sandbox.limits),
+        allow_errors=True,
+        interrupt_on_timeout=True,
+        on_cell_executed=_mark_reply,
+        startup_timeout=120,
+        iopub_timeout=10,
+        resources={"metadata": {"path": str(job / "work")}},
+    )
     client.on_cell_start = _mark_start(client)
     expired = threading.Event()
 
@@ -262,7 +279,7 @@ def guard_report(nb):
             for line in _outputs_text(cell).splitlines():
                 if line.startswith(REPORT_MARKER):
                     try:
-                        return json.loads(line[len(REPORT_MARKER):])
+                        return json.loads(line[len(REPORT_MARKER) :])
                     except ValueError:
                         return {}
     return {}
@@ -276,7 +293,9 @@ def _cell_label(cell, index):
 
 
 def _memory_trouble(nb):
-    return any(m in (_error(c) or "") for c in nb.cells for m in MEMORY_ERRORS)
+    """A cell of the student's (or a test calling their code) ran out of memory; given cells are the course's."""
+    mine = [c for c in nb.cells if c.metadata.get("autograder", {}).get("kind") in ("answer", "student", "test")]
+    return any(m in (_error(c) or "") for c in mine for m in MEMORY_ERRORS)
 
 
 def grade_graded(graded, sandbox, job_name, limits):

@@ -14,12 +14,19 @@ from autograder.examples import answers, filled, with_bug
 from autograder.notebooks import grade_id
 
 NO_TRAINING = (
-    'history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}\n'
-    "flow = RealNVP(nets, nett, make_masks(2, DIM), prior)\n"
+    'history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}\nflow = RealNVP(nets, nett, make_masks(2, DIM), prior)\n'
 )
 STRAY_MARK = "9731"  # `sleep 9731.5`: a process the stray-process check looks for after the batch
-CORRECT_WITHOUT_TRAINING = {"test_masks": 1, "test_coupling_forward": 2, "test_coupling_inverse": 1, "test_realnvp_inverse": 1,
-                            "test_realnvp_log_prob": 1, "test_realnvp_sample": 1, "test_nll": 1, "test_train": 0}
+CORRECT_WITHOUT_TRAINING = {
+    "test_masks": 1,
+    "test_coupling_forward": 2,
+    "test_coupling_inverse": 1,
+    "test_realnvp_inverse": 1,
+    "test_realnvp_log_prob": 1,
+    "test_realnvp_sample": 1,
+    "test_nll": 1,
+    "test_train": 0,
+}
 MASKS_BUG = ("first if i % 2 == 0 else 1 - first", "first")
 LOG_DET_BUG = ("s.sum(dim=1)", "-s.sum(dim=1)")
 NLL_BUG = ("return -flow.log_prob(x).mean()", "return flow.log_prob(x).mean()")
@@ -179,14 +186,30 @@ def ci_cases():
         Case("segfault", _with_extra(base, "realnvp", "import ctypes\nctypes.string_at(0)"), "kernel died", CORRECT_WITHOUT_TRAINING),
         Case("sys.exit", _with_extra(base, "nll", "import sys\nsys.exit(3)"), "ok", CORRECT_WITHOUT_TRAINING),
         Case("strays", _with_extra(base, "nll", STRAYS), "ok", CORRECT_WITHOUT_TRAINING),
-        Case("patched helpers", _with_extra(with_bug(base, "masks", *MASKS_BUG), "masks", PATCH_HELPERS), "ok",
-             {"test_masks": 0, "test_nll": 1}),
-        Case("patched code", _with_extra(with_bug(base, "coupling", *LOG_DET_BUG), "coupling", PATCH_CODE), "ok",
-             {"test_coupling_forward": 0, "test_masks": 1, "test_nll": 1}),
-        Case("swallowed errors", _with_extra(with_bug(base, "nll", *NLL_BUG), "masks", SWALLOW_ERRORS), "ok",
-             {"test_nll": 0, "test_masks": 1, "test_coupling_forward": 2}),
-        Case("fake equality", _with_extra(with_bug(base, "masks", *MASKS_BUG), "masks", FAKE_EQUALITY), "tampering",
-             {"test_masks": 0, "test_nll": 0}),
+        Case(
+            "patched helpers",
+            _with_extra(with_bug(base, "masks", *MASKS_BUG), "masks", PATCH_HELPERS),
+            "ok",
+            {"test_masks": 0, "test_nll": 1},
+        ),
+        Case(
+            "patched code",
+            _with_extra(with_bug(base, "coupling", *LOG_DET_BUG), "coupling", PATCH_CODE),
+            "ok",
+            {"test_coupling_forward": 0, "test_masks": 1, "test_nll": 1},
+        ),
+        Case(
+            "swallowed errors",
+            _with_extra(with_bug(base, "nll", *NLL_BUG), "masks", SWALLOW_ERRORS),
+            "ok",
+            {"test_nll": 0, "test_masks": 1, "test_coupling_forward": 2},
+        ),
+        Case(
+            "fake equality",
+            _with_extra(with_bug(base, "masks", *MASKS_BUG), "masks", FAKE_EQUALITY),
+            "tampering",
+            {"test_masks": 0, "test_nll": 0},
+        ),
         Case("snoop", _with_extra(base, "masks", SNOOP), "ok", CORRECT_WITHOUT_TRAINING),
         Case("stderr noise", _with_extra(base, "masks", NOISE), "ok", CORRECT_WITHOUT_TRAINING),
         Case("tampered cells", _tampered(), "ok", CORRECT_WITHOUT_TRAINING),

@@ -9,7 +9,8 @@ from hostile_bank import _base, _stripped
 
 from autograder import examples
 from autograder.answers import NotANotebook, extract, read_cells
-from autograder.hardening import assemble_graded, defined_names, suspicious
+from autograder.hardening import assemble_graded, suspicious
+from autograder.names import defined_names
 from autograder.report import feedback_html
 from autograder.submissions import discover, extract_zip, safe_name
 
@@ -106,7 +107,12 @@ def test_bundled_examples_are_generated_from_the_master_and_up_to_date():
 def test_gradescope_format_is_valid_json():
     from autograder.report import gradescope_json
 
-    record = {"score": 1.0, "status": "ok", "message": "", "seconds": 1.0,
-              "tests": [{"grade_id": "t", "points": 1.0, "max_points": 2.0, "message": "m"}]}
+    record = {
+        "score": 1.0,
+        "status": "ok",
+        "message": "",
+        "seconds": 1.0,
+        "tests": [{"grade_id": "t", "points": 1.0, "max_points": 2.0, "message": "m"}],
+    }
     expected = {"name": "t", "score": 1.0, "max_score": 2.0, "output": "m", "visibility": "visible"}
     assert json.loads(gradescope_json(record))["tests"][0] == expected

@@ -1,0 +1,88 @@
+"""Grade N generated submissions with plain serial `nbgrader autograde` and with `python -m autograder grade`,
+in one run; print both wall times and their ratio.
+
+    python bench/bench_grading.py                  # 100 submissions, all cores for the grader
+    python bench/bench_grading.py -n 6 --workers 2 # a quick check that both paths work
+
+The submissions are the released notebook with the master's answers and an honest but short training cell
+(BENCH_RECIPE, a few seconds on one core); one in five carries a classic bug, one in ten is cut in half.
+nbgrader runs in a real course folder (source/, submitted/, its own gradebook and config; data/ beside each
+notebook, as autograde needs), serially, as it always does.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import nbformat  # noqa: E402
+
+from autograder import ASSIGNMENT, DATA_DIR, SOURCE_NOTEBOOK  # noqa: E402
+from autograder.examples import CLASSIC_BUG, RECIPE_LINE, answers, filled, with_bug  # noqa: E402
+
+BENCH_RECIPE = "N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 8, 300, 256, 3e-3"
+
+
+def submissions(n):
+    """student id -> notebook text."""
+    solved = answers()
+    solved["train"] = RECIPE_LINE.sub(BENCH_RECIPE, solved["train"])
+    good = nbformat.writes(filled(solved))
+    buggy = nbformat.writes(filled(with_bug(solved, "coupling", *CLASSIC_BUG)))
+    return {f"s{i:03d}": buggy if i % 5 == 4 else good[: len(good) // 2] if i % 10 == 9 else good for i in range(n)}
+
+
+def course_folder(root, notebooks):
+    """A plain nbgrader course: source/, the release made by generate_assignment (gradebook), submitted/."""
+    (root / "source" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(SOURCE_NOTEBOOK, root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (root / "nbgrader_config.py").write_text("c = get_config()\nc.Execute.timeout = 180\n")
+    for student, text in notebooks.items():
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / f"{ASSIGNMENT}.ipynb").write_text(text)
+        shutil.copytree(DATA_DIR, folder / "data", ignore=shutil.ignore_patterns("*.py", "SHA256SUMS"))
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    subprocess.run([*nbgrader, "generate_assignment", ASSIGNMENT, "--force", "--log-level=ERROR"], cwd=root, check=True)
+    for student in notebooks:
+        subprocess.run([*nbgrader, "db", "student", "add", student, "--log-level=ERROR"], cwd=root, check=True)
+    return nbgrader
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=100, help="number of submissions (default 100)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count(), help="workers for the autograder (default: cores)")
+    args = parser.parse_args(argv)
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+    notebooks = submissions(args.n)
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
+        root = Path(scratch)
+        nbgrader = course_folder(root / "course", notebooks)
+        started = time.perf_counter()
+        subprocess.run([*nbgrader, "autograde", ASSIGNMENT, "--force", "--log-level=ERROR"], cwd=root / "course", env=env, check=True)
+        plain = time.perf_counter() - started
+        flat = root / "flat"
+        flat.mkdir()
+        for student, text in notebooks.items():
+            (flat / f"{student}.ipynb").write_text(text)
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "autograder", "grade", str(flat), "--out", str(root / "out")]
+        command += ["--workers", str(args.workers), "--quiet"]
+        subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, env=env, check=True, stdout=subprocess.DEVNULL)
+        ours = time.perf_counter() - started
+    print(f"{args.n} submissions, {os.cpu_count()} cores")
+    print(f"plain nbgrader autograde (serial): {plain:8.1f} s  ({plain / args.n:.1f} s per submission)")
+    print(f"python -m autograder grade ({args.workers} workers): {ours:8.1f} s  ({ours / args.n:.1f} s per submission)")
+    print(f"speed-up: {plain / ours:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
