@@ -431,31 +431,29 @@ with torch.no_grad():
     check_close("g(f(x))", flow_seen.g(z_seen), x_seen, "g must apply the layers' inverses in reverse order", atol=1e-4)
 print("f and g look right")
 ### BEGIN HIDDEN TESTS
-def _hidden_factory(dim, gain, tanh, made):
-    """A factory of float64 MLPs with random, non-zero weights; records each net it builds in made."""
-
-    def factory():
-        net = nn.Sequential(nn.Linear(dim, 16), nn.Tanh(), nn.Linear(16, dim), *([nn.Tanh()] if tanh else [])).double()
-        with torch.no_grad():
-            net[2].weight.mul_(gain)
-            net[2].bias.uniform_(-0.5 * gain, 0.5 * gain)
-        made.append(net)
-        return net
-
-    return factory
-
-
+# Each hidden block defines the helpers it uses: a block does not run when its cell's visible checks fail,
+# and a later cell must not lose points for a name that block would have defined.
 def _hidden_flow(dim, n_layers, gain, seed, start=1.0):
-    """A student RealNVP in float64 with random weights; returns the flow and the nets it asked for."""
-    base = (torch.arange(dim) % 2 == 0).double() if start else (torch.arange(dim) % 2 == 1).double()
-    masks_hidden = torch.stack([base if k % 2 == 0 else 1 - base for k in range(n_layers)])
-    prior_hidden = torch.distributions.MultivariateNormal(
-        torch.zeros(dim, dtype=torch.float64), torch.eye(dim, dtype=torch.float64)
-    )
+    """A student RealNVP in float64 with random, non-zero weights, and the list of the nets it asked for."""
     made = []
+
+    def factory(tanh):
+        def make():
+            net = nn.Sequential(nn.Linear(dim, 16), nn.Tanh(), nn.Linear(16, dim), *([nn.Tanh()] if tanh else [])).double()
+            with torch.no_grad():
+                net[2].weight.mul_(gain)
+                net[2].bias.uniform_(-0.5 * gain, 0.5 * gain)
+            made.append(net)
+            return net
+
+        return make
+
+    base = (torch.arange(dim) % 2 == (0 if start else 1)).double()
+    masks_hidden = torch.stack([base if k % 2 == 0 else 1 - base for k in range(n_layers)])
+    eye = torch.eye(dim, dtype=torch.float64)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        flow_hidden = RealNVP(_hidden_factory(dim, gain, True, made), _hidden_factory(dim, gain, False, made), masks_hidden, prior_hidden)
+        flow_hidden = RealNVP(factory(True), factory(False), masks_hidden, torch.distributions.MultivariateNormal(0 * eye[0], eye))
     return flow_hidden, made
 
 
@@ -492,6 +490,36 @@ check_close(
 )
 print("log_prob looks right")
 ### BEGIN HIDDEN TESTS
+def _hidden_jacobian_log_det(fn, x):
+    """log|det J| of fn at each row of x (batch, dim), from autograd's full Jacobian."""
+    rows = [torch.autograd.functional.jacobian(lambda v: fn(v.unsqueeze(0))[0].squeeze(0), xi) for xi in x]
+    return torch.stack([torch.linalg.slogdet(j)[1] for j in rows])
+
+
+def _hidden_flow(dim, n_layers, gain, seed, start=1.0):
+    """A student RealNVP in float64 with random, non-zero weights, and the list of the nets it asked for."""
+    made = []
+
+    def factory(tanh):
+        def make():
+            net = nn.Sequential(nn.Linear(dim, 16), nn.Tanh(), nn.Linear(16, dim), *([nn.Tanh()] if tanh else [])).double()
+            with torch.no_grad():
+                net[2].weight.mul_(gain)
+                net[2].bias.uniform_(-0.5 * gain, 0.5 * gain)
+            made.append(net)
+            return net
+
+        return make
+
+    base = (torch.arange(dim) % 2 == (0 if start else 1)).double()
+    masks_hidden = torch.stack([base if k % 2 == 0 else 1 - base for k in range(n_layers)])
+    eye = torch.eye(dim, dtype=torch.float64)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        flow_hidden = RealNVP(factory(True), factory(False), masks_hidden, torch.distributions.MultivariateNormal(0 * eye[0], eye))
+    return flow_hidden, made
+
+
 for dim, n_layers, start in [(2, 2, 1.0), (2, 5, 0.0), (4, 4, 1.0), (5, 3, 0.0)]:
     flow_hidden, _ = _hidden_flow(dim, n_layers, 1.5, 60 + dim + n_layers, start)
     with torch.random.fork_rng():
@@ -528,6 +556,30 @@ check(
 )
 print("sample looks right")
 ### BEGIN HIDDEN TESTS
+def _hidden_flow(dim, n_layers, gain, seed, start=1.0):
+    """A student RealNVP in float64 with random, non-zero weights, and the list of the nets it asked for."""
+    made = []
+
+    def factory(tanh):
+        def make():
+            net = nn.Sequential(nn.Linear(dim, 16), nn.Tanh(), nn.Linear(16, dim), *([nn.Tanh()] if tanh else [])).double()
+            with torch.no_grad():
+                net[2].weight.mul_(gain)
+                net[2].bias.uniform_(-0.5 * gain, 0.5 * gain)
+            made.append(net)
+            return net
+
+        return make
+
+    base = (torch.arange(dim) % 2 == (0 if start else 1)).double()
+    masks_hidden = torch.stack([base if k % 2 == 0 else 1 - base for k in range(n_layers)])
+    eye = torch.eye(dim, dtype=torch.float64)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        flow_hidden = RealNVP(factory(True), factory(False), masks_hidden, torch.distributions.MultivariateNormal(0 * eye[0], eye))
+    return flow_hidden, made
+
+
 for dim, n_layers in [(2, 4), (3, 3)]:
     flow_hidden, _ = _hidden_flow(dim, n_layers, 1.5, 90 + dim)
     with torch.random.fork_rng():
@@ -671,6 +723,12 @@ check(
 )
 print(f"held-out NLL on the test split: {test_nll:.3f} nats per sample (target below {NLL_TARGET}; floor about 0.289)")
 ### BEGIN HIDDEN TESTS
+def _hidden_jacobian_log_det(fn, x):
+    """log|det J| of fn at each row of x (batch, dim), from autograd's full Jacobian."""
+    rows = [torch.autograd.functional.jacobian(lambda v: fn(v.unsqueeze(0))[0].squeeze(0), xi) for xi in x]
+    return torch.stack([torch.linalg.slogdet(j)[1] for j in rows])
+
+
 x_val, _ = load_moons("val")
 x_val = x_val.double()
 flow_val = copy.deepcopy(flow).double()

@@ -1,0 +1,9 @@
+"""nll_loss returns a Python float (.item()), so no gradient can flow through it."""
+# expect_lost: test_nll
+# train: stub
+
+
+# %% answer: nll
+def nll_loss(flow, x):
+    """Mean negative log-likelihood of x (batch, dim) under flow, in nats per sample: a scalar tensor."""
+    return -flow.log_prob(x).mean().item()

@@ -1,0 +1,159 @@
+"""The bank of planted-bug submissions and valid variants in tests/bank/: parse an entry, grade it.
+
+An entry is a Python file named bug_<what>.py or variant_<what>.py:
+
+    \"\"\"One line: the mistake this submission makes (or the valid variant it is).\"\"\"
+    # expect_lost: test_coupling_forward, test_coupling_inverse      (or: # expect_lost: none)
+    # train: stub
+
+    # %% answer: coupling
+    <the full replacement source of that answer cell>
+
+Each `# %% answer: <grade_id>` section replaces one answer cell of the master; the other answer cells keep
+the master's solution. `train` says what the training cell runs:
+- stub: an untrained 4-layer flow (seconds instead of minutes); test_train is then not scored;
+- real: the master's own training cell;
+- answer: the entry's own `# %% answer: train` section.
+"""
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import grading
+
+BANK_DIR = Path(__file__).resolve().parent / "bank"
+TEST_IDS = (
+    "test_masks",
+    "test_coupling_forward",
+    "test_coupling_inverse",
+    "test_realnvp_inverse",
+    "test_realnvp_log_prob",
+    "test_realnvp_sample",
+    "test_nll",
+    "test_train",
+)
+TRAIN_MODES = ("stub", "real", "answer")
+STUB_TRAIN = (
+    'history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}\nflow = RealNVP(nets, nett, make_masks(4, DIM), prior)\n'
+)
+# The bank checks what the tests catch, not the time budget: a loaded machine must not turn a slow cell into
+# a lost point (the grader's own timeout is tested elsewhere).
+CELL_TIMEOUT = 900
+_SECTION = re.compile(r"^# %% answer: *(\S*) *$", re.MULTILINE)
+_SETTING = re.compile(r"^# (expect_lost|train): *(.*?) *$", re.MULTILINE)
+
+
+class BankEntryError(ValueError):
+    """A bank entry that does not follow the format above."""
+
+
+@dataclass
+class BankEntry:
+    """One parsed entry: its kind (bug or variant), the tests it should lose, its answer cells."""
+
+    name: str
+    kind: str
+    summary: str
+    expect_lost: frozenset
+    train: str
+    answers: dict = field(default_factory=dict)
+
+    def graded_answers(self, master):
+        """grade_id -> source for every answer cell: the entry's, else the master's solution (train per mode)."""
+        answers = grading.solution_answers(master)
+        answers.update(self.answers)
+        if self.train == "stub":
+            answers["train"] = STUB_TRAIN
+        return answers
+
+    def scored_tests(self):
+        """The test cells whose score this entry pins: all but test_train when training is stubbed."""
+        return tuple(t for t in TEST_IDS if not (self.train == "stub" and t == "test_train"))
+
+
+def _fail(name, message):
+    raise BankEntryError(f"bank entry {name}: {message}")
+
+
+def _header(name, text):
+    """(summary, settings) from the text before the first answer section."""
+    try:
+        summary = ast.get_docstring(ast.parse(text))
+    except SyntaxError as error:
+        _fail(name, f"the header is not valid Python ({error})")
+    if not summary or "\n" in summary.strip():
+        _fail(name, "must start with a one-line docstring saying what the submission does")
+    settings = {}
+    for key, value in _SETTING.findall(text):
+        if key in settings:
+            _fail(name, f"has two '# {key}:' lines")
+        settings[key] = value
+    return summary.strip(), settings
+
+
+def _expect_lost(name, value):
+    if value is None:
+        _fail(name, "has no '# expect_lost: ...' line (a comma-separated list of test grade_ids, or 'none')")
+    if value == "none":
+        return frozenset()
+    lost = frozenset(t.strip() for t in value.split(",") if t.strip())
+    unknown = sorted(lost - set(TEST_IDS))
+    if not lost or unknown:
+        _fail(name, f"expect_lost names unknown test grade_ids {unknown or [value]}; known: {', '.join(TEST_IDS)}")
+    return lost
+
+
+def _answers(name, text):
+    """grade_id -> source of each '# %% answer:' section of text."""
+    parts = _SECTION.split(text)
+    answers = {}
+    for answer_id, source in zip(parts[1::2], parts[2::2], strict=True):
+        if answer_id not in grading.ANSWER_IDS:
+            _fail(name, f"unknown answer grade_id {answer_id!r}; known: {', '.join(grading.ANSWER_IDS)}")
+        if answer_id in answers:
+            _fail(name, f"replaces the answer {answer_id!r} twice")
+        if not source.strip():
+            _fail(name, f"the answer section {answer_id!r} is empty")
+        answers[answer_id] = source.strip("\n") + "\n"
+    if not answers:
+        _fail(name, "replaces no answer cell (add a '# %% answer: <grade_id>' section)")
+    return answers
+
+
+def parse_entry(name, text):
+    """A BankEntry from the text of tests/bank/<name>.py; raises BankEntryError naming what is wrong."""
+    kind = name.split("_", 1)[0]
+    if kind not in ("bug", "variant"):
+        _fail(name, "the file name must start with bug_ or variant_")
+    first_section = _SECTION.search(text)
+    summary, settings = _header(name, text[: first_section.start()] if first_section else text)
+    expect_lost = _expect_lost(name, settings.get("expect_lost"))
+    train = settings.get("train")
+    if train not in TRAIN_MODES:
+        _fail(name, f"'# train:' must be one of {', '.join(TRAIN_MODES)}, got {train!r}")
+    answers = _answers(name, text)
+    if (train == "answer") != ("train" in answers):
+        _fail(name, "'# train: answer' and a '# %% answer: train' section go together")
+    if kind == "bug" and not expect_lost:
+        _fail(name, "a bug must lose at least one test (expect_lost: none is for variants)")
+    if kind == "variant" and expect_lost:
+        _fail(name, "a valid variant must keep full marks (expect_lost: none)")
+    if train == "stub" and "test_train" in expect_lost:
+        _fail(name, "test_train is not scored with '# train: stub'")
+    return BankEntry(name, kind, summary, expect_lost, train, answers)
+
+
+def load_bank(folder=BANK_DIR):
+    """Every entry of the bank, by name, in file-name order."""
+    return {path.stem: parse_entry(path.stem, path.read_text()) for path in sorted(Path(folder).glob("*.py"))}
+
+
+def grade_entry(entry, master, workdir):
+    """Execute the master with the entry's answers in workdir (data staged there): {grade_id: TestResult}."""
+    workdir = Path(workdir)
+    grading.stage_data(workdir)
+    nb = grading.assemble(master, entry.graded_answers(master))
+    grading.execute(nb, workdir, cell_timeout=CELL_TIMEOUT)
+    return {result.grade_id: result for result in grading.scores(nb)}
