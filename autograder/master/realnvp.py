@@ -44,12 +44,12 @@ import numpy as np
 import torch
 from sklearn.datasets import make_moons
 from torch import nn
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 SEED = 0
 torch.manual_seed(SEED)
 np.random.seed(SEED)
-torch.set_num_threads(min(2, torch.get_num_threads()))
+torch.set_num_threads(1)  # these networks are small: one thread is fastest, and leaves a core free
 plt.rcParams.update({"figure.dpi": 80, "axes.titlesize": 10, "axes.labelsize": 9})
 
 # %% [markdown]
@@ -62,7 +62,7 @@ plt.rcParams.update({"figure.dpi": 80, "axes.titlesize": 10, "axes.labelsize": 9
 
 # %% nbgrader={"grade": false, "grade_id": "data", "locked": true, "schema_version": 3, "solution": false, "task": false}
 MOONS_NOISE = 0.05
-DATA_SPLITS = {"train": (20_000, 1), "val": (5_000, 2), "test": (20_000, 3)}  # split: (size, seed)
+DATA_SPLITS = {"train": (100_000, 1), "val": (5_000, 2), "test": (100_000, 3)}  # split: (size, seed)
 
 
 def load_moons(split):
@@ -347,17 +347,31 @@ for dim, mask_list in [(2, [0.0, 1.0]), (5, [0.0, 1.0, 0.0, 1.0, 0.0]), (6, [1.0
 # so call them once per layer. Keep the layers in an `nn.ModuleList` (a plain Python list hides their
 # parameters from `flow.parameters()`, and the optimiser would train nothing).
 #
-# The networks below follow the course: $s$ ends with a `Tanh` so that each layer scales by at most
-# $e^{\pm 1}$, which keeps training stable.
+# The networks below follow the course: $s$ ends with a `Tanh`, which bounds the log-scale and keeps training
+# stable. One change from the course: a learnable factor per coordinate after the `Tanh` (initialised to 1)
+# lets each layer choose how far it may stretch, which fits the thin moons noticeably better.
 
 # %% nbgrader={"grade": false, "grade_id": "nets_prior", "locked": true, "schema_version": 3, "solution": false, "task": false}
 DIM = 2
 WIDTH = 64
 
 
+class Scale(nn.Module):
+    """Multiplies (batch, dim) inputs by a learnable factor per coordinate, initialised to 1."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.factor = nn.Parameter(torch.ones(dim))
+
+    def forward(self, h):
+        return h * self.factor
+
+
 def nets():
-    """A fresh scale network s: (batch, DIM) -> (batch, DIM), bounded by Tanh."""
-    return nn.Sequential(nn.Linear(DIM, WIDTH), nn.LeakyReLU(), nn.Linear(WIDTH, WIDTH), nn.LeakyReLU(), nn.Linear(WIDTH, DIM), nn.Tanh())
+    """A fresh scale network s: (batch, DIM) -> (batch, DIM), a Tanh with a learnable range."""
+    return nn.Sequential(
+        nn.Linear(DIM, WIDTH), nn.LeakyReLU(), nn.Linear(WIDTH, WIDTH), nn.LeakyReLU(), nn.Linear(WIDTH, DIM), nn.Tanh(), Scale(DIM)
+    )
 
 
 def nett():
@@ -679,30 +693,32 @@ for dim in (2, 3):
 # 120 seconds. **Target:** a held-out NLL below **0.45 nats per sample** on the test split (the best any
 # model can do on these data is about 0.289, the entropy of the noisy moons; a single Gaussian scores 1.88).
 #
-# Hints: the course's recipe (6 layers, Adam with learning rate $10^{-4}$, 5000 steps of 100 points) gets
-# about 0.43 but takes minutes here. Larger batches (a few hundred to a few thousand points) cost little
-# more per step than small ones; a larger learning rate ($10^{-3}$) with a decay towards zero at the end
-# converges much faster. Draw each batch at random from `x_train`.
+# Hints: the course's recipe (6 layers, Adam with learning rate $10^{-4}$, 5000 steps of 100 points) works but
+# learns slowly. A larger learning rate ($10^{-3}$ to $5 \cdot 10^{-3}$) that decays towards zero at the end
+# (`torch.optim.lr_scheduler.OneCycleLR`), batches of a few hundred points drawn at random from `x_train`, 6 to
+# 8 layers and a few thousand steps get well below the target in well under a minute. If the loss jumps to
+# `nan`, lower the learning rate or clip the gradients (`nn.utils.clip_grad_norm_`).
 
 # %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true, "task": false}
 history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}
 ### BEGIN SOLUTION
-N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 8, 3000, 1024, 3e-3
+N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 8, 5000, 500, 5e-3
 
 flow = RealNVP(nets, nett, make_masks(N_LAYERS, DIM), prior)
-optimizer = torch.optim.Adam(flow.parameters(), lr=LEARNING_RATE)
-schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LEARNING_RATE, total_steps=N_STEPS)
+optimizer = torch.optim.Adam(flow.parameters(), lr=LEARNING_RATE, fused=True)  # fused: one kernel for all parameters
+schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LEARNING_RATE, total_steps=N_STEPS, pct_start=0.3)
 started = time.perf_counter()
 for step in tqdm(range(N_STEPS), desc="training", mininterval=1.0):
     batch = x_train[torch.randint(len(x_train), (BATCH,))]
     loss = nll_loss(flow, batch)
     optimizer.zero_grad()
     loss.backward()
+    nn.utils.clip_grad_norm_(flow.parameters(), max_norm=1.0)
     optimizer.step()
     schedule.step()
     history["step"].append(step)
     history["batch_nll"].append(loss.item())
-    if step % 100 == 0 or step == N_STEPS - 1:
+    if step % 250 == 0 or step == N_STEPS - 1:
         with torch.no_grad():
             history["eval_step"].append(step)
             history["test_nll"].append(nll_loss(flow, x_test).item())
