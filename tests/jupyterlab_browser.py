@@ -7,6 +7,7 @@ drive JupyterLab 4's notebook through its DOM: open, run all, wait, read each ce
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -98,8 +99,12 @@ def jupyterlab(root, scratch):
 # --- the page ---------------------------------------------------------------------------------------
 
 def open_notebook(page, url, token, path):
-    """Open path in a fresh JupyterLab workspace, wait for its kernel, close the left sidebar."""
-    page.goto(f"{url}/lab/tree/{path}?reset&token={token}")
+    """Open path in a fresh JupyterLab workspace of its own, wait for its kernel, close the left sidebar.
+
+    One workspace per notebook: two tabs on one workspace make JupyterLab redirect the second elsewhere.
+    """
+    workspace = re.sub(r"[^A-Za-z0-9]+", "-", path)
+    page.goto(f"{url}/lab/workspaces/{workspace}/tree/{path}?reset&token={token}")
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
     # Run All before the kernel is connected only moves the selection: wait for "Python 3 (ipykernel) | Idle".
     page.wait_for_function(KERNEL_IDLE_JS, timeout=90_000, polling=250)
@@ -107,15 +112,16 @@ def open_notebook(page, url, token, path):
         page.keyboard.press("Control+b")
 
 
-def run_all(page, timeout, screenshot_on_timeout):
-    """Run > Run All Cells, then wait until no cell is queued or running.
-
-    Waits first for the queue to show ([*]), so that a notebook saved with outputs does not look done already.
-    """
+def start_run_all(page):
+    """Run > Run All Cells, and wait until the queue shows ([*]): a notebook saved with outputs looks done before."""
     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
     page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+    page.wait_for_function(QUEUED_JS, timeout=30_000, polling=100)
+
+
+def wait_until_all_ran(page, timeout, screenshot_on_timeout):
+    """Wait until no cell is queued or running; on timeout, save a screenshot and say which cells ran."""
     try:
-        page.wait_for_function(QUEUED_JS, timeout=30_000, polling=100)
         page.wait_for_function(ALL_RAN_JS, timeout=timeout * 1000, polling=500)
     except Exception as error:
         page.screenshot(path=screenshot_on_timeout)

@@ -85,29 +85,59 @@ def server(master, tmp_path_factory, artifacts):
 
 
 @pytest.fixture(scope="module")
-def page(server, artifacts):
+def browser(server, artifacts):
     from playwright.sync_api import sync_playwright
 
     console = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(lab.CHROMIUM), args=lab.CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(lab.CHROMIUM), args=lab.CHROMIUM_ARGS)
         try:
-            tab = browser.new_page(viewport=lab.VIEWPORT)
-            tab.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-            yield tab
+            yield lambda: _new_tab(chromium, console)
         finally:
-            browser.close()
+            chromium.close()
             (artifacts / "console.txt").write_text("\n".join(console) + "\n")
 
 
-def _open_and_run_all(page, server, path):
-    url, token, root = server
+def _new_tab(chromium, console):
+    tab = chromium.new_page(viewport=lab.VIEWPORT)
+    tab.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    return tab
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    return browser()
+
+
+@pytest.fixture(scope="module")
+def solution_tab(browser, server):
+    """The solution notebook, Run All started in a second tab: it trains while the solved student notebook does.
+
+    The notebook sets torch to one thread, so the two kernels share the two cores instead of queueing.
+    """
+    tab = browser()
+    _start(tab, server, SOLUTION)
+    return tab
+
+
+def _start(page, server, path):
+    url, token, _ = server
     lab.open_notebook(page, url, token, path)
-    lab.run_all(page, RUN_ALL_TIMEOUT_S, screenshot_on_timeout=ARTIFACTS / f"timeout-{path.replace('/', '-')}.png")
-    notebook = nbformat.read(root / path, as_version=4)
+    lab.start_run_all(page)
+
+
+def _finish(page, server, path):
+    """Wait for Run All to end; return the notebook's cells and what the page shows of each."""
+    lab.wait_until_all_ran(page, RUN_ALL_TIMEOUT_S, screenshot_on_timeout=ARTIFACTS / f"timeout-{path.replace('/', '-')}.png")
+    notebook = nbformat.read(server[2] / path, as_version=4)
     shown = lab.cells(page)
     assert len(shown) == len(notebook.cells), "the page shows a different number of cells than the notebook holds"
     return notebook.cells, shown
+
+
+def _open_and_run_all(page, server, path):
+    _start(page, server, path)
+    return _finish(page, server, path)
 
 
 def _validate(page):
@@ -135,7 +165,7 @@ def test_blank_notebook_shows_not_implemented_error_at_the_first_blank_after_cle
             assert seen["prompt"].strip("[]: ").isdigit(), f"{grade_id(cell)} did not run: prompt {seen['prompt']!r}"
 
 
-def test_solved_notebook_passes_every_visible_test_and_the_validate_button(page, server, artifacts):
+def test_solved_notebook_passes_every_visible_test_and_the_validate_button(page, server, artifacts, solution_tab):
     cells, shown = _open_and_run_all(page, server, SOLVED)
     lab.screenshot_whole_notebook(page, artifacts / "2-solved-notebook-run-all.png")
     tests = [(grade_id(cell), seen) for cell, seen in zip(cells, shown, strict=True) if is_test(cell)]
@@ -162,9 +192,9 @@ def test_validate_button_reports_the_failing_test_of_a_planted_bug(page, server,
     assert "make_masks" not in text.split("The following cell failed")[1], "a test before the bug was reported as failing"
 
 
-def test_solution_notebook_renders_every_figure_at_a_readable_size(page, server, artifacts):
-    cells, shown = _open_and_run_all(page, server, SOLUTION)
-    lab.screenshot_whole_notebook(page, artifacts / "5-solution-notebook-run-all.png")
+def test_solution_notebook_renders_every_figure_at_a_readable_size(solution_tab, server, artifacts):
+    cells, shown = _finish(solution_tab, server, SOLUTION)
+    lab.screenshot_whole_notebook(solution_tab, artifacts / "5-solution-notebook-run-all.png")
     figures = {grade_id(cell): seen["images"] for cell, seen in zip(cells, shown, strict=True)}
     for name in FIGURE_CELLS:
         assert figures[name], f"no figure shown by the cell {name}"
