@@ -4,6 +4,7 @@
     python -m autograder build --check       # rebuild in a scratch folder; exit 1 if a committed one is stale
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -34,8 +35,21 @@ def nbgrader_release(source_nb_path, workdir):
 
 
 def execute(nb, cwd, timeout=CELL_TIMEOUT):
-    """Run every cell of nb in a fresh kernel with cwd as working directory; returns nb with outputs."""
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    """Run every cell of nb in a fresh kernel with cwd as working directory; returns nb with outputs.
+
+    Progress bars are switched off (TQDM_DISABLE): a headless run has no widget frontend, and a saved
+    widget reads "0%" on a static page.
+    """
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        client.execute()
+    finally:
+        if previous is None:
+            os.environ.pop("TQDM_DISABLE")
+        else:
+            os.environ["TQDM_DISABLE"] = previous
     return nb
 
 

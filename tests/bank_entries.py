@@ -154,6 +154,6 @@ def grade_entry(entry, master, workdir):
     """Execute the master with the entry's answers in workdir (data staged there): {grade_id: TestResult}."""
     workdir = Path(workdir)
     grading.stage_data(workdir)
-    nb = grading.assemble(master, entry.graded_answers(master))
+    nb = grading.through_last_test(grading.assemble(master, entry.graded_answers(master)))
     grading.execute(nb, workdir, cell_timeout=CELL_TIMEOUT)
     return {result.grade_id: result for result in grading.scores(nb)}
