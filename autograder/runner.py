@@ -95,7 +95,10 @@ class Sandbox:
     def __init__(self, scratch, slot, limits, hide=()):
         self.scratch, self.limits = Path(scratch), limits
         self.uid = UID_BASE + slot if os.geteuid() == 0 else None
-        self.hide = [str(p) for p in {REPO, Path.home(), Path(scratch).parent, Path("/tmp"), *map(Path, hide)}]
+        # Every top-level folder but the system's (sandbox.SYSTEM) is hidden, not only this repository: another
+        # copy of the course (a colleague's checkout, last term's grading) must be out of reach too.
+        top_level = [p for p in Path("/").iterdir() if p.is_dir()]
+        self.hide = [str(p) for p in {REPO, Path.home(), Path(scratch).parent, Path("/tmp"), *top_level, *map(Path, hide)}]
         self.specs = self.scratch / "kernels"
 
     def kernelspec(self, job):

@@ -89,7 +89,7 @@ def test_gradescope_results_sum_to_the_score(graded):
 def test_a_snooping_kernel_finds_neither_master_nor_gradebook_and_writes_only_its_scratch(graded):
     text = (graded[1] / "feedback" / "snoop.html").read_text(encoding="utf-8")
     found = re.search(r"SNOOP FOUND \[(.*?)\]", text).group(1)
-    assert MASTER.name not in found
+    assert MASTER.name not in found  # neither this repository's master nor any other copy on the machine
     assert all("site-packages" in path for path in re.findall(r"&#x27;(.*?)&#x27;", found))
     wrote = re.search(r"SNOOP WROTE \[(.*?)\]", text).group(1)
     assert all("/snoop" in path for path in re.findall(r"&#x27;(.*?)&#x27;", wrote))
