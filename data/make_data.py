@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.datasets import make_moons
 
 NOISE = 0.05
-SPLITS = {"train": (100_000, 1), "val": (5_000, 2), "test": (100_000, 3)}  # split: (size, seed)
+SPLITS = {"train": (100_000, 1), "grading": (5_000, 2), "test": (100_000, 3)}  # split: (size, seed)
 DATA_DIR = Path(__file__).resolve().parent
 
 
