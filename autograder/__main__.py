@@ -7,7 +7,7 @@ from . import batch, build, demo
 
 
 def parser():
-    top = argparse.ArgumentParser(prog="python -m autograder", description="Real NVP course tooling")
+    top = argparse.ArgumentParser(prog="python -m autograder", description="Course tooling: build the notebooks, grade a class")
     commands = top.add_subparsers(dest="command", required=True)
     build_cmd = commands.add_parser("build", help="regenerate the notebooks from the master")
     build_cmd.add_argument("--check", action="store_true", help="fail if a committed generated notebook is stale")
@@ -20,8 +20,11 @@ def parser():
     grade_cmd.add_argument("submissions", help="folder of <student>.ipynb, nbgrader's <student>/<assignment>/ layout, or a .zip")
     grade_cmd.add_argument("--out", required=True, help="folder for grades.csv, feedback/, records/, gradebook.db")
     grade_cmd.add_argument("--workers", type=int, default=None, help="parallel kernels (default: number of cores)")
-    grade_cmd.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
-    grade_cmd.add_argument("--train-timeout", type=int, default=120, help="seconds for the training cell (default 120)")
+    grade_cmd.add_argument("--assignment", help="the exercise (its master's name); default: found from the notebooks")
+    grade_cmd.add_argument("--timeout", type=int, default=60, help="seconds per cell whose master sets none (default 60)")
+    grade_cmd.add_argument(
+        "--cell-timeout", action="append", default=[], metavar="GRADE_ID=S", help="seconds for one cell, over the master's (repeatable)"
+    )
     grade_cmd.add_argument("--wall-timeout", type=int, default=600, help="seconds per submission in all (default 600)")
     grade_cmd.add_argument("--memory", type=float, default=4.0, help="GiB of address space per kernel (default 4)")
     grade_cmd.add_argument("--force", action="store_true", help="grade again students that already have a result")

@@ -6,7 +6,6 @@ code cells the student added, each anchored to the master cell it followed.
 """
 
 import json
-import re
 from dataclasses import dataclass, field
 
 import nbformat
@@ -14,14 +13,6 @@ import nbformat
 from .names import defined_names
 from .notebooks import BEGIN_HIDDEN, END_HIDDEN, without_region
 
-# How an answer cell is recognised when its nbgrader metadata is gone: what it defines.
-DEFINES = {
-    "masks": re.compile(r"^def\s+make_masks\b", re.M),
-    "coupling": re.compile(r"^class\s+AffineCoupling\b", re.M),
-    "realnvp": re.compile(r"^class\s+RealNVP\b", re.M),
-    "nll": re.compile(r"^def\s+nll_loss\b", re.M),
-    "train": re.compile(r"^(flow|history)\s*=", re.M),
-}
 MAX_CELL_CHARS = 200_000
 
 
@@ -114,16 +105,9 @@ class _MasterIndex:
         return None
 
 
-def _recognise(source, found):
-    for gid, pattern in DEFINES.items():
-        if gid not in found and pattern.search(source):
-            return gid
-    return None
-
-
-def extract(cells, master):
-    """Answers and added cells of a submission (cells from read_cells), judged against the master."""
-    index = _MasterIndex(master)
+def extract(cells, exercise):
+    """Answers and added cells of a submission (cells from read_cells), judged against the exercise's master."""
+    index = _MasterIndex(exercise.nb)
     result = Extracted()
     anchor = None
     for cell in cells:
@@ -138,7 +122,7 @@ def extract(cells, master):
             result.notes.append(f"a second cell claims to be answer '{gid}': ignored")
         elif gid is None and cell["type"] == "code" and source.strip():
             copy_of = index.known_copy(source)
-            recognised = None if copy_of else _recognise(source, result.answers)
+            recognised = None if copy_of else exercise.recognise(source, result.answers)
             if recognised:
                 result.answers[recognised] = source
                 result.notes.append(f"answer '{recognised}' recognised by what it defines (no nbgrader metadata)")

@@ -19,16 +19,15 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
 
-from . import ASSIGNMENT, MASTER
 from .answers import NotANotebook, extract, read_cells
+from .exercise import ExerciseError, exercise_named, load_exercise, master_paths
 from .gradebook import open_gradebook, record_grades
-from .grading import is_test
 from .hardening import assemble_graded, suspicious
-from .notebooks import grade_id, nbgrader_meta, read_master
 from .report import feedback_html, gradescope_json, summary, write_atomic, write_csv
 from .runner import Limits, Sandbox, grade_graded
 from .submissions import discover, extract_zip, safe_name
@@ -37,20 +36,15 @@ MAX_FILE_BYTES = 20 * 2**20
 _worker = {}
 
 
-def test_cells(master):
-    """(grade_id, points) of every graded test cell, in notebook order."""
-    return [(grade_id(c), float(nbgrader_meta(c)["points"])) for c in master.cells if is_test(c)]
-
-
-def _init_worker(slots, scratch_root, limits, hide):
+def _init_worker(slots, scratch_root, limits, hide, master_path):
     slot = slots.get()
     scratch = Path(scratch_root) / f"worker-{slot}"
     scratch.mkdir(parents=True, exist_ok=True)
-    _worker.update(sandbox=Sandbox(scratch, slot, limits, hide), master=read_master(MASTER), limits=limits)
+    _worker.update(sandbox=Sandbox(scratch, slot, limits, hide), exercise=load_exercise(master_path), limits=limits)
 
 
-def _record(submission, master, status, message, tests=None, seconds=0.0, digest=""):
-    tests = tests or [{"grade_id": gid, "points": 0.0, "max_points": points, "message": message} for gid, points in test_cells(master)]
+def _record(submission, exercise, status, message, tests=None, seconds=0.0, digest=""):
+    tests = tests or [{"grade_id": gid, "points": 0.0, "max_points": points, "message": message} for gid, points in exercise.tests]
     return {
         "student_id": submission.student_id,
         "file": str(submission.path or ""),
@@ -70,7 +64,7 @@ def _digest(path):
 
 def grade_submission(submission, out, gradescope=False):
     """Grade one submission in this worker and write its files; returns its record. Never raises."""
-    master, started = _worker["master"], time.monotonic()
+    exercise, started = _worker["exercise"], time.monotonic()
     nb, graded = None, None
     try:
         if submission.path is None:
@@ -78,22 +72,22 @@ def grade_submission(submission, out, gradescope=False):
         data = submission.path.read_bytes()
         if len(data) > MAX_FILE_BYTES:
             raise NotANotebook(f"the file is {len(data) // 2**20} MiB, more than a notebook for this exercise can be")
-        extracted = extract(read_cells(data), master)
-        graded = assemble_graded(master, extracted, seed=_worker["limits"].seed)
-        outcome = grade_graded(graded, _worker["sandbox"], safe_name(submission.student_id), _worker["limits"])
+        extracted = extract(read_cells(data), exercise)
+        graded = assemble_graded(exercise, extracted, seed=_worker["limits"].seed)
+        outcome = grade_graded(graded, _worker["sandbox"], safe_name(submission.student_id), _worker["limits"], exercise)
         nb = outcome.nb
         flags = suspicious(extracted.answers, extracted.extras)
         notes = extracted.notes + outcome.messages + ([f"for review: the code uses {', '.join(flags)}"] if flags else [])
-        tests = [{"grade_id": t.grade_id, "points": t.points, "max_points": t.max_points, "message": t.message} for t in outcome.tests]
-        record = _record(submission, master, outcome.status, "; ".join(notes), tests, digest=hashlib.sha256(data).hexdigest())
+        tests = [asdict(t) for t in outcome.tests]
+        record = _record(submission, exercise, outcome.status, "; ".join(notes), tests, digest=hashlib.sha256(data).hexdigest())
     except NotANotebook as error:
-        record = _record(submission, master, "not a notebook", str(error), digest=_digest(submission.path))
+        record = _record(submission, exercise, "not a notebook", str(error), digest=_digest(submission.path))
     except Exception as error:  # a grader bug must cost one row, not the batch
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-        record = _record(submission, master, "grader error", detail[:500], digest=_digest(submission.path))
+        record = _record(submission, exercise, "grader error", detail[:500], digest=_digest(submission.path))
     record["seconds"] = round(time.monotonic() - started, 1)
     name = safe_name(submission.student_id)
-    write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, graded.tokens.values() if graded else ()))
+    write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, graded.all_tokens() if graded else (), exercise.title))
     if gradescope:
         write_atomic(out / "results" / f"{name}.json", gradescope_json(record))
     write_atomic(out / "records" / f"{name}.json", json.dumps(record, ensure_ascii=False, indent=1))
@@ -112,15 +106,14 @@ def _still_valid(record, submission):
     return record is not None and record.get("sha256") == _digest(submission.path)
 
 
-def _run_pool(todo, out, options, scratch_root, hide, gb, bar):
+def _run_pool(todo, out, options, scratch_root, hide, gb, bar, exercise):
     """Grade todo in a pool; returns the submissions left over if the pool broke."""
     context = multiprocessing.get_context("spawn")
     slots = context.Queue()
     for slot in range(options.workers):
         slots.put(slot)
-    with ProcessPoolExecutor(
-        options.workers, mp_context=context, initializer=_init_worker, initargs=(slots, str(scratch_root), options.limits, hide)
-    ) as pool:
+    initargs = (slots, str(scratch_root), options.limits, hide, str(exercise.master_path))
+    with ProcessPoolExecutor(options.workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
         futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}
         left = []
         for future in as_completed(futures):
@@ -129,58 +122,95 @@ def _run_pool(todo, out, options, scratch_root, hide, gb, bar):
             except BrokenProcessPool:
                 left.append(futures[future])
                 continue
-            record_grades(gb, record)
+            record_grades(gb, exercise.name, record)
             bar.set_postfix_str(f"{record['student_id'][:20]}: {record['status']}", refresh=False)
             bar.update()
     return left
 
 
 class Options:
-    def __init__(self, workers=None, limits=None, force=False, gradescope=False, progress=True):
+    def __init__(self, workers=None, limits=None, force=False, gradescope=False, progress=True, assignment=None):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.limits, self.force, self.gradescope, self.progress = limits or Limits(), force, gradescope, progress
+        self.assignment = assignment  # the exercise's name; None: found from the notebooks
+
+
+def _grade_ids(path):
+    """The grade_ids a submitted file's cells carry (none when it is not a readable notebook)."""
+    try:
+        return {c["meta"].get("grade_id") for c in read_cells(path.read_bytes()) if isinstance(c["meta"].get("grade_id"), str)}
+    except (OSError, NotANotebook):
+        return set()
+
+
+def identify_exercise(found, paths=None):
+    """The exercise the submissions belong to: the master whose grade_ids the notebooks carry most often."""
+    exercises = [load_exercise(p) for p in (paths if paths is not None else master_paths())]
+    seen = [_grade_ids(s.path) for s in found if s.path is not None]
+    votes = {e.name: sum(len(ids & ({g for g, _ in e.tests} | set(e.defines))) for ids in seen) for e in exercises}
+    best = max(votes.values(), default=0)
+    winners = [e for e in exercises if votes[e.name] == best]
+    if len(winners) == 1 and (best > 0 or len(exercises) == 1):
+        return winners[0]
+    known = ", ".join(e.name for e in exercises) or "none"
+    raise ExerciseError(f"cannot tell which exercise these notebooks are (masters: {known}): name it with --assignment NAME")
 
 
 def grade_batch(submissions, out, options):
     """Grade every submission in the folder or zip at submissions into out; returns the records."""
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    master = read_master(MASTER)
     scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
     try:
         folder = Path(submissions).resolve()
         if folder.is_file() and folder.suffix.lower() == ".zip":
             folder = extract_zip(folder, scratch_root / "unpacked")
-        found = discover(folder, ASSIGNMENT)
-        gb = open_gradebook(out / "gradebook.db", master)
+        if options.assignment:
+            exercise = exercise_named(options.assignment)
+        else:
+            exercise = identify_exercise(discover(folder, None))
+        found = discover(folder, exercise.name)
+        gb = open_gradebook(out / "gradebook.db", exercise)
         done = {s: load_record(out, s) for s in found}
         todo = [s for s in found if options.force or not _still_valid(done[s], s)]
         for s in found:
             if s not in todo:
-                record_grades(gb, done[s])
+                record_grades(gb, exercise.name, done[s])
         hide = [str(out), str(Path(submissions).resolve().parent if folder.is_file() else folder), str(Path(submissions).resolve())]
         with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
             for _ in range(3):
-                todo = _run_pool(todo, out, options, scratch_root, hide, gb, bar) if todo else []
+                todo = _run_pool(todo, out, options, scratch_root, hide, gb, bar, exercise) if todo else []
         for s in todo:  # the pool broke three times on these: a row each all the same
-            record = _record(s, master, "grader error", "the grading worker died three times")
+            record = _record(s, exercise, "grader error", "the grading worker died three times")
             write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", json.dumps(record, ensure_ascii=False))
-            record_grades(gb, record)
+            record_grades(gb, exercise.name, record)
         records = [load_record(out, s) for s in found]
-        write_csv(out / "grades.csv", records, [gid for gid, _ in test_cells(master)])
+        write_csv(out / "grades.csv", records, [gid for gid, _ in exercise.tests])
         gb.close()
         return records
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
 
 
+def _cell_timeout(spec):
+    """GRADE_ID=SECONDS from the command line, as (grade_id, seconds)."""
+    gid, _, seconds = spec.partition("=")
+    try:
+        return gid, float(seconds)
+    except ValueError:
+        raise SystemExit(f"error: --cell-timeout wants GRADE_ID=SECONDS, got {spec!r}") from None
+
+
 def main(args):
-    limits = Limits(
-        cell_timeout=args.timeout, train_timeout=args.train_timeout, wall_timeout=args.wall_timeout, memory_bytes=int(args.memory * 2**30)
-    )
-    options = Options(args.workers, limits, args.force, args.gradescope, progress=not args.quiet)
+    timeouts = dict(_cell_timeout(spec) for spec in args.cell_timeout)
+    limits = Limits(cell_timeout=args.timeout, timeouts=timeouts, wall_timeout=args.wall_timeout, memory_bytes=int(args.memory * 2**30))
+    options = Options(args.workers, limits, args.force, args.gradescope, progress=not args.quiet, assignment=args.assignment)
     started = time.monotonic()
-    records = grade_batch(args.submissions, args.out, options)
+    try:
+        records = grade_batch(args.submissions, args.out, options)
+    except ExerciseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(summary(records))
     print(f"\nwall time {time.monotonic() - started:.1f} s with {options.workers} workers; grades in {Path(args.out) / 'grades.csv'}")
     return 0

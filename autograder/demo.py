@@ -9,10 +9,11 @@ from pathlib import Path
 
 import nbformat
 
-from . import SOLUTION_NOTEBOOK
+from . import MASTER, SOLUTION_NOTEBOOK
 from .build import execute
-from .grading import stage_data
+from .exercise import load_exercise
 from .notebooks import grade_id
+from .runner import stage_data
 
 
 def save_figures(nb, folder):
@@ -37,7 +38,7 @@ def printed(nb, pattern):
 
 def run_solution(out):
     out.mkdir(parents=True, exist_ok=True)
-    stage_data(out)
+    stage_data(out, load_exercise(MASTER))
     nb = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":

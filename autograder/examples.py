@@ -12,8 +12,7 @@ import sys
 import nbformat
 
 from . import MASTER, REPO, STUDENT_NOTEBOOK
-from .grading import solution_answers
-from .notebooks import grade_id, read_master
+from .notebooks import grade_id, read_master, solution_answers
 
 EXAMPLES = REPO / "examples" / "submissions"
 RECIPE_LINE = re.compile(r"^N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = .*$", re.M)

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import nbformat
 
-from .grading import MISSING_ANSWER, is_answer, is_test
 from .names import defined_names
-from .notebooks import grade_id
+from .notebooks import BEGIN_HIDDEN, grade_id, is_answer, is_test
 
 GUARD_SOURCE = (Path(__file__).parent / "kernel_guard.py").read_text()
 REPORT_MARKER = "[autograder report] "
+MISSING_ANSWER = "raise NotImplementedError('this answer cell is missing from the submission')\n"
 SUSPICIOUS = {
     r"\bctypes\b": "ctypes",
     r"\bgc\.": "the garbage collector",
@@ -40,7 +40,12 @@ class Graded:
 
     nb: nbformat.NotebookNode
     tokens: dict = field(default_factory=dict)  # test grade_id -> token it prints when it passes
+    visible_tokens: dict = field(default_factory=dict)  # test grade_id -> token it prints when its visible checks pass
     guard: str = ""
+
+    def all_tokens(self):
+        """Every token the test cells print: what feedback must never show."""
+        return [*self.tokens.values(), *self.visible_tokens.values()]
 
 
 def suspicious(answers, extras):
@@ -49,23 +54,35 @@ def suspicious(answers, extras):
     return sorted({label for pattern, label in SUSPICIOUS.items() if re.search(pattern, code)})
 
 
-def _guard_cell(guard, names, seed):
+def _guard_cell(guard, names, seed, protect):
     return (
-        f"{guard} = (lambda ns: (exec({GUARD_SOURCE!r}, ns), ns['Guard']())[1])({{'get_ipython': get_ipython}})\n"
+        f"{guard} = (lambda ns: (exec({GUARD_SOURCE!r}, ns), ns['Guard']({protect!r}))[1])({{'get_ipython': get_ipython}})\n"
         f"{guard}.keep(globals(), {names!r})\n"
         f"import random as _ag_random\n_ag_random.seed({seed}); np.random.seed({seed}); torch.manual_seed({seed})\n"
         f"del _ag_random\n"
     )
 
 
-def _code(source, gid, kind, after=None):
+def _code(source, gid, kind, after=None, timeout=None):
     cell = nbformat.v4.new_code_cell(source)
-    cell.metadata["autograder"] = {"kind": kind, "grade_id": gid, **({"after": after} if after else {})}
+    meta = {"kind": kind, "grade_id": gid, "after": after, "timeout": timeout}
+    cell.metadata["autograder"] = {key: value for key, value in meta.items() if value or key in ("kind", "grade_id")}
     return cell
 
 
-def assemble_graded(master, extracted, seed=0, nonce=None):
-    """The graded notebook for one submission (extracted: answers.Extracted)."""
+def _test_source(graded, guard, gid, source):
+    """A test cell's source between the guard's calls: a token after its visible checks, another at its end."""
+    visible, token = f"[autograder visible {gid} {secrets.token_hex(8)}]", f"[autograder passed {gid} {secrets.token_hex(8)}]"
+    graded.visible_tokens[gid], graded.tokens[gid] = visible, token
+    lines = source.splitlines()
+    split = next((i for i, line in enumerate(lines) if line == BEGIN_HIDDEN), len(lines))
+    body = lines[:split] + [f"{guard}.passed({visible!r})"] + lines[split:]
+    return f"{guard}.restore(globals())\n" + "\n".join(body) + f"\n{guard}.passed({token!r})\n"
+
+
+def assemble_graded(exercise, extracted, seed=0, nonce=None):
+    """The graded notebook for one submission of exercise (extracted: answers.Extracted)."""
+    master = exercise.nb
     nonce = nonce or secrets.token_hex(4)
     guard = f"_ag_{nonce[:6]}"
     graded = Graded(nbformat.v4.new_notebook(metadata=master.metadata), guard=guard)
@@ -81,27 +98,23 @@ def assemble_graded(master, extracted, seed=0, nonce=None):
             continue
         if index == first_answer:
             # cells the student added above the first answer run after the snapshot, never before it
-            cells.append(_code(_guard_cell(guard, given_before, seed), None, "guard"))
+            cells.append(_code(_guard_cell(guard, given_before, seed, list(exercise.protect)), None, "guard"))
             early = [None] + [grade_id(c) for c in master.cells[:first_answer]]
             cells += [_code(s, None, "student", anchor or "the top") for anchor in early for s in extracted.extras.get(anchor, [])]
         if cell.cell_type != "code":
             cells.append(nbformat.from_dict(cell))
             continue
         if is_answer(cell):
-            cells.append(_code(extracted.answers.get(gid, MISSING_ANSWER), gid, "answer"))
+            cells.append(_code(extracted.answers.get(gid, MISSING_ANSWER), gid, "answer", timeout=exercise.timeouts.get(gid)))
         elif index < first_answer:
             cells.append(_code(cell.source, gid, "given"))
-        else:
-            quiet = ", quiet=True" if is_test(cell) else ""  # a failing test leaves its names half-rebound
-            keep = f"\n{guard}.keep(globals(), {defined_names(cell.source)!r}{quiet})\n"
-            if is_test(cell):
-                token = f"[autograder passed {gid} {secrets.token_hex(8)}]"
-                graded.tokens[gid] = token
-                source = f"{guard}.restore(globals())\n{cell.source}\n{guard}.passed({token!r})" + keep
-            else:
-                source = f"{guard}.restore(globals())\n{cell.source}" + keep
-            cells.append(_code(source, gid, "test" if is_test(cell) else "given"))
+        elif is_test(cell):
+            # a test cell stands alone: no later cell reads what it defines, so nothing of it joins the snapshot
+            cells.append(_code(_test_source(graded, guard, gid, cell.source), gid, "test", timeout=exercise.timeouts.get(gid)))
             cells[-1].metadata["nbgrader"] = dict(cell.metadata.get("nbgrader", {}))
+        else:
+            keep = f"\n{guard}.keep(globals(), {defined_names(cell.source)!r})\n"
+            cells.append(_code(f"{guard}.restore(globals())\n{cell.source}" + keep, gid, "given", timeout=exercise.timeouts.get(gid)))
         if index >= first_answer:
             cells += [_code(s, None, "student", gid) for s in extracted.extras.get(gid, [])]
     cells.append(_code(f"{guard}.report({REPORT_MARKER!r})", None, "report"))

@@ -2,6 +2,7 @@
 
 import jupytext
 import nbformat
+from nbgrader.utils import is_grade, is_solution
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -16,6 +17,21 @@ def nbgrader_meta(cell):
 def grade_id(cell):
     """The cell's nbgrader grade_id, or None."""
     return nbgrader_meta(cell).get("grade_id")
+
+
+def is_answer(cell):
+    """An answer cell: the student writes it (nbgrader's solution cell that is not also graded)."""
+    return is_solution(cell) and not is_grade(cell)
+
+
+def is_test(cell):
+    """A test cell: a graded code cell that is not an answer."""
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
+
+
+def solution_answers(master):
+    """grade_id -> the master's answer, solution markers removed."""
+    return {grade_id(c): without_markers(c.source, BEGIN_SOLUTION, END_SOLUTION) for c in master.cells if is_answer(c)}
 
 
 def read_master(path):

@@ -64,7 +64,7 @@ def _outputs_html(cell, tokens):
     return "".join(parts)
 
 
-def feedback_html(record, nb=None, tokens=()):
+def feedback_html(record, nb=None, tokens=(), title="Autograder"):
     """The student's feedback page: per-part points and messages, then their notebook as graded (if it ran)."""
     rows = "".join(
         f"<tr><td>{html.escape(t['grade_id'])}</td><td class={'ok' if t['points'] == t['max_points'] else 'fail'}>"
@@ -72,7 +72,7 @@ def feedback_html(record, nb=None, tokens=()):
         for t in record["tests"]
     )
     body = [
-        f"<h1>Real NVP: feedback for {html.escape(record['student_id'])}</h1>",
+        f"<h1>{html.escape(title)}: feedback for {html.escape(record['student_id'])}</h1>",
         f"<p>Score: <b>{record['score']:g} / {record['max_score']:g}</b> — status: {html.escape(record['status'])}</p>",
         f"<p>{html.escape(record['message'])}</p>" if record["message"] else "",
         f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{rows}</table>",

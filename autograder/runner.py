@@ -27,7 +27,6 @@ from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async
 
 from . import REPO
-from .grading import TestResult, stage_data
 from .hardening import REPORT_MARKER
 
 SANDBOX = Path(__file__).with_name("sandbox.py")
@@ -37,9 +36,20 @@ MEMORY_ERRORS = ("MemoryError", "can't allocate memory", "DefaultCPUAllocator", 
 
 
 @dataclass
+class TestResult:
+    """One test cell's result: points earned, and why not all of them (what the student reads)."""
+
+    grade_id: str
+    points: float
+    max_points: float
+    message: str = ""
+    visible_passed: bool = False  # the checks a student sees before submitting (Validate) passed
+
+
+@dataclass
 class Limits:
-    cell_timeout: int = 60
-    train_timeout: int = 120
+    cell_timeout: int = 60  # a cell whose master sets no timeout of its own
+    timeouts: dict = field(default_factory=dict)  # grade_id -> seconds, overriding the master's
     wall_timeout: int = 600
     memory_bytes: int = 4 * 2**30
     seed: int = 0
@@ -162,10 +172,17 @@ class Sandbox:
 
 def _timeout_for(limits):
     def timeout(cell):
-        gid = cell.get("metadata", {}).get("autograder", {}).get("grade_id")
-        return limits.train_timeout if gid == "train" else limits.cell_timeout
+        meta = cell.get("metadata", {}).get("autograder", {})
+        return limits.timeouts.get(meta.get("grade_id")) or meta.get("timeout") or limits.cell_timeout
 
     return timeout
+
+
+def stage_data(folder, exercise):
+    """Copy the exercise's data files into folder/data, where its notebook looks for them."""
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    for path in exercise.data_files():
+        shutil.copy(path, folder / "data" / path.name)
 
 
 def _run_once(nb, sandbox, job, token, deadline):
@@ -216,13 +233,13 @@ def _stub(cell, why):
     cell.outputs = []
 
 
-def execute_confined(graded, sandbox, job_name, limits):
+def execute_confined(graded, sandbox, job_name, limits, exercise):
     """Run graded.nb (hardening.Graded) in a fresh scratch folder; returns (nb, problems)."""
     job = sandbox.scratch / job_name
     shutil.rmtree(job, ignore_errors=True)
     for sub in ("work", "runtime", "mpl", "ipython"):
         (job / sub).mkdir(parents=True)
-    stage_data(job / "work")
+    stage_data(job / "work", exercise)
     deadline = time.monotonic() + limits.wall_timeout
     problems, skipped = [], {}
     try:
@@ -262,16 +279,19 @@ def score_graded(nb, graded):
         if meta.get("kind") != "test":
             continue
         gid, max_points = meta["grade_id"], float(cell.metadata["nbgrader"]["points"])
-        error = _error(cell)
+        error, printed = _error(cell), _outputs_text(cell)
         if "status" not in meta:
             message = "not run: the notebook stopped before this test"
         elif error:
             message = error
-        elif meta["status"] != "ok" or graded.tokens[gid] not in _outputs_text(cell):
+        elif meta["status"] != "ok" or graded.tokens[gid] not in printed:
             message = "the test did not run to its end (an error was hidden from the grader)"
         else:
             message = ""
-        results.append(TestResult(gid, 0.0 if message else max_points, max_points, message))
+        visible = graded.visible_tokens[gid] in printed
+        if message and visible:
+            message = f"a hidden test failed (the visible checks passed): {message}"
+        results.append(TestResult(gid, 0.0 if message else max_points, max_points, message, visible))
     return results
 
 
@@ -301,10 +321,10 @@ def _memory_trouble(nb):
     return any(m in (_error(c) or "") for c in mine for m in MEMORY_ERRORS)
 
 
-def grade_graded(graded, sandbox, job_name, limits):
+def grade_graded(graded, sandbox, job_name, limits, exercise):
     """Execute and score one assembled submission: an Outcome with status, messages, tests and the notebook."""
     started = time.monotonic()
-    nb, problems = execute_confined(graded, sandbox, job_name, limits)
+    nb, problems = execute_confined(graded, sandbox, job_name, limits, exercise)
     outcome = Outcome(nb=nb, tests=score_graded(nb, graded))
     kinds = [why for why, _ in problems]
     for why, index in dict.fromkeys(problems):

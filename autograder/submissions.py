@@ -32,9 +32,10 @@ def _visible(path):
 
 
 def _notebook_in(folder, assignment):
-    """The student's notebook in an nbgrader-style folder: <assignment>/<assignment>.ipynb first, else any."""
-    preferred = folder / assignment / f"{assignment}.ipynb"
-    if preferred.is_file():
+    """The student's notebook in an nbgrader-style folder: <assignment>/<assignment>.ipynb first (when the
+    assignment is known), else any."""
+    preferred = folder / assignment / f"{assignment}.ipynb" if assignment else None
+    if preferred is not None and preferred.is_file():
         return preferred
     notebooks = sorted(p for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
     if notebooks:

@@ -25,8 +25,11 @@ import torch  # noqa: E402
 from sklearn.datasets import make_moons  # noqa: E402
 
 from autograder import DATA_DIR, MASTER  # noqa: E402
-from autograder.grading import solution_answers  # noqa: E402
-from autograder.notebooks import grade_id, read_master  # noqa: E402
+from autograder.notebooks import (  # noqa: E402
+    grade_id,
+    read_master,
+    solution_answers,  # noqa: E402
+)
 
 GIVEN = ("setup", "data", "check_helpers", "nets_prior", "true_density")
 ANSWERS = ("masks", "coupling", "realnvp", "nll")

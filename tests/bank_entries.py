@@ -1,19 +1,26 @@
-"""The bank of planted-bug submissions and valid variants in tests/bank/: parse an entry, grade it.
+"""The bank of planted-bug submissions and valid variants in tests/bank/: parse an entry, grade the bank.
 
 An entry is a Python file named bug_<what>.py or variant_<what>.py:
 
     \"\"\"One line: the mistake this submission makes (or the valid variant it is).\"\"\"
     # expect_lost: test_coupling_forward, test_coupling_inverse      (or: # expect_lost: none)
     # train: stub
+    # caught_visibly: yes                                            (bugs only: yes or no)
+    # expect_message: test_coupling_inverse: subtract t first        (optional, any number of lines)
 
     # %% answer: coupling
     <the full replacement source of that answer cell>
 
 Each `# %% answer: <grade_id>` section replaces one answer cell of the master; the other answer cells keep
 the master's solution. `train` says what the training cell runs:
-- stub: an untrained 4-layer flow (seconds instead of minutes); test_train is then not scored;
+- stub: an untrained 4-layer flow (seconds instead of a training run); test_train is then not scored;
+- quick: the bundled examples' short recipe (about 10 s; passes test_train with a correct flow);
 - real: the master's own training cell;
 - answer: the entry's own `# %% answer: train` section.
+`caught_visibly` records whether the visible tests alone (what a student sees before submitting) catch the bug.
+
+The whole bank is graded as one class by the grader itself (autograder.batch.grade_batch, what
+`python -m autograder grade` runs): each entry becomes the released notebook with its answers filled in.
 """
 
 import ast
@@ -21,28 +28,29 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import grading
+import nbformat
+
+from autograder import MASTER
+from autograder.batch import Options, grade_batch
+from autograder.examples import answers as example_answers
+from autograder.examples import filled
+from autograder.notebooks import grade_id, is_answer, is_test, read_master, solution_answers
+from autograder.runner import Limits
 
 BANK_DIR = Path(__file__).resolve().parent / "bank"
-TEST_IDS = (
-    "test_masks",
-    "test_coupling_forward",
-    "test_coupling_inverse",
-    "test_realnvp_inverse",
-    "test_realnvp_log_prob",
-    "test_realnvp_sample",
-    "test_nll",
-    "test_train",
-)
-TRAIN_MODES = ("stub", "real", "answer")
+_MASTER = read_master(MASTER)
+TEST_IDS = tuple(grade_id(c) for c in _MASTER.cells if is_test(c))
+ANSWER_IDS = tuple(grade_id(c) for c in _MASTER.cells if is_answer(c))
+TRAIN_MODES = ("stub", "quick", "real", "answer")
 STUB_TRAIN = (
     'history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}\nflow = RealNVP(nets, nett, make_masks(4, DIM), prior)\n'
 )
 # The bank checks what the tests catch, not the time budget: a loaded machine must not turn a slow cell into
-# a lost point (the grader's own timeout is tested elsewhere).
-CELL_TIMEOUT = 900
+# a lost point (the grader's own timeouts are tested elsewhere).
+BANK_LIMITS = Limits(cell_timeout=300, timeouts={"train": 600}, wall_timeout=1800)
 _SECTION = re.compile(r"^# %% answer: *(\S*) *$", re.MULTILINE)
-_SETTING = re.compile(r"^# (expect_lost|train): *(.*?) *$", re.MULTILINE)
+_SETTING = re.compile(r"^# (expect_lost|train|caught_visibly): *(.*?) *$", re.MULTILINE)
+_MESSAGE = re.compile(r"^# expect_message: *(\S+?): *(.*?) *$", re.MULTILINE)
 
 
 class BankEntryError(ValueError):
@@ -59,13 +67,17 @@ class BankEntry:
     expect_lost: frozenset
     train: str
     answers: dict = field(default_factory=dict)
+    caught_visibly: bool = False
+    messages: dict = field(default_factory=dict)  # test grade_id -> text its failure message must contain
 
     def graded_answers(self, master):
         """grade_id -> source for every answer cell: the entry's, else the master's solution (train per mode)."""
-        answers = grading.solution_answers(master)
+        answers = solution_answers(master)
         answers.update(self.answers)
         if self.train == "stub":
             answers["train"] = STUB_TRAIN
+        elif self.train == "quick":
+            answers["train"] = example_answers(quick=True)["train"]
         return answers
 
     def scored_tests(self):
@@ -110,8 +122,8 @@ def _answers(name, text):
     parts = _SECTION.split(text)
     answers = {}
     for answer_id, source in zip(parts[1::2], parts[2::2], strict=True):
-        if answer_id not in grading.ANSWER_IDS:
-            _fail(name, f"unknown answer grade_id {answer_id!r}; known: {', '.join(grading.ANSWER_IDS)}")
+        if answer_id not in ANSWER_IDS:
+            _fail(name, f"unknown answer grade_id {answer_id!r}; known: {', '.join(ANSWER_IDS)}")
         if answer_id in answers:
             _fail(name, f"replaces the answer {answer_id!r} twice")
         if not source.strip():
@@ -134,6 +146,15 @@ def parse_entry(name, text):
     if train not in TRAIN_MODES:
         _fail(name, f"'# train:' must be one of {', '.join(TRAIN_MODES)}, got {train!r}")
     answers = _answers(name, text)
+    caught = settings.get("caught_visibly")
+    if kind == "bug" and caught not in ("yes", "no"):
+        _fail(name, "a bug must say '# caught_visibly: yes' or '# caught_visibly: no' (do the visible tests alone catch it?)")
+    if kind == "variant" and caught is not None:
+        _fail(name, "'# caught_visibly:' is for bugs only")
+    messages = dict(_MESSAGE.findall(text[: first_section.start()] if first_section else text))
+    unknown = sorted(set(messages) - set(expect_lost))
+    if unknown:
+        _fail(name, f"expect_message names tests it does not expect to lose: {unknown}")
     if (train == "answer") != ("train" in answers):
         _fail(name, "'# train: answer' and a '# %% answer: train' section go together")
     if kind == "bug" and not expect_lost:
@@ -142,7 +163,7 @@ def parse_entry(name, text):
         _fail(name, "a valid variant must keep full marks (expect_lost: none)")
     if train == "stub" and "test_train" in expect_lost:
         _fail(name, "test_train is not scored with '# train: stub'")
-    return BankEntry(name, kind, summary, expect_lost, train, answers)
+    return BankEntry(name, kind, summary, expect_lost, train, answers, caught == "yes", messages)
 
 
 def load_bank(folder=BANK_DIR):
@@ -150,10 +171,12 @@ def load_bank(folder=BANK_DIR):
     return {path.stem: parse_entry(path.stem, path.read_text()) for path in sorted(Path(folder).glob("*.py"))}
 
 
-def grade_entry(entry, master, workdir):
-    """Execute the master with the entry's answers in workdir (data staged there): {grade_id: TestResult}."""
-    workdir = Path(workdir)
-    grading.stage_data(workdir)
-    nb = grading.through_last_test(grading.assemble(master, entry.graded_answers(master)))
-    grading.execute(nb, workdir, cell_timeout=CELL_TIMEOUT)
-    return {result.grade_id: result for result in grading.scores(nb)}
+def grade_bank(entries, folder, master=_MASTER, workers=2):
+    """Grade entries as one class with the grader: {entry name: record}, records as grades.csv is written from."""
+    submissions, out = Path(folder) / "submissions", Path(folder) / "out"
+    submissions.mkdir(parents=True, exist_ok=True)
+    for entry in entries:
+        notebook = filled(entry.graded_answers(master))
+        (submissions / f"{entry.name}.ipynb").write_text(nbformat.writes(notebook), encoding="utf-8")
+    records = grade_batch(submissions, out, Options(workers=workers, limits=BANK_LIMITS, progress=False))
+    return {record["student_id"]: record for record in records}

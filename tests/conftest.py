@@ -10,9 +10,14 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from autograder import MASTER  # noqa: E402
-from autograder.notebooks import read_master  # noqa: E402
+from autograder.exercise import load_exercise  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def master():
-    return read_master(MASTER)
+def exercise():
+    return load_exercise(MASTER)
+
+
+@pytest.fixture(scope="session")
+def master(exercise):
+    return exercise.nb

@@ -14,8 +14,7 @@ import pytest
 from conftest import REPO
 
 from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
-from autograder.grading import is_answer, is_test, solution_answers
-from autograder.notebooks import grade_id
+from autograder.notebooks import grade_id, is_answer, is_test, solution_answers
 
 pytestmark = pytest.mark.browser
 

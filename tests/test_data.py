@@ -15,7 +15,7 @@ DATA = REPO / "data"
 
 def test_data_files_match_their_checksums():
     listed = dict(line.split()[::-1] for line in (DATA / "SHA256SUMS").read_text().splitlines())
-    assert sorted(listed) == ["moons_test.csv", "moons_train.csv", "moons_val.csv"]
+    assert sorted(listed) == ["moons_grading.csv", "moons_test.csv", "moons_train.csv"]
     for name, digest in listed.items():
         assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == digest, f"{name} changed: rerun data/make_data.py"
 
@@ -45,7 +45,7 @@ def test_notebook_splits_agree_with_the_data_script(master):
     assert namespace["MOONS_NOISE"] == make_data.NOISE
 
 
-@pytest.mark.parametrize("split", ["train", "val", "test"])
+@pytest.mark.parametrize("split", ["train", "grading", "test"])
 def test_notebook_fallback_regenerates_identical_arrays(master, split, tmp_path, monkeypatch):
     load_moons = _notebook_loader(master)["load_moons"]
     monkeypatch.chdir(REPO / "notebooks")

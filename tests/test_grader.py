@@ -18,8 +18,8 @@ from autograder.runner import Limits
 from autograder.submissions import Submission
 
 CASES = {case.name: case for case in ci_cases()}
-LIMITS = Limits(cell_timeout=20, train_timeout=30, wall_timeout=240)
-HIDDEN_MARKERS = ("_hidden_jacobian_log_det", "flow_val", "HIDDEN TESTS", "_HiddenScaleFlow", "for n_layers, dim in [(1, 2)")
+LIMITS = Limits(cell_timeout=20, timeouts={"train": 30}, wall_timeout=240)
+HIDDEN_MARKERS = ("_hidden_formula", "x_grading", "HIDDEN TESTS", "known_hidden", "for n_layers, dim in [(1, 2)", "[autograder visible")
 
 
 @pytest.fixture(scope="module")

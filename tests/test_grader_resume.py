@@ -32,8 +32,8 @@ def test_a_batch_killed_halfway_completes_on_rerun_with_nothing_lost_or_counted_
         "--quiet",
         "--timeout",
         "30",
-        "--train-timeout",
-        "30",
+        "--cell-timeout",
+        "train=30",
     ]
     first = subprocess.Popen(command, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300

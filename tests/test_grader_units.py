@@ -53,19 +53,19 @@ def test_what_is_not_a_notebook_says_so(data):
         read_cells(data)
 
 
-def test_answers_are_found_by_what_they_define_when_metadata_is_stripped(master):
-    found = extract(read_cells(_stripped()), master)
+def test_answers_are_found_by_what_they_define_when_metadata_is_stripped(exercise):
+    found = extract(read_cells(_stripped()), exercise)
     assert set(found.answers) == {"masks", "coupling", "realnvp", "nll", "train"}
     assert found.extras == {}
 
 
-def test_missing_answers_raise_and_added_cells_follow_their_anchor(master):
+def test_missing_answers_raise_and_added_cells_follow_their_anchor(exercise):
     nb = examples.filled(_base())
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "nll"]
     index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "coupling")
     nb.cells.insert(index + 1, nbformat.v4.new_code_cell("my_helper = 1"))
-    found = extract(read_cells(nbformat.writes(nb).encode()), master)
-    graded = assemble_graded(master, found)
+    found = extract(read_cells(nbformat.writes(nb).encode()), exercise)
+    graded = assemble_graded(exercise, found)
     sources = [c.source for c in graded.nb.cells if c.cell_type == "code"]
     nll = next(c for c in graded.nb.cells if c.metadata.get("autograder", {}).get("grade_id") == "nll")
     assert "NotImplementedError" in nll.source
@@ -73,19 +73,19 @@ def test_missing_answers_raise_and_added_cells_follow_their_anchor(master):
     assert graded.nb.cells[coupling + 1].source == "my_helper = 1" and sources.count("my_helper = 1") == 1
 
 
-def test_test_cells_in_the_graded_notebook_are_the_masters_with_hidden_tests(master):
-    found = extract(read_cells(_nb_bytes(_base())), master)
-    graded = assemble_graded(master, found)
+def test_test_cells_in_the_graded_notebook_are_the_masters_with_hidden_tests(exercise):
+    found = extract(read_cells(_nb_bytes(_base())), exercise)
+    graded = assemble_graded(exercise, found)
     tests = [c for c in graded.nb.cells if c.metadata.get("autograder", {}).get("kind") == "test"]
     assert len(tests) == 8 and all("### BEGIN HIDDEN TESTS" in c.source for c in tests)
-    assert len(set(graded.tokens.values())) == 8
+    assert len(set(graded.all_tokens())) == 16
 
 
-def test_feedback_never_contains_hidden_tests_even_from_executed_cells(master):
-    graded = assemble_graded(master, extract(read_cells(_nb_bytes(_base())), master))
+def test_feedback_never_contains_hidden_tests_even_from_executed_cells(exercise):
+    graded = assemble_graded(exercise, extract(read_cells(_nb_bytes(_base())), exercise))
     record = {"student_id": "x", "score": 0, "max_score": 10, "status": "ok", "message": "", "tests": []}
-    page = feedback_html(record, graded.nb, graded.tokens.values())
-    assert "HIDDEN" not in page and "_hidden_net" not in page and "_ag_" not in page
+    page = feedback_html(record, graded.nb, graded.all_tokens())
+    assert "HIDDEN" not in page and "_hidden_formula" not in page and "_ag_" not in page
 
 
 def test_defined_names_finds_what_a_cell_binds():

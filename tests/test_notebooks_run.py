@@ -10,8 +10,9 @@ import pytest
 from conftest import REPO
 from nbclient.exceptions import CellExecutionError
 
-from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, build, grading
-from autograder.notebooks import grade_id
+from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, build, examples
+from autograder.batch import Options, grade_batch
+from autograder.notebooks import grade_id, solution_answers
 
 NLL_TARGET = 0.30  # the solution's held-out NLL target on the test split (the data's entropy is about 0.289)
 
@@ -54,13 +55,18 @@ def test_nbgrader_validate_invert_passes_on_the_blank_notebook():
     assert "Success! The notebook does not pass any tests." in result.stdout, result.stdout + result.stderr
 
 
-def test_solution_gets_full_marks_from_the_hidden_tests_and_reaches_the_nll_target(master, tmp_path):
-    nb = grading.assemble(master, grading.solution_answers(master))
-    grading.stage_data(tmp_path)
-    grading.execute(nb, tmp_path, cell_timeout=300)
-    results = grading.scores(nb)
-    assert [(r.grade_id, r.points) for r in results if r.points < r.max_points] == []
-    assert sum(r.max_points for r in results) == 10
+def test_solution_gets_full_marks_from_the_grader(master, tmp_path):
+    """The master's own answers, its full training included, graded by the grader as a student's notebook."""
+    (tmp_path / "submissions").mkdir()
+    notebook = examples.filled(solution_answers(master))
+    (tmp_path / "submissions" / "solution.ipynb").write_text(nbformat.writes(notebook), encoding="utf-8")
+    [record] = grade_batch(tmp_path / "submissions", tmp_path / "out", Options(workers=1, progress=False))
+    assert (record["status"], record["score"], record["max_score"]) == ("ok", 10, 10), record["message"]
+
+
+def test_solution_notebook_reaches_its_nll_target():
+    """The executed solution notebook, as readers see it, prints a held-out NLL close to the data's entropy."""
+    nb = nbformat.read(SOLUTION_NOTEBOOK, as_version=4)
     train_test = next(c for c in nb.cells if grade_id(c) == "test_train")
     printed = "".join(o.get("text", "") for o in train_test.outputs)
     nll = float(re.search(r"held-out NLL on the test split: ([0-9.]+)", printed).group(1))

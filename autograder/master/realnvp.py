@@ -8,6 +8,15 @@
 #     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
+#   autograder:
+#     title: Real NVP on two moons
+#     data:
+#     - data/moons_*.csv
+#     protect:
+#     - torch.nn.Tanh
+#     - torch.nn.LeakyReLU
+#     - torch.distributions.MultivariateNormal
+#     - torch.distributions.Normal
 # ---
 
 # %% [markdown]
@@ -181,7 +190,7 @@ def autograd_log_det(fn, x):
 # (`masks[i] + masks[i + 1]` is all ones). For `dim = 2` this gives `[1, 0], [0, 1], [1, 0], …` (starting
 # with `[0, 1]` is just as good).
 
-# %% nbgrader={"grade": false, "grade_id": "masks", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "masks", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["make_masks"]}
 def make_masks(n_layers, dim):
     """Alternating binary masks: a float tensor (n_layers, dim) of 0/1, consecutive rows complementary."""
     ### BEGIN SOLUTION
@@ -248,7 +257,7 @@ for n_layers, dim in [(1, 2), (6, 2), (5, 3), (4, 7), (3, 10)]:
 # No network is ever inverted. Write `forward` (returns `y` and `log_det` of shape `(batch,)`) and
 # `inverse`. Do not modify the input tensor in place.
 
-# %% nbgrader={"grade": false, "grade_id": "coupling", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "coupling", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["AffineCoupling"]}
 class AffineCoupling(nn.Module):
     """One affine coupling layer with mask b (dim,) and networks s_net, t_net: (batch, dim) -> (batch, dim)."""
 
@@ -542,7 +551,7 @@ def stand_in_flow(masks, prior, seed=0):
             namespace["AffineCoupling"] = saved
     return flow, StandInLayer.built[first:], nets_made
 
-# %% nbgrader={"grade": false, "grade_id": "realnvp", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "realnvp", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["RealNVP"]}
 class RealNVP(nn.Module):
     """A stack of affine coupling layers, one per mask, with a prior on the latent space."""
 
@@ -754,7 +763,7 @@ for dim, n_layers in [(2, 4), (3, 3)]:
 # $\mathcal{L} = -\frac{1}{n}\sum_i \ln p_X(x_i)$. It must be a scalar tensor that gradients flow through (no
 # `.item()`), and a *mean*, so that its value does not depend on the batch size.
 
-# %% nbgrader={"grade": false, "grade_id": "nll", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "nll", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["nll_loss"]}
 def nll_loss(flow, x):
     """Mean negative log-likelihood of x (batch, dim) under flow, in nats per sample: a scalar tensor."""
     ### BEGIN SOLUTION
@@ -837,7 +846,7 @@ for dim, batch in [(3, 50), (5, 7)]:
 # 10 layers and a few thousand steps get well below the target in well under a minute. If the loss jumps to
 # `nan`, lower the learning rate or clip the gradients (`nn.utils.clip_grad_norm_`).
 
-# %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["flow", "history"], "timeout": 120}
 history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}
 ### BEGIN SOLUTION
 N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 10, 5000, 256, 5e-3

@@ -1,6 +1,7 @@
 """f overwrites log_det at each layer, so it returns the last layer's log-determinant only."""
-# expect_lost: test_realnvp_log_prob
+# expect_lost: test_realnvp_inverse
 # train: stub
+# caught_visibly: yes
 
 
 # %% answer: realnvp

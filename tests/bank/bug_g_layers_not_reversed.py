@@ -1,6 +1,7 @@
 """g applies the layers' inverses in the same order as f instead of in reverse order."""
-# expect_lost: test_realnvp_inverse, test_realnvp_sample
-# train: stub
+# expect_lost: test_realnvp_inverse
+# train: quick
+# caught_visibly: yes
 
 
 # %% answer: realnvp

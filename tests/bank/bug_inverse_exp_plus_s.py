@@ -1,6 +1,7 @@
 """The inverse multiplies by exp(+s) instead of dividing by it."""
-# expect_lost: test_coupling_inverse, test_realnvp_inverse, test_realnvp_sample
-# train: stub
+# expect_lost: test_coupling_inverse
+# train: quick
+# caught_visibly: yes
 
 
 # %% answer: coupling

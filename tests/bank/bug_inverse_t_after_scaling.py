@@ -1,6 +1,7 @@
 """The inverse divides by exp(s) first and subtracts t after: x = y * exp(-s) - t."""
-# expect_lost: test_coupling_inverse, test_realnvp_inverse, test_realnvp_sample
-# train: stub
+# expect_lost: test_coupling_inverse
+# train: quick
+# caught_visibly: yes
 
 
 # %% answer: coupling

@@ -1,6 +1,7 @@
 """The coupling layer returns log_det per dimension, shape (batch, dim): the sum over dim=1 is missing."""
-# expect_lost: test_coupling_forward, test_realnvp_inverse, test_realnvp_log_prob, test_realnvp_sample, test_nll
+# expect_lost: test_coupling_forward
 # train: stub
+# caught_visibly: yes
 
 
 # %% answer: coupling

@@ -1,6 +1,7 @@
 """sample pushes the prior draws through f instead of g."""
 # expect_lost: test_realnvp_sample
-# train: stub
+# train: quick
+# caught_visibly: yes
 
 
 # %% answer: realnvp

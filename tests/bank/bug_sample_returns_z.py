@@ -1,6 +1,7 @@
 """sample returns the prior draws z themselves instead of g(z)."""
 # expect_lost: test_realnvp_sample
-# train: stub
+# train: quick
+# caught_visibly: yes
 
 
 # %% answer: realnvp

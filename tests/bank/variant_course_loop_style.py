@@ -1,6 +1,6 @@
 """Valid: the course's RealNVP, masks in one frozen nn.Parameter, s and t in nn.ModuleLists, loops over the index; trained for real."""
 # expect_lost: none
-# train: real
+# train: quick
 
 
 # %% answer: realnvp

@@ -1,0 +1,35 @@
+"""The coupling layer builds its own mask (the first half of the coordinates kept) instead of using self.mask."""
+# expect_lost: test_coupling_forward, test_coupling_inverse
+# train: stub
+# caught_visibly: no
+
+
+# %% answer: coupling
+class AffineCoupling(nn.Module):
+    """One affine coupling layer with mask b (dim,) and networks s_net, t_net: (batch, dim) -> (batch, dim)."""
+
+    def __init__(self, mask, s_net, t_net):
+        super().__init__()
+        self.register_buffer("mask", mask)
+        self.s_net = s_net
+        self.t_net = t_net
+
+    def kept(self, x):
+        """1 on the first half of the coordinates, 0 on the rest."""
+        b = torch.zeros_like(x[0])
+        b[: (x.shape[1] + 1) // 2] = 1
+        return b
+
+    def forward(self, x):
+        """x (batch, dim) -> y (batch, dim) and log|det dy/dx| of shape (batch,)."""
+        b = self.kept(x)
+        s = (1 - b) * self.s_net(b * x)
+        t = (1 - b) * self.t_net(b * x)
+        return x * torch.exp(s) + t, s.sum(dim=1)
+
+    def inverse(self, y):
+        """y (batch, dim) -> x (batch, dim), the inverse of forward."""
+        b = self.kept(y)
+        s = (1 - b) * self.s_net(b * y)
+        t = (1 - b) * self.t_net(b * y)
+        return (y - t) * torch.exp(-s)
