@@ -103,7 +103,10 @@ def master_paths(folder=MASTERS):
 
 
 def exercise_named(name, folder=MASTERS):
-    """The exercise whose master is <folder>/<name>.py; ExerciseError lists the known ones otherwise."""
+    """The exercise whose master is <folder>/<name>.py (or the master file name itself names); ExerciseError
+    lists the known ones otherwise."""
+    if name.endswith(".py") and Path(name).is_file():
+        return load_exercise(name)
     path = Path(folder) / f"{name}.py"
     if not path.is_file():
         known = ", ".join(p.stem for p in master_paths(folder)) or "none"

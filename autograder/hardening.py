@@ -58,8 +58,9 @@ def _guard_cell(guard, names, seed, protect):
     return (
         f"{guard} = (lambda ns: (exec({GUARD_SOURCE!r}, ns), ns['Guard']({protect!r}))[1])({{'get_ipython': get_ipython}})\n"
         f"{guard}.keep(globals(), {names!r})\n"
-        f"import random as _ag_random\n_ag_random.seed({seed}); np.random.seed({seed}); torch.manual_seed({seed})\n"
-        f"del _ag_random\n"
+        f"import random as _ag_random, numpy as _ag_numpy, torch as _ag_torch\n"
+        f"_ag_random.seed({seed}); _ag_numpy.random.seed({seed}); _ag_torch.manual_seed({seed})\n"
+        f"del _ag_random, _ag_numpy, _ag_torch\n"
     )
 
 

@@ -5,7 +5,7 @@ An entry is a Python file named bug_<what>.py or variant_<what>.py:
     \"\"\"One line: the mistake this submission makes (or the valid variant it is).\"\"\"
     # expect_lost: test_coupling_forward, test_coupling_inverse      (or: # expect_lost: none)
     # train: stub
-    # caught_visibly: yes                                            (bugs only: yes or no)
+    # caught_visibly: test_coupling_forward                          (bugs only: the tests whose visible checks fail, or no)
     # expect_message: test_coupling_inverse: subtract t first        (optional, any number of lines)
 
     # %% answer: coupling
@@ -17,7 +17,7 @@ the master's solution. `train` says what the training cell runs:
 - quick: the bundled examples' short recipe (about 10 s; passes test_train with a correct flow);
 - real: the master's own training cell;
 - answer: the entry's own `# %% answer: train` section.
-`caught_visibly` records whether the visible tests alone (what a student sees before submitting) catch the bug.
+`caught_visibly` records which tests' visible checks alone (what a student sees before submitting) catch the bug.
 
 The whole bank is graded as one class by the grader itself (autograder.batch.grade_batch, what
 `python -m autograder grade` runs): each entry becomes the released notebook with its answers filled in.
@@ -67,7 +67,7 @@ class BankEntry:
     expect_lost: frozenset
     train: str
     answers: dict = field(default_factory=dict)
-    caught_visibly: bool = False
+    caught_visibly: frozenset = frozenset()  # the tests whose visible checks fail on this bug
     messages: dict = field(default_factory=dict)  # test grade_id -> text its failure message must contain
 
     def graded_answers(self, master):
@@ -134,6 +134,20 @@ def _answers(name, text):
     return answers
 
 
+def _caught_visibly(name, kind, value, expect_lost):
+    """The tests whose visible checks catch a bug, from its '# caught_visibly:' line ('no': none)."""
+    if kind == "variant":
+        if value is not None:
+            _fail(name, "'# caught_visibly:' is for bugs only")
+        return frozenset()
+    if value is None:
+        _fail(name, "a bug must say which tests' visible checks catch it ('# caught_visibly: test_a, test_b') or 'no'")
+    caught = frozenset() if value == "no" else frozenset(t.strip() for t in value.split(",") if t.strip())
+    if not caught <= expect_lost:
+        _fail(name, f"caught_visibly names tests it does not expect to lose: {sorted(caught - expect_lost)}")
+    return caught
+
+
 def parse_entry(name, text):
     """A BankEntry from the text of tests/bank/<name>.py; raises BankEntryError naming what is wrong."""
     kind = name.split("_", 1)[0]
@@ -146,24 +160,20 @@ def parse_entry(name, text):
     if train not in TRAIN_MODES:
         _fail(name, f"'# train:' must be one of {', '.join(TRAIN_MODES)}, got {train!r}")
     answers = _answers(name, text)
-    caught = settings.get("caught_visibly")
-    if kind == "bug" and caught not in ("yes", "no"):
-        _fail(name, "a bug must say '# caught_visibly: yes' or '# caught_visibly: no' (do the visible tests alone catch it?)")
-    if kind == "variant" and caught is not None:
-        _fail(name, "'# caught_visibly:' is for bugs only")
+    if kind == "bug" and not expect_lost:
+        _fail(name, "a bug must lose at least one test (expect_lost: none is for variants)")
+    caught = _caught_visibly(name, kind, settings.get("caught_visibly"), expect_lost)
     messages = dict(_MESSAGE.findall(text[: first_section.start()] if first_section else text))
     unknown = sorted(set(messages) - set(expect_lost))
     if unknown:
         _fail(name, f"expect_message names tests it does not expect to lose: {unknown}")
     if (train == "answer") != ("train" in answers):
         _fail(name, "'# train: answer' and a '# %% answer: train' section go together")
-    if kind == "bug" and not expect_lost:
-        _fail(name, "a bug must lose at least one test (expect_lost: none is for variants)")
     if kind == "variant" and expect_lost:
         _fail(name, "a valid variant must keep full marks (expect_lost: none)")
     if train == "stub" and "test_train" in expect_lost:
         _fail(name, "test_train is not scored with '# train: stub'")
-    return BankEntry(name, kind, summary, expect_lost, train, answers, caught == "yes", messages)
+    return BankEntry(name, kind, summary, expect_lost, train, answers, caught, messages)
 
 
 def load_bank(folder=BANK_DIR):

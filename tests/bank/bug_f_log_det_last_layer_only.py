@@ -1,7 +1,7 @@
 """f overwrites log_det at each layer, so it returns the last layer's log-determinant only."""
 # expect_lost: test_realnvp_inverse
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_realnvp_inverse
 
 
 # %% answer: realnvp

@@ -1,7 +1,7 @@
 """forward scales and shifts its input x in place (x *= ..., x += ...) instead of computing a new tensor."""
 # expect_lost: test_coupling_forward
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_coupling_forward
 
 
 # %% answer: coupling

@@ -1,7 +1,7 @@
 """g applies the layers' inverses in the same order as f instead of in reverse order."""
 # expect_lost: test_realnvp_inverse
 # train: quick
-# caught_visibly: yes
+# caught_visibly: test_realnvp_inverse
 
 
 # %% answer: realnvp

@@ -1,7 +1,7 @@
 """The inverse multiplies by exp(+s) instead of dividing by it."""
 # expect_lost: test_coupling_inverse
 # train: quick
-# caught_visibly: yes
+# caught_visibly: test_coupling_inverse
 
 
 # %% answer: coupling

@@ -1,7 +1,7 @@
 """The inverse divides by exp(s) first and subtracts t after: x = y * exp(-s) - t."""
 # expect_lost: test_coupling_inverse
 # train: quick
-# caught_visibly: yes
+# caught_visibly: test_coupling_inverse
 
 
 # %% answer: coupling

@@ -1,7 +1,7 @@
 """The inverse subtracts t(b * y) without (1 - b): the kept coordinates get shifted back."""
 # expect_lost: test_coupling_inverse
 # train: quick
-# caught_visibly: yes
+# caught_visibly: test_coupling_inverse
 # expect_message: test_coupling_inverse: coordinates with b = 1 must pass through
 
 # %% answer: coupling

@@ -1,7 +1,7 @@
 """The layers sit in a plain Python list, so flow.parameters() does not see their networks."""
 # expect_lost: test_realnvp_inverse
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_realnvp_inverse
 
 
 # %% answer: realnvp

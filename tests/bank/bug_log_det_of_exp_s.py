@@ -1,7 +1,7 @@
 """The coupling layer's log_det sums the scales exp(s) instead of their logs s."""
 # expect_lost: test_coupling_forward
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_coupling_forward
 # expect_message: test_coupling_forward: sums exp(s)
 
 # %% answer: coupling

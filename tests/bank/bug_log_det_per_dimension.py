@@ -1,7 +1,7 @@
 """The coupling layer returns log_det per dimension, shape (batch, dim): the sum over dim=1 is missing."""
 # expect_lost: test_coupling_forward
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_coupling_forward
 
 
 # %% answer: coupling

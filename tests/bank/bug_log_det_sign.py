@@ -1,7 +1,7 @@
 """The coupling layer returns minus the log-determinant: -sum (1 - b) * s instead of +sum."""
 # expect_lost: test_coupling_forward
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_coupling_forward
 
 
 # %% answer: coupling

@@ -1,7 +1,7 @@
 """The coupling layer sums s over the batch too: log_det is one scalar instead of one value per sample."""
 # expect_lost: test_coupling_forward
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_coupling_forward
 
 
 # %% answer: coupling

@@ -1,7 +1,7 @@
 """log_prob subtracts the log-determinant: log p_Z(f(x)) - log_det."""
 # expect_lost: test_realnvp_log_prob
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_realnvp_log_prob
 # expect_message: test_realnvp_log_prob: subtracts the log-determinant
 
 # %% answer: realnvp

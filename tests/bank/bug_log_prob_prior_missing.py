@@ -1,7 +1,7 @@
 """log_prob returns the log-determinant alone: the prior term log p_Z(f(x)) is missing."""
 # expect_lost: test_realnvp_log_prob
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_realnvp_log_prob
 
 
 # %% answer: realnvp

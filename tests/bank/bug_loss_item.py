@@ -1,7 +1,7 @@
 """nll_loss returns a Python float (.item()), so no gradient can flow through it."""
 # expect_lost: test_nll
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_nll
 
 
 # %% answer: nll

@@ -1,7 +1,7 @@
 """nll_loss sums -log_prob over the batch instead of averaging it."""
 # expect_lost: test_nll
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_nll
 
 
 # %% answer: nll

@@ -1,7 +1,7 @@
 """nll_loss returns the mean log-likelihood, without the minus sign."""
 # expect_lost: test_nll
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_nll
 
 
 # %% answer: nll

@@ -1,7 +1,7 @@
 """Every layer gets the same mask, so the coordinates it keeps are never transformed."""
 # expect_lost: test_masks
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_masks
 
 
 # %% answer: masks

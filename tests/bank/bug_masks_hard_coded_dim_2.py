@@ -1,7 +1,7 @@
 """make_masks alternates [1, 0] and [0, 1]: the dimension 2 is hard-coded."""
 # expect_lost: test_masks
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_masks
 
 
 # %% answer: masks

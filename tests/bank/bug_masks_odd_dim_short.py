@@ -1,7 +1,7 @@
 """The masks are built from two halves of dim // 2 coordinates: for odd dim they miss a coordinate (too few ones and zeros)."""
 # expect_lost: test_masks
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_masks
 
 
 # %% answer: masks

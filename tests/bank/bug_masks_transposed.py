@@ -1,7 +1,7 @@
 """make_masks returns the masks transposed: shape (dim, n_layers)."""
 # expect_lost: test_masks
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_masks
 
 
 # %% answer: masks

@@ -1,7 +1,7 @@
 """The networks see the whole input x instead of the masked input b * x, so the layer is not invertible."""
 # expect_lost: test_coupling_forward, test_coupling_inverse
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_coupling_forward, test_coupling_inverse
 
 
 # %% answer: coupling

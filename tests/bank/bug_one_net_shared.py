@@ -1,7 +1,7 @@
 """nets() and nett() are called once, so every layer shares the same two networks."""
 # expect_lost: test_realnvp_inverse
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_realnvp_inverse
 
 
 # %% answer: realnvp

@@ -1,7 +1,7 @@
 """(1 - b) is forgotten on s: the kept coordinates get scaled too, and log_det sums s over every coordinate."""
 # expect_lost: test_coupling_forward, test_coupling_inverse
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_coupling_forward, test_coupling_inverse
 
 
 # %% answer: coupling

@@ -1,7 +1,7 @@
 """sample pushes the prior draws through f instead of g."""
 # expect_lost: test_realnvp_sample
 # train: quick
-# caught_visibly: yes
+# caught_visibly: test_realnvp_sample
 
 
 # %% answer: realnvp

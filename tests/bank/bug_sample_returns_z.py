@@ -1,7 +1,7 @@
 """sample returns the prior draws z themselves instead of g(z)."""
 # expect_lost: test_realnvp_sample
 # train: quick
-# caught_visibly: yes
+# caught_visibly: test_realnvp_sample
 
 
 # %% answer: realnvp

@@ -1,7 +1,7 @@
 """(1 - b) is forgotten on t: the kept coordinates get shifted too."""
 # expect_lost: test_coupling_forward, test_coupling_inverse
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_coupling_forward, test_coupling_inverse
 
 
 # %% answer: coupling

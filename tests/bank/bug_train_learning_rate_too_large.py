@@ -1,7 +1,7 @@
 """Adam with learning rate 5e-2 and no gradient clipping: the training diverges."""
 # expect_lost: test_train
 # train: answer
-# caught_visibly: yes
+# caught_visibly: test_train
 # expect_message: test_train: diverged
 
 # %% answer: train

@@ -1,7 +1,7 @@
 """The training cell is left as released: it raises NotImplementedError, so there is no trained flow."""
 # expect_lost: test_train
 # train: answer
-# caught_visibly: yes
+# caught_visibly: test_train
 # expect_message: test_train: variable named flow
 
 # %% answer: train

@@ -1,7 +1,7 @@
 """The training loop computes the loss and its gradients but never calls optimizer.step(): the flow stays untrained."""
 # expect_lost: test_train
 # train: answer
-# caught_visibly: yes
+# caught_visibly: test_train
 
 # %% answer: train
 history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}

@@ -1,0 +1,55 @@
+"""The grader serves any exercise its master declares: a tiny third master that exists only in the tests."""
+
+import nbformat
+import pytest
+from conftest import REPO
+
+from autograder.batch import Options, grade_batch, identify_exercise
+from autograder.exercise import ExerciseError, load_exercise
+from autograder.notebooks import grade_id, solution_notebook
+from autograder.submissions import discover
+
+TINY = REPO / "tests" / "fixtures" / "tiny_master.py"
+# Right on the visible test (scaled(1.0) == 3.0), wrong on the hidden one.
+HIDDEN_BUG = ("return SCALE * x", "return x + 2.0")
+
+
+def _submission(folder, name, replace=None):
+    nb = solution_notebook(load_exercise(TINY).nb)
+    for cell in nb.cells:
+        if replace and grade_id(cell) == "scaled":
+            cell.source = cell.source.replace(*replace)
+    (folder / f"{name}.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+
+
+def test_the_tiny_master_declares_itself():
+    exercise = load_exercise(TINY)
+    assert (exercise.name, exercise.title, exercise.max_score) == ("tiny_master", "A tiny exercise", 2.0)
+    assert exercise.defines == {"scaled": ("scaled",)} and exercise.timeouts == {"scaled": 20.0}
+    assert [p.name for p in exercise.data_files()] == ["tiny_scale.txt"]
+
+
+def test_a_third_master_is_graded_with_no_grader_change(tmp_path):
+    submissions = tmp_path / "subs"
+    submissions.mkdir()
+    _submission(submissions, "right")
+    _submission(submissions, "hidden bug", HIDDEN_BUG)
+    options = Options(workers=2, progress=False, assignment=str(TINY))
+    records = {r["student_id"]: r for r in grade_batch(submissions, tmp_path / "out", options)}
+    assert (records["right"]["score"], records["right"]["status"]) == (2, "ok"), records["right"]["message"]
+    [test] = records["hidden bug"]["tests"]
+    assert (test["points"], test["visible_passed"]) == (0, True)
+    assert "scaled(-2.0) should be -6.0" in test["message"] and "hidden test" in test["message"]
+    assert "A tiny exercise: feedback" in (tmp_path / "out" / "feedback" / "right.html").read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8").splitlines()[0].startswith("student_id,test_scaled,score")
+
+
+def test_the_exercise_is_found_from_the_notebooks(tmp_path, exercise):
+    _submission(tmp_path, "one")
+    assert identify_exercise(discover(tmp_path, None), [exercise.master_path, TINY]).name == "tiny_master"
+
+
+def test_notebooks_of_no_known_exercise_ask_for_assignment(tmp_path, exercise):
+    (tmp_path / "x.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()), encoding="utf-8")
+    with pytest.raises(ExerciseError, match="--assignment"):
+        identify_exercise(discover(tmp_path, None), [exercise.master_path, TINY])
