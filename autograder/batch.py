@@ -9,7 +9,6 @@ students without a record (all with --force) and brings the gradebook up to date
 """
 
 import hashlib
-import json
 import multiprocessing
 import os
 import shutil
@@ -26,10 +25,13 @@ from tqdm import tqdm
 from . import ASSIGNMENT, MASTER
 from .answers import NotANotebook, extract, read_cells
 from .gradebook import open_gradebook, record_grades
-from .grading import is_test
+from .gradescope.results import results_json, test_titles
+from .grading import TestResult, is_test
 from .hardening import assemble_graded, suspicious
+from .leaderboard import leaderboard, leaderboard_spec
 from .notebooks import grade_id, nbgrader_meta, read_master
-from .report import feedback_html, gradescope_json, summary, write_atomic, write_csv
+from .record import Record, master_digest
+from .report import feedback_html, summary, write_atomic, write_csv
 from .runner import Limits, Sandbox, grade_graded
 from .submissions import discover, extract_zip, safe_name
 
@@ -46,22 +48,21 @@ def _init_worker(slots, scratch_root, limits, hide):
     slot = slots.get()
     scratch = Path(scratch_root) / f"worker-{slot}"
     scratch.mkdir(parents=True, exist_ok=True)
-    _worker.update(sandbox=Sandbox(scratch, slot, limits, hide), master=read_master(MASTER), limits=limits)
+    master = read_master(MASTER)
+    _worker.update(sandbox=Sandbox(scratch, slot, limits, hide), master=master, limits=limits, master_sha256=master_digest())
+    _worker.update(titles=test_titles(master), leaderboard=leaderboard_spec(master))
 
 
-def _record(submission, master, status, message, tests=None, seconds=0.0, digest=""):
-    tests = tests or [{"grade_id": gid, "points": 0.0, "max_points": points, "message": message} for gid, points in test_cells(master)]
-    return {
-        "student_id": submission.student_id,
-        "file": str(submission.path or ""),
-        "sha256": digest,
-        "status": status,
-        "message": message,
-        "tests": tests,
-        "score": sum(t["points"] for t in tests),
-        "max_score": sum(t["max_points"] for t in tests),
-        "seconds": seconds,
-    }
+def ungraded_record(student_id, master, status, message, file="", digest="", master_sha256=""):
+    """The record of a submission that could not be run: every test cell at 0 points, with the reason."""
+    tests = [TestResult(gid, 0.0, points, message) for gid, points in test_cells(master)]
+    return Record(student_id, status, message, tests, file=file, sha256=digest, master_sha256=master_sha256, graded_at=time.time())
+
+
+def _record(submission, master, status, message, tests=None, digest=""):
+    if tests is None:
+        return ungraded_record(submission.student_id, master, status, message, str(submission.path or ""), digest, _worker["master_sha256"])
+    return Record(submission.student_id, status, message, tests, str(submission.path or ""), digest, master_sha256=_worker["master_sha256"])
 
 
 def _digest(path):
@@ -71,7 +72,7 @@ def _digest(path):
 def grade_submission(submission, out, gradescope=False):
     """Grade one submission in this worker and write its files; returns its record. Never raises."""
     master, started = _worker["master"], time.monotonic()
-    nb, graded = None, None
+    nb, graded, metrics = None, None, []
     try:
         if submission.path is None:
             raise NotANotebook("no file in the student's folder")
@@ -84,32 +85,33 @@ def grade_submission(submission, out, gradescope=False):
         nb = outcome.nb
         flags = suspicious(extracted.answers, extracted.extras)
         notes = extracted.notes + outcome.messages + ([f"for review: the code uses {', '.join(flags)}"] if flags else [])
-        tests = [{"grade_id": t.grade_id, "points": t.points, "max_points": t.max_points, "message": t.message} for t in outcome.tests]
-        record = _record(submission, master, outcome.status, "; ".join(notes), tests, digest=hashlib.sha256(data).hexdigest())
+        metrics = leaderboard(nb, outcome.tests, _worker["leaderboard"]) if outcome.status == "ok" else []
+        record = _record(submission, master, outcome.status, "; ".join(notes), outcome.tests, digest=hashlib.sha256(data).hexdigest())
     except NotANotebook as error:
         record = _record(submission, master, "not a notebook", str(error), digest=_digest(submission.path))
     except Exception as error:  # a grader bug must cost one row, not the batch
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         record = _record(submission, master, "grader error", detail[:500], digest=_digest(submission.path))
-    record["seconds"] = round(time.monotonic() - started, 1)
+    record.seconds, record.leaderboard, record.graded_at = round(time.monotonic() - started, 1), metrics, time.time()
     name = safe_name(submission.student_id)
     write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, graded.tokens.values() if graded else ()))
     if gradescope:
-        write_atomic(out / "results" / f"{name}.json", gradescope_json(record))
-    write_atomic(out / "records" / f"{name}.json", json.dumps(record, ensure_ascii=False, indent=1))
+        write_atomic(out / "results" / f"{name}.json", results_json(record, _worker["titles"]))
+    write_atomic(out / "records" / f"{name}.json", record.to_json())
     return record
 
 
 def load_record(out, submission):
+    """The student's Record in out, or None when there is none (or it cannot be read: then they are graded again)."""
     path = out / "records" / f"{safe_name(submission.student_id)}.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return Record.from_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
 def _still_valid(record, submission):
-    return record is not None and record.get("sha256") == _digest(submission.path)
+    return record is not None and record.sha256 == _digest(submission.path)
 
 
 def _run_pool(todo, out, options, scratch_root, hide, gb, bar):
@@ -130,7 +132,7 @@ def _run_pool(todo, out, options, scratch_root, hide, gb, bar):
                 left.append(futures[future])
                 continue
             record_grades(gb, record)
-            bar.set_postfix_str(f"{record['student_id'][:20]}: {record['status']}", refresh=False)
+            bar.set_postfix_str(f"{record.student_id[:20]}: {record.status}", refresh=False)
             bar.update()
     return left
 
@@ -163,8 +165,9 @@ def grade_batch(submissions, out, options):
             for _ in range(3):
                 todo = _run_pool(todo, out, options, scratch_root, hide, gb, bar) if todo else []
         for s in todo:  # the pool broke three times on these: a row each all the same
-            record = _record(s, master, "grader error", "the grading worker died three times")
-            write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", json.dumps(record, ensure_ascii=False))
+            record = ungraded_record(s.student_id, master, "grader error", "the grading worker died three times", str(s.path or ""))
+            record.master_sha256 = master_digest()
+            write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", record.to_json())
             record_grades(gb, record)
         records = [load_record(out, s) for s in found]
         write_csv(out / "grades.csv", records, [gid for gid, _ in test_cells(master)])
