@@ -33,6 +33,7 @@ from .notebooks import grade_id, nbgrader_meta, read_master
 from .record import Record, master_digest
 from .report import feedback_html, summary, write_atomic, write_csv
 from .runner import Limits, Sandbox, grade_graded
+from .slots import claim_slots, release
 from .submissions import discover, extract_zip, safe_name
 
 MAX_FILE_BYTES = 20 * 2**20
@@ -114,11 +115,11 @@ def _still_valid(record, submission):
     return record is not None and record.sha256 == _digest(submission.path)
 
 
-def _run_pool(todo, out, options, scratch_root, hide, gb, bar):
-    """Grade todo in a pool; returns the submissions left over if the pool broke."""
+def _run_pool(todo, out, options, scratch_root, hide, gb, bar, claimed):
+    """Grade todo in a pool whose workers take the claimed slots; returns the submissions left over if the pool broke."""
     context = multiprocessing.get_context("spawn")
     slots = context.Queue()
-    for slot in range(options.workers):
+    for slot in claimed:
         slots.put(slot)
     with ProcessPoolExecutor(
         options.workers, mp_context=context, initializer=_init_worker, initargs=(slots, str(scratch_root), options.limits, hide)
@@ -161,9 +162,13 @@ def grade_batch(submissions, out, options):
             if s not in todo:
                 record_grades(gb, done[s])
         hide = [str(out), str(Path(submissions).resolve().parent if folder.is_file() else folder), str(Path(submissions).resolve())]
-        with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
-            for _ in range(3):
-                todo = _run_pool(todo, out, options, scratch_root, hide, gb, bar) if todo else []
+        claimed, locks = claim_slots(options.workers)
+        try:
+            with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
+                for _ in range(3):
+                    todo = _run_pool(todo, out, options, scratch_root, hide, gb, bar, claimed) if todo else []
+        finally:
+            release(locks)
         for s in todo:  # the pool broke three times on these: a row each all the same
             record = ungraded_record(s.student_id, master, "grader error", "the grading worker died three times", str(s.path or ""))
             record.master_sha256 = master_digest()
