@@ -1,9 +1,16 @@
-"""Command line: python -m autograder {build,grade} ..."""
+"""Command line: python -m autograder {build,demo,grade,merge} ..."""
 
 import argparse
 import sys
 
-from . import batch, build, demo
+from . import batch, build, demo, shards
+
+
+def _shard(text):
+    try:
+        return shards.parse_shard(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parser():
@@ -27,7 +34,14 @@ def parser():
     grade_cmd.add_argument("--force", action="store_true", help="grade again students that already have a result")
     grade_cmd.add_argument("--gradescope", action="store_true", help="also write results/<student>.json for Gradescope")
     grade_cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade_cmd.add_argument(
+        "--shard", type=_shard, default=None, metavar="K/N", help="grade every N-th submission from the K-th (auto/N: the array job's)"
+    )
     grade_cmd.set_defaults(run=batch.main)
+    merge_cmd = commands.add_parser("merge", help="merge the OUT folders of `grade --shard` runs into one OUT")
+    merge_cmd.add_argument("shards", nargs="+", metavar="SHARD_OUT", help="the OUT folder of each shard")
+    merge_cmd.add_argument("--out", required=True, help="folder for the merged grades.csv, feedback/, records/, gradebook.db")
+    merge_cmd.set_defaults(run=shards.main)
     return top
 
 

@@ -1,11 +1,12 @@
 """Grade a whole class: a pool of workers, one submission each at a time; results land in OUT atomically.
 
-    python -m autograder grade SUBMISSIONS --out OUT [--workers N] [--timeout S] [--memory GB] [--force]
+    python -m autograder grade SUBMISSIONS --out OUT [--workers N] [--timeout S] [--memory GB] [--force] [--shard K/N]
 
 A worker writes the student's feedback, then (optionally) Gradescope results, then the record
 OUT/records/<student>.json last: a record on disk means the student is graded. Only the parent writes the
 gradebook, after each record, and grades.csv at the end; a re-run (after kill -9, say) grades only the
-students without a record (all with --force) and brings the gradebook up to date idempotently.
+students without a record (all with --force) and brings the gradebook up to date idempotently. With --shard K/N
+only every N-th submission is graded, and OUT/shard.json says which (shards.py merges the N folders).
 """
 
 import hashlib
@@ -33,6 +34,7 @@ from .notebooks import grade_id, nbgrader_meta, read_master
 from .record import Record, master_digest
 from .report import feedback_html, summary, write_atomic, write_csv
 from .runner import Limits, Sandbox, grade_graded
+from .shards import select_shard, write_manifest
 from .slots import claim_slots, release
 from .submissions import discover, extract_zip, safe_name
 
@@ -139,9 +141,10 @@ def _run_pool(todo, out, options, scratch_root, hide, gb, bar, claimed):
 
 
 class Options:
-    def __init__(self, workers=None, limits=None, force=False, gradescope=False, progress=True):
+    def __init__(self, workers=None, limits=None, force=False, gradescope=False, progress=True, shard=None):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.limits, self.force, self.gradescope, self.progress = limits or Limits(), force, gradescope, progress
+        self.shard = shard  # (k, n): grade only every n-th submission from the k-th on; None: all
 
 
 def grade_batch(submissions, out, options):
@@ -155,6 +158,9 @@ def grade_batch(submissions, out, options):
         if folder.is_file() and folder.suffix.lower() == ".zip":
             folder = extract_zip(folder, scratch_root / "unpacked")
         found = discover(folder, ASSIGNMENT)
+        if options.shard:
+            found = select_shard(found, *options.shard)
+            write_manifest(out, *options.shard, found, master_digest())
         gb = open_gradebook(out / "gradebook.db", master)
         done = {s: load_record(out, s) for s in found}
         todo = [s for s in found if options.force or not _still_valid(done[s], s)]
@@ -186,7 +192,7 @@ def main(args):
     limits = Limits(
         cell_timeout=args.timeout, train_timeout=args.train_timeout, wall_timeout=args.wall_timeout, memory_bytes=int(args.memory * 2**30)
     )
-    options = Options(args.workers, limits, args.force, args.gradescope, progress=not args.quiet)
+    options = Options(args.workers, limits, args.force, args.gradescope, progress=not args.quiet, shard=args.shard)
     started = time.monotonic()
     records = grade_batch(args.submissions, args.out, options)
     print(summary(records))
