@@ -1,9 +1,10 @@
-"""Command line: python -m autograder {build,demo,grade,merge} ..."""
+"""Command line: python -m autograder {build,demo,grade,merge,gradescope} ..."""
 
 import argparse
 import sys
 
 from . import batch, build, demo, shards
+from .gradescope import package
 
 
 def _shard(text):
@@ -42,6 +43,13 @@ def parser():
     merge_cmd.add_argument("shards", nargs="+", metavar="SHARD_OUT", help="the OUT folder of each shard")
     merge_cmd.add_argument("--out", required=True, help="folder for the merged grades.csv, feedback/, records/, gradebook.db")
     merge_cmd.set_defaults(run=shards.main)
+    gradescope_cmd = commands.add_parser("gradescope", help="build Gradescope's autograder zip: OUT/gradescope/<assignment>.zip")
+    gradescope_cmd.add_argument("--assignment", default=None, help="the exercise (a master's name); default: one zip per exercise")
+    gradescope_cmd.add_argument("--out", default="out", help="folder under which gradescope/<assignment>.zip is written (default out)")
+    gradescope_cmd.add_argument(
+        "--torch-index", default="", help="pip index URL of PyTorch's CPU wheels for setup.sh (default: pip's default index)"
+    )
+    gradescope_cmd.set_defaults(run=package.main)
     return top
 
 
