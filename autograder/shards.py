@@ -139,8 +139,8 @@ def merge(folders, master_sha256=None):
     master_sha256 = master_sha256 or master_digest()
     masters.setdefault(master_sha256, set()).add("this checkout")
     for folder in map(Path, folders):
-        if not (folder / "records").is_dir():
-            merged.problems.append(f"{folder}: no records/ folder: not the OUT of a `grade` run (or that shard never started)")
+        if not (folder / "records").is_dir() and not (folder / MANIFEST).is_file():  # a shard with no students has no records/
+            merged.problems.append(f"{folder}: neither records/ nor {MANIFEST}: not the OUT of a `grade` run (or that shard never started)")
             continue
         manifest = _read_manifest(folder, merged)
         if manifest is not None:

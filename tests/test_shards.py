@@ -135,9 +135,20 @@ def test_a_missing_shard_a_missing_record_and_an_unreadable_one_are_each_reporte
     last = _shard_folder(tmp_path / "s2", [_record("bo", 0.0, 1.0)], shard=(2, 3))
     result = _cli("merge", str(first), str(last), str(tmp_path / "nowhere"), "--out", str(tmp_path / "merged"))
     assert result.returncode == 1, result.stderr
-    for says in ("shard 1/3 is missing", "dan (shard 0/3", "cy.json: cannot be read", "nowhere: no records/ folder"):
+    for says in ("shard 1/3 is missing", "dan (shard 0/3", "cy.json: cannot be read", "nowhere: neither records/ nor shard.json"):
         assert says in result.stderr
     assert [r["student_id"] for r in _rows(tmp_path / "merged" / "grades.csv")] == ["ann", "bo"]
+
+
+def test_a_shard_that_owned_no_student_merges_without_a_problem(tmp_path):
+    full = _shard_folder(tmp_path / "s0", [_record("ann", 1.0, 1.0)], shard=(0, 2))
+    empty = tmp_path / "s1"
+    empty.mkdir()
+    (empty / MANIFEST).write_text(
+        json.dumps({"shard": 1, "of": 2, "assignment": ASSIGNMENT, "master_sha256": master_digest(), "students": []})
+    )
+    merged = merge([full, empty])
+    assert (list(merged.records), merged.problems, merged.refusals) == (["ann"], [], [])
 
 
 def test_merging_into_one_of_the_shards_is_refused(tmp_path):
