@@ -1,9 +1,17 @@
-"""Command line: python -m autograder {build,grade} ..."""
+"""Command line: python -m autograder {build,demo,grade,merge,gradescope} ..."""
 
 import argparse
 import sys
 
-from . import batch, build, demo
+from . import batch, build, demo, shards
+from .gradescope import package
+
+
+def _shard(text):
+    try:
+        return shards.parse_shard(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parser():
@@ -30,7 +38,21 @@ def parser():
     grade_cmd.add_argument("--force", action="store_true", help="grade again students that already have a result")
     grade_cmd.add_argument("--gradescope", action="store_true", help="also write results/<student>.json for Gradescope")
     grade_cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+    grade_cmd.add_argument(
+        "--shard", type=_shard, default=None, metavar="K/N", help="grade every N-th submission from the K-th (auto/N: the array job's)"
+    )
     grade_cmd.set_defaults(run=batch.main)
+    merge_cmd = commands.add_parser("merge", help="merge the OUT folders of `grade --shard` runs into one OUT")
+    merge_cmd.add_argument("shards", nargs="+", metavar="SHARD_OUT", help="the OUT folder of each shard")
+    merge_cmd.add_argument("--out", required=True, help="folder for the merged grades.csv, feedback/, records/, gradebook.db")
+    merge_cmd.set_defaults(run=shards.main)
+    gradescope_cmd = commands.add_parser("gradescope", help="build Gradescope's autograder zip: OUT/gradescope/<assignment>.zip")
+    gradescope_cmd.add_argument("--assignment", default=None, help="the exercise (a master's name); default: one zip per exercise")
+    gradescope_cmd.add_argument("--out", default="out", help="folder under which gradescope/<assignment>.zip is written (default out)")
+    gradescope_cmd.add_argument(
+        "--torch-index", default="", help="pip index URL of PyTorch's CPU wheels for setup.sh (default: pip's default index)"
+    )
+    gradescope_cmd.set_defaults(run=package.main)
     return top
 
 

@@ -1,15 +1,15 @@
 """Grade a whole class: a pool of workers, one submission each at a time; results land in OUT atomically.
 
-    python -m autograder grade SUBMISSIONS --out OUT [--workers N] [--timeout S] [--memory GB] [--force]
+    python -m autograder grade SUBMISSIONS --out OUT [--workers N] [--timeout S] [--memory GB] [--force] [--shard K/N]
 
 A worker writes the student's feedback, then (optionally) Gradescope results, then the record
 OUT/records/<student>.json last: a record on disk means the student is graded. Only the parent writes the
 gradebook, after each record, and grades.csv at the end; a re-run (after kill -9, say) grades only the
-students without a record (all with --force) and brings the gradebook up to date idempotently.
+students without a record (all with --force) and brings the gradebook up to date idempotently. With --shard K/N
+only every N-th submission is graded, and OUT/shard.json says which (shards.py merges the N folders).
 """
 
 import hashlib
-import json
 import multiprocessing
 import os
 import shutil
@@ -19,7 +19,6 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
@@ -27,9 +26,14 @@ from tqdm import tqdm
 from .answers import NotANotebook, extract, read_cells
 from .exercise import ExerciseError, exercise_named, load_exercise, master_paths
 from .gradebook import open_gradebook, record_grades
+from .gradescope.results import results_json, test_titles
 from .hardening import assemble_graded, suspicious
-from .report import feedback_html, gradescope_json, summary, write_atomic, write_csv
-from .runner import Limits, Sandbox, grade_graded
+from .leaderboard import leaderboard
+from .record import Record, master_digest
+from .report import feedback_html, summary, write_atomic, write_csv
+from .runner import Limits, Sandbox, TestResult, grade_graded
+from .shards import select_shard, write_manifest
+from .slots import claim_slots, release
 from .submissions import discover, extract_zip, safe_name
 
 MAX_FILE_BYTES = 20 * 2**20
@@ -40,22 +44,25 @@ def _init_worker(slots, scratch_root, limits, hide, master_path):
     slot = slots.get()
     scratch = Path(scratch_root) / f"worker-{slot}"
     scratch.mkdir(parents=True, exist_ok=True)
-    _worker.update(sandbox=Sandbox(scratch, slot, limits, hide), exercise=load_exercise(master_path), limits=limits)
+    exercise = load_exercise(master_path)
+    digest = master_digest(exercise.master_path)
+    _worker.update(sandbox=Sandbox(scratch, slot, limits, hide), exercise=exercise, limits=limits, master_sha256=digest)
+    _worker.update(titles=test_titles(exercise.nb))
 
 
-def _record(submission, exercise, status, message, tests=None, seconds=0.0, digest=""):
-    tests = tests or [{"grade_id": gid, "points": 0.0, "max_points": points, "message": message} for gid, points in exercise.tests]
-    return {
-        "student_id": submission.student_id,
-        "file": str(submission.path or ""),
-        "sha256": digest,
-        "status": status,
-        "message": message,
-        "tests": tests,
-        "score": sum(t["points"] for t in tests),
-        "max_score": sum(t["max_points"] for t in tests),
-        "seconds": seconds,
-    }
+def ungraded_record(student_id, exercise, status, message, file="", digest="", master_sha256=""):
+    """The record of a submission that could not be run: every test cell at 0 points, with the reason."""
+    tests = [TestResult(gid, 0.0, points, message) for gid, points in exercise.tests]
+    record = Record(student_id, status, message, tests, file, digest, assignment=exercise.name, master_sha256=master_sha256)
+    record.graded_at = time.time()
+    return record
+
+
+def _record(submission, exercise, status, message, tests=None, digest=""):
+    file, master_sha256 = str(submission.path or ""), _worker["master_sha256"]
+    if tests is None:
+        return ungraded_record(submission.student_id, exercise, status, message, file, digest, master_sha256)
+    return Record(submission.student_id, status, message, tests, file, digest, assignment=exercise.name, master_sha256=master_sha256)
 
 
 def _digest(path):
@@ -65,7 +72,7 @@ def _digest(path):
 def grade_submission(submission, out, gradescope=False):
     """Grade one submission in this worker and write its files; returns its record. Never raises."""
     exercise, started = _worker["exercise"], time.monotonic()
-    nb, graded = None, None
+    nb, graded, metrics = None, None, []
     try:
         if submission.path is None:
             raise NotANotebook("no file in the student's folder")
@@ -78,39 +85,40 @@ def grade_submission(submission, out, gradescope=False):
         nb = outcome.nb
         flags = suspicious(extracted.answers, extracted.extras)
         notes = extracted.notes + outcome.messages + ([f"for review: the code uses {', '.join(flags)}"] if flags else [])
-        tests = [asdict(t) for t in outcome.tests]
-        record = _record(submission, exercise, outcome.status, "; ".join(notes), tests, digest=hashlib.sha256(data).hexdigest())
+        metrics = leaderboard(nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
+        record = _record(submission, exercise, outcome.status, "; ".join(notes), outcome.tests, digest=hashlib.sha256(data).hexdigest())
     except NotANotebook as error:
         record = _record(submission, exercise, "not a notebook", str(error), digest=_digest(submission.path))
     except Exception as error:  # a grader bug must cost one row, not the batch
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         record = _record(submission, exercise, "grader error", detail[:500], digest=_digest(submission.path))
-    record["seconds"] = round(time.monotonic() - started, 1)
+    record.seconds, record.leaderboard, record.graded_at = round(time.monotonic() - started, 1), metrics, time.time()
     name = safe_name(submission.student_id)
     write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, graded.all_tokens() if graded else (), exercise.title))
     if gradescope:
-        write_atomic(out / "results" / f"{name}.json", gradescope_json(record))
-    write_atomic(out / "records" / f"{name}.json", json.dumps(record, ensure_ascii=False, indent=1))
+        write_atomic(out / "results" / f"{name}.json", results_json(record, _worker["titles"]))
+    write_atomic(out / "records" / f"{name}.json", record.to_json())
     return record
 
 
 def load_record(out, submission):
+    """The student's Record in out, or None when there is none (or it cannot be read: then they are graded again)."""
     path = out / "records" / f"{safe_name(submission.student_id)}.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return Record.from_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
 def _still_valid(record, submission):
-    return record is not None and record.get("sha256") == _digest(submission.path)
+    return record is not None and record.sha256 == _digest(submission.path)
 
 
-def _run_pool(todo, out, options, scratch_root, hide, gb, bar, exercise):
-    """Grade todo in a pool; returns the submissions left over if the pool broke."""
+def _run_pool(todo, out, options, scratch_root, hide, gb, bar, claimed, exercise):
+    """Grade todo in a pool whose workers take the claimed slots; returns the submissions left over if the pool broke."""
     context = multiprocessing.get_context("spawn")
     slots = context.Queue()
-    for slot in range(options.workers):
+    for slot in claimed:
         slots.put(slot)
     initargs = (slots, str(scratch_root), options.limits, hide, str(exercise.master_path))
     with ProcessPoolExecutor(options.workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
@@ -123,16 +131,17 @@ def _run_pool(todo, out, options, scratch_root, hide, gb, bar, exercise):
                 left.append(futures[future])
                 continue
             record_grades(gb, exercise.name, record)
-            bar.set_postfix_str(f"{record['student_id'][:20]}: {record['status']}", refresh=False)
+            bar.set_postfix_str(f"{record.student_id[:20]}: {record.status}", refresh=False)
             bar.update()
     return left
 
 
 class Options:
-    def __init__(self, workers=None, limits=None, force=False, gradescope=False, progress=True, assignment=None):
+    def __init__(self, workers=None, limits=None, force=False, gradescope=False, progress=True, assignment=None, shard=None):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.limits, self.force, self.gradescope, self.progress = limits or Limits(), force, gradescope, progress
-        self.assignment = assignment  # the exercise's name; None: found from the notebooks
+        self.assignment = assignment  # the exercise's name (or its master's path); None: found from the notebooks
+        self.shard = shard  # (k, n): grade only every n-th submission from the k-th on; None: all
 
 
 def _grade_ids(path):
@@ -170,6 +179,9 @@ def grade_batch(submissions, out, options):
         else:
             exercise = identify_exercise(discover(folder, None))
         found = discover(folder, exercise.name)
+        if options.shard:
+            found = select_shard(found, *options.shard)
+            write_manifest(out, *options.shard, found, exercise.name, master_digest(exercise.master_path))
         gb = open_gradebook(out / "gradebook.db", exercise)
         done = {s: load_record(out, s) for s in found}
         todo = [s for s in found if options.force or not _still_valid(done[s], s)]
@@ -177,12 +189,18 @@ def grade_batch(submissions, out, options):
             if s not in todo:
                 record_grades(gb, exercise.name, done[s])
         hide = [str(out), str(Path(submissions).resolve().parent if folder.is_file() else folder), str(Path(submissions).resolve())]
-        with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
-            for _ in range(3):
-                todo = _run_pool(todo, out, options, scratch_root, hide, gb, bar, exercise) if todo else []
+        claimed, locks = claim_slots(options.workers)
+        try:
+            with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
+                for _ in range(3):
+                    todo = _run_pool(todo, out, options, scratch_root, hide, gb, bar, claimed, exercise) if todo else []
+        finally:
+            release(locks)
+        digest = master_digest(exercise.master_path)
         for s in todo:  # the pool broke three times on these: a row each all the same
-            record = _record(s, exercise, "grader error", "the grading worker died three times")
-            write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", json.dumps(record, ensure_ascii=False))
+            died = "the grading worker died three times"
+            record = ungraded_record(s.student_id, exercise, "grader error", died, str(s.path or ""), master_sha256=digest)
+            write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", record.to_json())
             record_grades(gb, exercise.name, record)
         records = [load_record(out, s) for s in found]
         write_csv(out / "grades.csv", records, [gid for gid, _ in exercise.tests])
@@ -204,7 +222,7 @@ def _cell_timeout(spec):
 def main(args):
     timeouts = dict(_cell_timeout(spec) for spec in args.cell_timeout)
     limits = Limits(cell_timeout=args.timeout, timeouts=timeouts, wall_timeout=args.wall_timeout, memory_bytes=int(args.memory * 2**30))
-    options = Options(args.workers, limits, args.force, args.gradescope, progress=not args.quiet, assignment=args.assignment)
+    options = Options(args.workers, limits, args.force, args.gradescope, not args.quiet, args.assignment, args.shard)
     started = time.monotonic()
     try:
         records = grade_batch(args.submissions, args.out, options)

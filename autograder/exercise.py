@@ -1,9 +1,10 @@
 """An exercise as its master declares it: the grader reads everything exercise-specific from here.
 
 A master is `autograder/master/<name>.py` (jupytext py:percent, nbgrader cell metadata). Besides nbgrader's
-grade_id and points, it declares in its notebook metadata `autograder: {title, data, protect}` (the feedback's
-title; repository-relative globs of the data files staged beside the notebook in `data/`; dotted names of the
-library classes the kernel guard restores beyond its base set), and on each answer cell
+grade_id and points, it declares in its notebook metadata `autograder: {title, data, protect, leaderboard}` (the
+feedback's title; repository-relative globs of the data files staged beside the notebook in `data/`; dotted names
+of the library classes the kernel guard restores beyond its base set; optionally the number a passing test prints
+that Gradescope's leaderboard shows), and on each answer cell
 `autograder: {defines: [names], timeout: seconds}` (the names that recognise the answer when a submission lost
 its metadata; a cell timeout other than the grader's default, as a training cell needs).
 """
@@ -33,6 +34,7 @@ class Exercise:
     defines: dict = field(default_factory=dict)  # answer grade_id -> names it defines
     timeouts: dict = field(default_factory=dict)  # grade_id -> seconds, where the master sets one
     tests: tuple = ()  # (test grade_id, points), in notebook order
+    leaderboard: dict = field(default_factory=dict)  # {name, grade_id, pattern, order} of a number to post, or {}
 
     @property
     def answer_ids(self):
@@ -94,6 +96,7 @@ def load_exercise(path):
         defines=defines,
         timeouts=timeouts,
         tests=tuple(tests),
+        leaderboard=dict(declared.get("leaderboard") or {}),
     )
 
 

@@ -35,15 +35,15 @@ def open_gradebook(path, exercise):
 
 
 def record_grades(gb, name, record):
-    """Insert or update one student's submission and auto scores (idempotent: a re-run changes nothing twice)."""
+    """Insert or update one student's submission and auto scores from their Record (idempotent: a re-run changes nothing twice)."""
     with warnings.catch_warnings():  # nbgrader's add_submission trips SQLAlchemy autoflush warnings, harmlessly
         warnings.simplefilter("ignore")
-        gb.update_or_create_student(record["student_id"])
+        gb.update_or_create_student(record.student_id)
         try:
-            gb.find_submission(name, record["student_id"])
+            gb.find_submission(name, record.student_id)
         except MissingEntry:
-            gb.add_submission(name, record["student_id"])
-    for test in record["tests"]:
-        grade = gb.find_grade(test["grade_id"], name, name, record["student_id"])
-        grade.auto_score = test["points"]
+            gb.add_submission(name, record.student_id)
+    for test in record.tests:
+        grade = gb.find_grade(test.grade_id, name, name, record.student_id)
+        grade.auto_score = test.points
     gb.db.commit()

@@ -1,11 +1,11 @@
-"""What the grader writes: per-student feedback HTML (no hidden-test code), Gradescope results, grades.csv and
-the terminal summary. A student's record (a dict) is the single source for all of them.
+"""What the grader writes: per-student feedback HTML (no hidden-test code), grades.csv and the terminal summary.
+A student's Record (record.py) is the single source for all of them, and for Gradescope's results.json
+(gradescope/results.py).
 """
 
 import base64
 import csv
 import html
-import json
 import os
 from collections import Counter
 
@@ -67,14 +67,14 @@ def _outputs_html(cell, tokens):
 def feedback_html(record, nb=None, tokens=(), title="Autograder"):
     """The student's feedback page: per-part points and messages, then their notebook as graded (if it ran)."""
     rows = "".join(
-        f"<tr><td>{html.escape(t['grade_id'])}</td><td class={'ok' if t['points'] == t['max_points'] else 'fail'}>"
-        f"{t['points']:g} / {t['max_points']:g}</td><td>{html.escape(t['message'])}</td></tr>"
-        for t in record["tests"]
+        f"<tr><td>{html.escape(t.grade_id)}</td><td class={'ok' if t.points == t.max_points else 'fail'}>"
+        f"{t.points:g} / {t.max_points:g}</td><td>{html.escape(t.message)}</td></tr>"
+        for t in record.tests
     )
     body = [
-        f"<h1>{html.escape(title)}: feedback for {html.escape(record['student_id'])}</h1>",
-        f"<p>Score: <b>{record['score']:g} / {record['max_score']:g}</b> — status: {html.escape(record['status'])}</p>",
-        f"<p>{html.escape(record['message'])}</p>" if record["message"] else "",
+        f"<h1>{html.escape(title)}: feedback for {html.escape(record.student_id)}</h1>",
+        f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b> — status: {html.escape(record.status)}</p>",
+        f"<p>{html.escape(record.message)}</p>" if record.message else "",
         f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{rows}</table>",
     ]
     for cell in nb.cells if nb is not None else []:
@@ -87,24 +87,14 @@ def feedback_html(record, nb=None, tokens=(), title="Autograder"):
     return f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>" + "\n".join(body)
 
 
-def gradescope_json(record):
-    """The student's result in Gradescope's autograder format (results.json)."""
-    tests = [
-        {"name": t["grade_id"], "score": t["points"], "max_score": t["max_points"], "output": t["message"], "visibility": "visible"}
-        for t in record["tests"]
-    ]
-    output = f"status: {record['status']}" + (f"\n{record['message']}" if record["message"] else "")
-    return json.dumps({"score": record["score"], "output": output, "tests": tests, "execution_time": round(record["seconds"], 1)}, indent=1)
-
-
 def write_csv(path, records, test_ids):
     """grades.csv: one row per submission, one column per test cell."""
     columns = ["student_id", *test_ids, "score", "max_score", "status", "message"]
     lines = []
     for record in records:
-        points = {t["grade_id"]: t["points"] for t in record["tests"]}
-        row = {"student_id": record["student_id"], **{gid: points.get(gid, 0.0) for gid in test_ids}}
-        row.update(score=record["score"], max_score=record["max_score"], status=record["status"], message=record["message"])
+        points = record.points()
+        row = {"student_id": record.student_id, **{gid: points.get(gid, 0.0) for gid in test_ids}}
+        row.update(score=record.score, max_score=record.max_score, status=record.status, message=record.message)
         lines.append(row)
     partial = path.with_name(f".{path.name}.partial")
     with open(partial, "w", newline="", encoding="utf-8") as handle:
@@ -116,12 +106,12 @@ def write_csv(path, records, test_ids):
 
 def summary(records, slowest=5):
     """The table printed at the end of a batch."""
-    counts = Counter(r["status"] for r in records)
-    mean = sum(r["score"] for r in records) / len(records) if records else 0.0
-    max_score = records[0]["max_score"] if records else 0.0
+    counts = Counter(r.status for r in records)
+    mean = sum(r.score for r in records) / len(records) if records else 0.0
+    max_score = records[0].max_score if records else 0.0
     lines = [f"{len(records)} submissions graded, mean score {mean:.2f} / {max_score:g}", "", f"{'status':<16} count"]
     lines += [f"{status:<16} {count:>5}" for status, count in counts.most_common()]
     lines += ["", "slowest submissions:"]
-    for r in sorted(records, key=lambda r: -r["seconds"])[:slowest]:
-        lines.append(f"  {r['seconds']:7.1f} s  {r['student_id']}  ({r['status']}, {r['score']:g})")
+    for r in sorted(records, key=lambda r: -r.seconds)[:slowest]:
+        lines.append(f"  {r.seconds:7.1f} s  {r.student_id}  ({r.status}, {r.score:g})")
     return "\n".join(lines)

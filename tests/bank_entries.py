@@ -189,4 +189,4 @@ def grade_bank(entries, folder, master=_MASTER, workers=2):
         notebook = filled(entry.graded_answers(master))
         (submissions / f"{entry.name}.ipynb").write_text(nbformat.writes(notebook), encoding="utf-8")
     records = grade_batch(submissions, out, Options(workers=workers, limits=BANK_LIMITS, progress=False))
-    return {record["student_id"]: record for record in records}
+    return {record.student_id: record for record in records}

@@ -21,3 +21,19 @@ def exercise():
 @pytest.fixture(scope="session")
 def master(exercise):
     return exercise.nb
+
+
+@pytest.fixture(scope="session")
+def examples_one_shot(tmp_path_factory):
+    """The bundled examples graded once by `python -m autograder grade`: the reference that shards and merge,
+    and the simulated Gradescope runs, must reproduce. (out folder, grades.csv rows by student id)"""
+    import csv
+    import subprocess
+
+    from autograder.examples import EXAMPLES
+
+    out = tmp_path_factory.mktemp("examples-one-shot")
+    command = [sys.executable, "-m", "autograder", "grade", str(EXAMPLES), "--out", str(out), "--workers", "2", "--quiet"]
+    subprocess.run(command, cwd=REPO, check=True, capture_output=True, timeout=600)
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        return out, {row["student_id"]: row for row in csv.DictReader(handle)}

@@ -35,11 +35,11 @@ def test_a_third_master_is_graded_with_no_grader_change(tmp_path):
     _submission(submissions, "right")
     _submission(submissions, "hidden bug", HIDDEN_BUG)
     options = Options(workers=2, progress=False, assignment=str(TINY))
-    records = {r["student_id"]: r for r in grade_batch(submissions, tmp_path / "out", options)}
-    assert (records["right"]["score"], records["right"]["status"]) == (2, "ok"), records["right"]["message"]
-    [test] = records["hidden bug"]["tests"]
-    assert (test["points"], test["visible_passed"]) == (0, True)
-    assert "scaled(-2.0) should be -6.0" in test["message"] and "hidden test" in test["message"]
+    records = {r.student_id: r for r in grade_batch(submissions, tmp_path / "out", options)}
+    assert (records["right"].score, records["right"].status) == (2, "ok"), records["right"].message
+    [test] = records["hidden bug"].tests
+    assert (test.points, test.visible_passed) == (0, True)
+    assert "scaled(-2.0) should be -6.0" in test.message and "hidden test" in test.message
     assert "A tiny exercise: feedback" in (tmp_path / "out" / "feedback" / "right.html").read_text(encoding="utf-8")
     assert (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8").splitlines()[0].startswith("student_id,test_scaled,score")
 

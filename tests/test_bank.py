@@ -75,11 +75,11 @@ def graded(request):
 
 
 def _lost(entry, record):
-    return {t["grade_id"] for t in record["tests"] if t["grade_id"] in entry.scored_tests() and t["points"] < t["max_points"]}
+    return {t.grade_id for t in record.tests if t.grade_id in entry.scored_tests() and t.points < t.max_points}
 
 
 def _visibly_lost(entry, record):
-    return {t["grade_id"] for t in record["tests"] if t["grade_id"] in entry.scored_tests() and not t["visible_passed"]}
+    return {t.grade_id for t in record.tests if t.grade_id in entry.scored_tests() and not t.visible_passed}
 
 
 def test_bank_has_enough_bugs_and_variants():
@@ -109,11 +109,11 @@ def test_every_test_cell_belongs_to_a_part_and_the_bank_knows_the_master(master)
 @pytest.mark.parametrize("name", sorted(BANK))
 def test_bank_entry_loses_exactly_the_expected_tests(name, graded):
     entry, record = BANK[name], graded[name]
-    assert record["status"] == "ok", f"{name}: {record['status']}: {record['message']}"
-    assert {t["grade_id"] for t in record["tests"]} == set(TEST_IDS)
+    assert record.status == "ok", f"{name}: {record.status}: {record.message}"
+    assert {t.grade_id for t in record.tests} == set(TEST_IDS)
     lost = _lost(entry, record)
-    failed = [t for t in record["tests"] if t["grade_id"] in lost]
-    report = "\n".join(f"  {t['grade_id']}: {t['points']:g}/{t['max_points']:g} {t['message']}" for t in failed)
+    failed = [t for t in record.tests if t.grade_id in lost]
+    report = "\n".join(f"  {t.grade_id}: {t.points:g}/{t.max_points:g} {t.message}" for t in failed)
     assert lost == entry.expect_lost, (
         f"{name} ({entry.summary})\nlost {sorted(lost)}, expected to lose {sorted(entry.expect_lost)}\n"
         f"unexpectedly lost: {sorted(lost - entry.expect_lost)}; unexpectedly kept: {sorted(entry.expect_lost - lost)}\n{report}"
@@ -133,24 +133,24 @@ def test_bank_entry_is_caught_by_the_visible_tests_as_recorded(name, graded):
 @pytest.mark.parametrize("name", sorted(n for n, e in BANK.items() if e.kind == "bug"))
 def test_each_failure_message_is_about_its_own_test(name, graded):
     entry, record = BANK[name], graded[name]
-    for test in record["tests"]:
-        if test["grade_id"] not in _lost(entry, record):
+    for test in record.tests:
+        if test.grade_id not in _lost(entry, record):
             continue
-        message = test["message"]
-        assert message and not re.search(NOT_ABOUT_THE_TEST, message), f"{name}, {test['grade_id']}: {message!r}"
-        assert re.search(ABOUT[test["grade_id"]], message), f"{name}, {test['grade_id']}: the message is not about this test: {message!r}"
-        expected = entry.messages.get(test["grade_id"])
-        assert expected is None or expected in message, f"{name}, {test['grade_id']}: expected {expected!r} in {message!r}"
+        message = test.message
+        assert message and not re.search(NOT_ABOUT_THE_TEST, message), f"{name}, {test.grade_id}: {message!r}"
+        assert re.search(ABOUT[test.grade_id], message), f"{name}, {test.grade_id}: the message is not about this test: {message!r}"
+        expected = entry.messages.get(test.grade_id)
+        assert expected is None or expected in message, f"{name}, {test.grade_id}: expected {expected!r} in {message!r}"
 
 
 def test_every_hidden_block_fails_on_some_planted_bug_that_passes_the_visible_checks(graded):
     """A hidden block that no bug reaches could be a check that cannot fail."""
     proven = {
-        t["grade_id"]
+        t.grade_id
         for name, record in graded.items()
         if BANK[name].kind == "bug"
-        for t in record["tests"]
-        if t["visible_passed"] and t["points"] < t["max_points"] and t["grade_id"] in BANK[name].scored_tests()
+        for t in record.tests
+        if t.visible_passed and t.points < t.max_points and t.grade_id in BANK[name].scored_tests()
     }
     assert set(TEST_IDS) <= proven, f"hidden blocks no planted bug makes fail on its own: {sorted(set(TEST_IDS) - proven)}"
 

@@ -28,16 +28,16 @@ def graded(tmp_path_factory):
     write_bank(folder, CASES.values())
     out = tmp_path_factory.mktemp("out")
     records = grade_batch(folder, out, Options(workers=2, limits=LIMITS, gradescope=True, progress=False))
-    return folder, out, {r["student_id"]: r for r in records}
+    return folder, out, {r.student_id: r for r in records}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_submission_gets_its_status_and_only_the_points_it_earned(graded, name):
     record = graded[2][name]
     case = CASES[name]
-    assert record["status"] == case.status, record["message"]
-    points = {t["grade_id"]: t["points"] for t in record["tests"]}
-    assert {gid: points[gid] for gid in case.points} == case.points, record["message"]
+    assert record.status == case.status, record.message
+    points = record.points()
+    assert {gid: points[gid] for gid in case.points} == case.points, record.message
 
 
 def test_every_submission_has_one_row_in_grades_csv_with_a_column_per_test(graded):
@@ -46,14 +46,14 @@ def test_every_submission_has_one_row_in_grades_csv_with_a_column_per_test(grade
         rows = list(csv.DictReader(handle))
     assert sorted(r["student_id"] for r in rows) == sorted(CASES)
     assert list(rows[0])[:2] == ["student_id", "test_masks"] and list(rows[0])[-4:] == ["score", "max_score", "status", "message"]
-    assert all(float(r["score"]) == records[r["student_id"]]["score"] for r in rows)
+    assert all(float(r["score"]) == records[r["student_id"]].score for r in rows)
 
 
 def test_the_gradebook_holds_every_student_with_the_same_scores(graded):
     _, out, records = graded
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         scores = {s.student.id: s.score for s in gb.assignment_submissions("realnvp")}
-    assert scores == {name: record["score"] for name, record in records.items()}
+    assert scores == {name: record.score for name, record in records.items()}
 
 
 def test_no_process_a_submission_started_survives_the_batch(graded):
@@ -76,12 +76,18 @@ def test_feedback_explains_a_failed_visible_test(graded):
     assert "consecutive masks must be complementary" in text
 
 
-def test_gradescope_results_sum_to_the_score(graded):
+def test_gradescope_results_are_valid_and_sum_to_the_score(graded):
     import json
 
+    from autograder.gradescope.results import problems
+
     _, out, records = graded
+    for path in (out / "results").glob("*.json"):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        assert problems(result, forbidden=HIDDEN_MARKERS) == [], path.name
+        assert result["score"] == records[path.stem].score
     result = json.loads((out / "results" / "swallowed errors.json").read_text(encoding="utf-8"))
-    assert result["score"] == sum(t["score"] for t in result["tests"]) == records["swallowed errors"]["score"]
+    assert result["score"] == sum(t["score"] for t in result["tests"]) == records["swallowed errors"].score
     assert {t["visibility"] for t in result["tests"]} == {"visible"}
 
 
@@ -100,10 +106,10 @@ def test_a_rerun_skips_graded_students_and_changes_nothing(graded):
     folder, out, records = graded
     before = {p.name: p.stat().st_mtime_ns for p in (out / "records").iterdir()}
     again = grade_batch(folder, out, Options(workers=1, limits=LIMITS, progress=False))
-    assert {r["student_id"]: r["score"] for r in again} == {n: r["score"] for n, r in records.items()}
+    assert {r.student_id: r.score for r in again} == {n: r.score for n, r in records.items()}
     assert {p.name: p.stat().st_mtime_ns for p in (out / "records").iterdir()} == before
 
 
 def test_records_are_read_back_by_student_id(graded):
     _, out, _ = graded
-    assert load_record(out, Submission("José Ñúñez 李 o'Brien", None))["score"] == 8
+    assert load_record(out, Submission("José Ñúñez 李 o'Brien", None)).score == 8

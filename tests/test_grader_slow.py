@@ -10,17 +10,17 @@ pytestmark = pytest.mark.slow
 
 
 def test_bundled_examples_get_full_marks_one_part_s_points_and_a_not_a_notebook(tmp_path):
-    records = {r["student_id"]: r for r in grade_batch(EXAMPLES, tmp_path, Options(workers=2, progress=False))}
-    assert (records["ada_correct"]["score"], records["ada_correct"]["status"]) == (10, "ok"), records["ada_correct"]["message"]
+    records = {r.student_id: r for r in grade_batch(EXAMPLES, tmp_path, Options(workers=2, progress=False))}
+    assert (records["ada_correct"].score, records["ada_correct"].status) == (10, "ok"), records["ada_correct"].message
     ben = records["ben_inverse_bug"]
-    assert (ben["score"], ben["status"]) == (9, "ok"), ben["message"]
-    lost = {t["grade_id"]: t["message"] for t in ben["tests"] if t["points"] < t["max_points"]}
+    assert (ben.score, ben.status) == (9, "ok"), ben.message
+    lost = {t.grade_id: t.message for t in ben.tests if t.points < t.max_points}
     assert list(lost) == ["test_coupling_inverse"], lost
     assert "inverse" in lost["test_coupling_inverse"]
     feedback = (tmp_path / "feedback" / "ben_inverse_bug.html").read_text(encoding="utf-8")
     failed_rows = [row for row in feedback.split("</table>")[0].split("<tr>") if "class=fail" in row]
     assert len(failed_rows) == 1 and "test_coupling_inverse" in failed_rows[0], failed_rows
-    assert records["cleo_broken"]["status"] == "not a notebook"
+    assert records["cleo_broken"].status == "not a notebook"
 
 
 def test_the_same_submission_scores_the_same_five_times(tmp_path):
@@ -29,5 +29,5 @@ def test_the_same_submission_scores_the_same_five_times(tmp_path):
     for i in range(5):
         (folder / f"copy {i}.ipynb").write_bytes((EXAMPLES / "ada_correct.ipynb").read_bytes())
     records = grade_batch(folder, tmp_path / "out", Options(workers=2, limits=Limits(), progress=False))
-    assert len({tuple(t["points"] for t in r["tests"]) for r in records}) == 1
-    assert {r["score"] for r in records} == {10}
+    assert len({tuple(t.points for t in r.tests) for r in records}) == 1
+    assert {r.score for r in records} == {10}

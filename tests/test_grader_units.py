@@ -1,6 +1,5 @@
 """The grader's pieces that need no kernel: finding submissions, reading them tolerantly, assembling, reporting."""
 
-import json
 import zipfile
 
 import nbformat
@@ -11,6 +10,7 @@ from autograder import examples
 from autograder.answers import NotANotebook, extract, read_cells
 from autograder.hardening import assemble_graded, suspicious
 from autograder.names import defined_names
+from autograder.record import Record
 from autograder.report import feedback_html
 from autograder.submissions import discover, extract_zip, safe_name
 
@@ -83,7 +83,7 @@ def test_test_cells_in_the_graded_notebook_are_the_masters_with_hidden_tests(exe
 
 def test_feedback_never_contains_hidden_tests_even_from_executed_cells(exercise):
     graded = assemble_graded(exercise, extract(read_cells(_nb_bytes(_base())), exercise))
-    record = {"student_id": "x", "score": 0, "max_score": 10, "status": "ok", "message": "", "tests": []}
+    record = Record("x", "ok", "", [])
     page = feedback_html(record, graded.nb, graded.all_tokens())
     assert "HIDDEN" not in page and "_hidden_formula" not in page and "_ag_" not in page
 
@@ -103,16 +103,3 @@ def test_bundled_examples_are_generated_from_the_master_and_up_to_date():
         path = examples.EXAMPLES / name
         assert path.is_file() and path.read_text(encoding="utf-8") == text, f"{name} is stale: python -m autograder.examples"
 
-
-def test_gradescope_format_is_valid_json():
-    from autograder.report import gradescope_json
-
-    record = {
-        "score": 1.0,
-        "status": "ok",
-        "message": "",
-        "seconds": 1.0,
-        "tests": [{"grade_id": "t", "points": 1.0, "max_points": 2.0, "message": "m"}],
-    }
-    expected = {"name": "t", "score": 1.0, "max_score": 2.0, "output": "m", "visibility": "visible"}
-    assert json.loads(gradescope_json(record))["tests"][0] == expected

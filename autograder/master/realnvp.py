@@ -17,6 +17,11 @@
 #     - torch.nn.LeakyReLU
 #     - torch.distributions.MultivariateNormal
 #     - torch.distributions.Normal
+#     leaderboard:
+#       name: held-out NLL (nats, lower is better)
+#       grade_id: test_train
+#       pattern: 'held-out NLL on the test split: (-?\d+(?:\.\d+)?)'
+#       order: asc
 # ---
 
 # %% [markdown]
