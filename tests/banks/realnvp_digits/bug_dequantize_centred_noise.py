@@ -2,7 +2,7 @@
 # expect_lost: test_dequantize
 # train: stub
 # caught_visibly: yes
-# expect_message: test_dequantize: not within [0, 1)
+# expect_message: test_dequantize: the noise is centred on 0
 
 
 # %% answer: dequantize

@@ -2,7 +2,7 @@
 # expect_lost: test_dequantize
 # train: stub
 # caught_visibly: yes
-# expect_message: test_dequantize: not within [0, 1)
+# expect_message: test_dequantize: it must lie in [0, 1) (torch.rand, not torch.randn)
 
 
 # %% answer: dequantize

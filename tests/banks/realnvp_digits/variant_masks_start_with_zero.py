@@ -1,4 +1,4 @@
-"""Valid: the checkerboards start with b = 0 at pixel (0, 0), built with a loop that complements the previous mask; trained with the quick recipe."""
+"""Valid: checkerboards that start with b = 0 at pixel (0, 0), each mask the complement of the previous; quick training."""
 # expect_lost: none
 # train: quick
 
