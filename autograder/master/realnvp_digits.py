@@ -682,16 +682,48 @@ def pixels_bpd(flow, x, n_noise=4, seed=0):
     return float(np.mean(scores))
 
 
+def looks_right(question):
+    """question() -> bool, False when it raises: a quick look at an answer the training depends on."""
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            return bool(question())
+    except Exception:
+        return False
+
+
+def boards_ok():
+    boards = checkerboard_masks(2, HEIGHT, WIDTH).reshape(2, HEIGHT, WIDTH)
+    return (boards[:, 1:] != boards[:, :-1]).all() and (boards[:, :, 1:] != boards[:, :, :-1]).all() and (boards.sum(0) == 1).all()
+
+
+def noise_ok():
+    noise = dequantize(x_train[:200]) * N_LEVELS - x_train[:200]
+    return float(noise.min()) >= -1e-4 and float(noise.max()) < 1 + 1e-4 and float(noise.std(dim=1).min()) > 0.1
+
+
+def logit_ok():
+    y = torch.rand(8, DIM)
+    return close(logit_transform(y)[0], torch.logit(ALPHA + (1 - 2 * ALPHA) * y), 1e-4)
+
+
+suspects = [name for name, question in [("checkerboard_masks", boards_ok), ("dequantize", noise_ok), ("logit_transform", logit_ok)] if not looks_right(question)]
+first_fix = (
+    f"Your {' and '.join(suspects)} fail(s) the checks of Parts 1-2, and your flow learned from what they return (this test scores it on "
+    "correct ones): fix them first, then train again. "
+    if suspects
+    else ""
+)
 heldout_bpd = pixels_bpd(flow, x_test)
 check(
     np.isfinite(heldout_bpd) and heldout_bpd < INDEPENDENT_BPD,
-    f"held-out {heldout_bpd:.4g} bits/dim, worse than independent Gaussians per pixel ({INDEPENDENT_BPD}): the training diverged or "
-    "did not train. Check first that the tests of Parts 1-3 pass (your flow learns from what your dequantize and logit_transform "
-    "return). Other usual causes: optimizer.zero_grad() or optimizer.step() missing, a learning rate too large, a loss with the wrong sign",
+    f"held-out {heldout_bpd:.4g} bits/dim, worse than independent Gaussians per pixel ({INDEPENDENT_BPD}). "
+    + (first_fix or "The training diverged or did not train. Usual causes: optimizer.zero_grad() or optimizer.step() missing, ")
+    + "a learning rate too large, a loss with the wrong sign",
 )
 check(
     heldout_bpd < BPD_TARGET,
-    f"held-out {heldout_bpd:.3f} bits/dim, target below {BPD_TARGET} (a full-covariance Gaussian scores {FULL_GAUSSIAN_BPD}). If the "
+    f"held-out {heldout_bpd:.3f} bits/dim, target below {BPD_TARGET} (a full-covariance Gaussian scores {FULL_GAUSSIAN_BPD}). {first_fix}If the "
     "training bits/dim are much lower than the test's, the flow overfits: fewer steps or a smaller learning rate; if both are high, "
     "train longer, with a learning rate that decays (OneCycleLR)",
 )
