@@ -25,26 +25,22 @@ The whole bank is graded as one class by the grader itself (autograder.batch.gra
 
 import ast
 import re
+import tomllib
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import nbformat
 
-from autograder import MASTER
 from autograder.batch import Options, grade_batch
 from autograder.examples import answers as example_answers
 from autograder.examples import filled
-from autograder.notebooks import grade_id, is_answer, is_test, read_master, solution_answers
+from autograder.exercise import exercise_named
+from autograder.notebooks import solution_answers
 from autograder.runner import Limits
 
-BANK_DIR = Path(__file__).resolve().parent / "bank"
-_MASTER = read_master(MASTER)
-TEST_IDS = tuple(grade_id(c) for c in _MASTER.cells if is_test(c))
-ANSWER_IDS = tuple(grade_id(c) for c in _MASTER.cells if is_answer(c))
+BANKS = Path(__file__).resolve().parent / "banks"
 TRAIN_MODES = ("stub", "quick", "real", "answer")
-STUB_TRAIN = (
-    'history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}\nflow = RealNVP(nets, nett, make_masks(4, DIM), prior)\n'
-)
 # The bank checks what the tests catch, not the time budget: a loaded machine must not turn a slow cell into
 # a lost point (the grader's own timeouts are tested elsewhere).
 BANK_LIMITS = Limits(cell_timeout=300, timeouts={"train": 600}, wall_timeout=1800)
@@ -53,14 +49,30 @@ _SETTING = re.compile(r"^# (expect_lost|train|caught_visibly): *(.*?) *$", re.MU
 _MESSAGE = re.compile(r"^# expect_message: *(\S+?): *(.*?) *$", re.MULTILINE)
 
 
+def exercises_with_banks():
+    """The exercises that have a bank: one folder each under tests/banks/."""
+    return sorted(p.name for p in BANKS.iterdir() if (p / "settings.toml").is_file())
+
+
+@cache
+def bank_settings(exercise):
+    """tests/banks/<exercise>/settings.toml, with the exercise's test and answer ids from its master."""
+    settings = tomllib.loads((BANKS / exercise / "settings.toml").read_text(encoding="utf-8"))
+    declared = exercise_named(exercise)
+    settings["test_ids"] = tuple(gid for gid, _ in declared.tests)
+    settings["answer_ids"] = declared.answer_ids
+    return settings
+
+
 class BankEntryError(ValueError):
     """A bank entry that does not follow the format above."""
 
 
 @dataclass
 class BankEntry:
-    """One parsed entry: its kind (bug or variant), the tests it should lose, its answer cells."""
+    """One parsed entry of an exercise's bank: its kind (bug or variant), the tests it should lose, its answer cells."""
 
+    exercise: str
     name: str
     kind: str
     summary: str
@@ -70,19 +82,19 @@ class BankEntry:
     caught_visibly: frozenset = frozenset()  # the tests whose visible checks fail on this bug
     messages: dict = field(default_factory=dict)  # test grade_id -> text its failure message must contain
 
-    def graded_answers(self, master):
+    def graded_answers(self):
         """grade_id -> source for every answer cell: the entry's, else the master's solution (train per mode)."""
-        answers = solution_answers(master)
+        answers = solution_answers(exercise_named(self.exercise).nb)
         answers.update(self.answers)
         if self.train == "stub":
-            answers["train"] = STUB_TRAIN
+            answers["train"] = bank_settings(self.exercise)["stub_train"].lstrip("\n")
         elif self.train == "quick":
-            answers["train"] = example_answers(quick=True)["train"]
+            answers["train"] = example_answers(self.exercise, quick=True)["train"]
         return answers
 
     def scored_tests(self):
         """The test cells whose score this entry pins: all but test_train when training is stubbed."""
-        return tuple(t for t in TEST_IDS if not (self.train == "stub" and t == "test_train"))
+        return tuple(t for t in bank_settings(self.exercise)["test_ids"] if not (self.train == "stub" and t == "test_train"))
 
 
 def _fail(name, message):
@@ -105,25 +117,25 @@ def _header(name, text):
     return summary.strip(), settings
 
 
-def _expect_lost(name, value):
+def _expect_lost(name, value, test_ids):
     if value is None:
         _fail(name, "has no '# expect_lost: ...' line (a comma-separated list of test grade_ids, or 'none')")
     if value == "none":
         return frozenset()
     lost = frozenset(t.strip() for t in value.split(",") if t.strip())
-    unknown = sorted(lost - set(TEST_IDS))
+    unknown = sorted(lost - set(test_ids))
     if not lost or unknown:
-        _fail(name, f"expect_lost names unknown test grade_ids {unknown or [value]}; known: {', '.join(TEST_IDS)}")
+        _fail(name, f"expect_lost names unknown test grade_ids {unknown or [value]}; known: {', '.join(test_ids)}")
     return lost
 
 
-def _answers(name, text):
+def _answers(name, text, answer_ids):
     """grade_id -> source of each '# %% answer:' section of text."""
     parts = _SECTION.split(text)
     answers = {}
     for answer_id, source in zip(parts[1::2], parts[2::2], strict=True):
-        if answer_id not in ANSWER_IDS:
-            _fail(name, f"unknown answer grade_id {answer_id!r}; known: {', '.join(ANSWER_IDS)}")
+        if answer_id not in answer_ids:
+            _fail(name, f"unknown answer grade_id {answer_id!r}; known: {', '.join(answer_ids)}")
         if answer_id in answers:
             _fail(name, f"replaces the answer {answer_id!r} twice")
         if not source.strip():
@@ -148,18 +160,19 @@ def _caught_visibly(name, kind, value, expect_lost):
     return caught
 
 
-def parse_entry(name, text):
-    """A BankEntry from the text of tests/bank/<name>.py; raises BankEntryError naming what is wrong."""
+def parse_entry(name, text, exercise="realnvp"):
+    """A BankEntry from the text of tests/banks/<exercise>/<name>.py; raises BankEntryError naming what is wrong."""
+    settings_of_bank = bank_settings(exercise)
     kind = name.split("_", 1)[0]
     if kind not in ("bug", "variant"):
         _fail(name, "the file name must start with bug_ or variant_")
     first_section = _SECTION.search(text)
     summary, settings = _header(name, text[: first_section.start()] if first_section else text)
-    expect_lost = _expect_lost(name, settings.get("expect_lost"))
+    expect_lost = _expect_lost(name, settings.get("expect_lost"), settings_of_bank["test_ids"])
     train = settings.get("train")
     if train not in TRAIN_MODES:
         _fail(name, f"'# train:' must be one of {', '.join(TRAIN_MODES)}, got {train!r}")
-    answers = _answers(name, text)
+    answers = _answers(name, text, settings_of_bank["answer_ids"])
     if kind == "bug" and not expect_lost:
         _fail(name, "a bug must lose at least one test (expect_lost: none is for variants)")
     caught = _caught_visibly(name, kind, settings.get("caught_visibly"), expect_lost)
@@ -173,20 +186,20 @@ def parse_entry(name, text):
         _fail(name, "a valid variant must keep full marks (expect_lost: none)")
     if train == "stub" and "test_train" in expect_lost:
         _fail(name, "test_train is not scored with '# train: stub'")
-    return BankEntry(name, kind, summary, expect_lost, train, answers, caught, messages)
+    return BankEntry(exercise, name, kind, summary, expect_lost, train, answers, caught, messages)
 
 
-def load_bank(folder=BANK_DIR):
-    """Every entry of the bank, by name, in file-name order."""
-    return {path.stem: parse_entry(path.stem, path.read_text()) for path in sorted(Path(folder).glob("*.py"))}
+def load_bank(exercise):
+    """Every entry of the exercise's bank, by name, in file-name order."""
+    return {path.stem: parse_entry(path.stem, path.read_text(), exercise) for path in sorted((BANKS / exercise).glob("*.py"))}
 
 
-def grade_bank(entries, folder, master=_MASTER, workers=2):
-    """Grade entries as one class with the grader: {entry name: record}, records as grades.csv is written from."""
+def grade_bank(exercise, entries, folder, workers=2):
+    """Grade entries of the exercise's bank as one class with the grader: {entry name: Record}."""
     submissions, out = Path(folder) / "submissions", Path(folder) / "out"
     submissions.mkdir(parents=True, exist_ok=True)
     for entry in entries:
-        notebook = filled(entry.graded_answers(master))
+        notebook = filled(entry.graded_answers(), exercise)
         (submissions / f"{entry.name}.ipynb").write_text(nbformat.writes(notebook), encoding="utf-8")
-    records = grade_batch(submissions, out, Options(workers=workers, limits=BANK_LIMITS, progress=False))
+    records = grade_batch(submissions, out, Options(workers=workers, limits=BANK_LIMITS, progress=False, assignment=exercise))
     return {record.student_id: record for record in records}

@@ -1,77 +1,43 @@
-"""The bank in tests/bank/, graded as one class by the grader itself: each planted bug costs the points of its own
-part and no other, each valid variant keeps full marks, and each failure message is about its own test.
+"""Each exercise's bank in tests/banks/<exercise>/, graded as one class by the grader itself: each planted bug costs
+the points of its own part and no other, each valid variant keeps full marks, each failure message is about its
+own test, and each bug is caught by the visible checks it says.
 """
 
 import re
 import shutil
 
 import pytest
-from bank_entries import ANSWER_IDS, TEST_IDS, BankEntryError, grade_bank, load_bank, parse_entry
+from bank_entries import BankEntryError, bank_settings, exercises_with_banks, grade_bank, load_bank, parse_entry
 from conftest import REPO
 
-BANK = load_bank()
-ARTIFACTS = REPO / "artifacts" / "bank"
-MIN_BUGS, MIN_VARIANTS = 30, 7
-# The part a test cell belongs to, by its grade_id's prefix (a new test cell's grade_id starts with one of these).
-PARTS = {"test_masks": 1, "test_coupling": 2, "test_realnvp": 3, "test_nll": 4, "test_train": 5}
-# Words one of which a failure message of each test cell must use: what that test is about.
-ABOUT = {
-    "test_masks": r"mask",
-    "test_coupling_forward": r"forward|log_det|\by\b|coordinates",
-    "test_coupling_inverse": r"inverse",
-    "test_realnvp_inverse": r"\bf\b|\bg\b|f\(|g\(|layer|nets|networks|parameters",
-    "test_realnvp_log_prob": r"log_prob",
-    "test_realnvp_sample": r"sample",
-    "test_nll": r"nll_loss|loss",
-    "test_train": r"NLL|flow|train",
-}
+BANKS = {exercise: load_bank(exercise) for exercise in exercises_with_banks()}
+ENTRIES = [(exercise, name) for exercise, bank in BANKS.items() for name in bank]
+ARTIFACTS = REPO / "artifacts" / "banks"
 # Messages that say a test could not even run its checks: never the right message for a planted bug.
 NOT_ABOUT_THE_TEST = r"NameError|not run|did not run to its end|is not defined"
-# The common mistakes that must fail a visible test (what a student sees before submitting).
-MUST_BE_CAUGHT_VISIBLY = (
-    "bug_log_det_sign",
-    "bug_log_det_per_dimension",
-    "bug_log_det_summed_over_batch",
-    "bug_log_det_of_exp_s",
-    "bug_f_log_det_last_layer_only",
-    "bug_s_without_one_minus_b",
-    "bug_t_without_one_minus_b",
-    "bug_nets_fed_x",
-    "bug_inverse_exp_plus_s",
-    "bug_inverse_t_after_scaling",
-    "bug_inverse_t_unmasked",
-    "bug_forward_in_place",
-    "bug_g_layers_not_reversed",
-    "bug_sample_returns_z",
-    "bug_sample_calls_f",
-    "bug_log_prob_minus_log_det",
-    "bug_log_prob_prior_missing",
-    "bug_masks_all_equal",
-    "bug_masks_transposed",
-    "bug_masks_hard_coded_dim_2",
-    "bug_loss_without_minus",
-    "bug_loss_summed",
-    "bug_train_left_blank",
-    "bug_layers_plain_list",
-)
 
 
-def part(test_id):
-    return next(number for prefix, number in PARTS.items() if test_id.startswith(prefix))
+def part(exercise, test_id):
+    return next(number for prefix, number in bank_settings(exercise)["parts"].items() if test_id.startswith(prefix))
 
 
 @pytest.fixture(scope="module")
 def graded(request):
-    """name -> record for every selected entry, all graded in one batch (two workers) by the grader.
+    """exercise -> name -> Record for every selected entry, each exercise's bank graded in one batch (two workers).
 
-    The class lands in artifacts/bank/ (grades.csv, feedback/, records/), for a person to read.
+    Each class lands in artifacts/banks/<exercise>/ (grades.csv, feedback/, records/), for a person to read.
     """
     selected = [item for item in request.session.items if item.module is request.module]
-    names = {item.callspec.params["name"] for item in selected if "name" in getattr(item, "callspec", pytest).__dict__.get("params", {})}
-    whole_bank = any("every_hidden_block" in item.name for item in selected)  # that test needs every entry
-    entries = list(BANK.values()) if whole_bank or not names else [BANK[name] for name in sorted(names)]
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    return grade_bank(entries, ARTIFACTS)
+    params = [getattr(item, "callspec", None) for item in selected]
+    chosen = {tuple(c.params["entry"]) for c in params if c is not None and "entry" in c.params}
+    whole = any("every_hidden_block" in item.name for item in selected) or not chosen  # that test needs every entry
+    results = {}
+    for exercise, bank in BANKS.items():
+        entries = [bank[n] for n in sorted(bank) if whole or (exercise, n) in chosen]
+        if entries:
+            shutil.rmtree(ARTIFACTS / exercise, ignore_errors=True)
+            results[exercise] = grade_bank(exercise, entries, ARTIFACTS / exercise)
+    return results
 
 
 def _lost(entry, record):
@@ -82,77 +48,94 @@ def _visibly_lost(entry, record):
     return {t.grade_id for t in record.tests if t.grade_id in entry.scored_tests() and not t.visible_passed}
 
 
-def test_bank_has_enough_bugs_and_variants():
-    kinds = [entry.kind for entry in BANK.values()]
-    assert kinds.count("bug") >= MIN_BUGS, f"{kinds.count('bug')} planted bugs, expected at least {MIN_BUGS}"
-    assert kinds.count("variant") >= MIN_VARIANTS, f"{kinds.count('variant')} valid variants, expected at least {MIN_VARIANTS}"
+@pytest.mark.parametrize("exercise", sorted(BANKS))
+def test_bank_has_enough_bugs_and_variants(exercise):
+    kinds, settings = [entry.kind for entry in BANKS[exercise].values()], bank_settings(exercise)
+    assert kinds.count("bug") >= settings["min_bugs"], f"{kinds.count('bug')} planted bugs, expected at least {settings['min_bugs']}"
+    assert kinds.count("variant") >= settings["min_variants"], f"{kinds.count('variant')} valid variants"
 
 
-def test_every_common_mistake_is_in_the_bank_and_caught_visibly():
-    missing = [name for name in MUST_BE_CAUGHT_VISIBLY if name not in BANK]
-    assert not missing, f"planted bugs missing from tests/bank/: {missing}"
-    hidden_only = [name for name in MUST_BE_CAUGHT_VISIBLY if not BANK[name].caught_visibly]
+@pytest.mark.parametrize("exercise", sorted(BANKS))
+def test_every_common_mistake_is_in_the_bank_and_caught_visibly(exercise):
+    must = bank_settings(exercise)["must_be_caught_visibly"]
+    missing = [name for name in must if name not in BANKS[exercise]]
+    assert not missing, f"planted bugs missing from tests/banks/{exercise}/: {missing}"
+    hidden_only = [name for name in must if not BANKS[exercise][name].caught_visibly]
     assert not hidden_only, f"common mistakes the visible tests must catch, declared caught_visibly: no: {hidden_only}"
 
 
-def test_every_bug_is_charged_to_its_own_part_only():
-    for entry in BANK.values():
-        parts = {part(t) for t in entry.expect_lost if t != "test_train"}
-        assert len(parts) <= 1, f"{entry.name} expects to lose tests of parts {sorted(parts)}: a mistake costs the points of one part"
+@pytest.mark.parametrize("entry", ENTRIES, ids=["/".join(e) for e in ENTRIES])
+def test_every_bug_is_charged_to_its_own_part_only(entry):
+    exercise, name = entry
+    bank_entry = BANKS[exercise][name]
+    parts = {part(exercise, t) for t in bank_entry.expect_lost if t != "test_train"}
+    assert len(parts) <= 1, f"{name} expects to lose tests of parts {sorted(parts)}: a mistake costs the points of one part"
 
 
-def test_every_test_cell_belongs_to_a_part_and_the_bank_knows_the_master(master):
-    assert all(any(t.startswith(prefix) for prefix in PARTS) for t in TEST_IDS), TEST_IDS
-    assert set(ANSWER_IDS) == {"masks", "coupling", "realnvp", "nll", "train"}
+@pytest.mark.parametrize("exercise", sorted(BANKS))
+def test_every_test_cell_belongs_to_a_part_and_has_words_for_its_messages(exercise):
+    settings = bank_settings(exercise)
+    for test_id in settings["test_ids"]:
+        assert any(test_id.startswith(prefix) for prefix in settings["parts"]), f"{test_id}: no part in settings.toml"
+        assert test_id in settings["about"], f"{test_id}: no [about] words in settings.toml"
 
 
-@pytest.mark.parametrize("name", sorted(BANK))
-def test_bank_entry_loses_exactly_the_expected_tests(name, graded):
-    entry, record = BANK[name], graded[name]
+@pytest.mark.parametrize("entry", ENTRIES, ids=["/".join(e) for e in ENTRIES])
+def test_bank_entry_loses_exactly_the_expected_tests(entry, graded):
+    exercise, name = entry
+    bank_entry, record = BANKS[exercise][name], graded[exercise][name]
     assert record.status == "ok", f"{name}: {record.status}: {record.message}"
-    assert {t.grade_id for t in record.tests} == set(TEST_IDS)
-    lost = _lost(entry, record)
+    assert {t.grade_id for t in record.tests} == set(bank_settings(exercise)["test_ids"])
+    lost = _lost(bank_entry, record)
     failed = [t for t in record.tests if t.grade_id in lost]
     report = "\n".join(f"  {t.grade_id}: {t.points:g}/{t.max_points:g} {t.message}" for t in failed)
-    assert lost == entry.expect_lost, (
-        f"{name} ({entry.summary})\nlost {sorted(lost)}, expected to lose {sorted(entry.expect_lost)}\n"
-        f"unexpectedly lost: {sorted(lost - entry.expect_lost)}; unexpectedly kept: {sorted(entry.expect_lost - lost)}\n{report}"
+    assert lost == bank_entry.expect_lost, (
+        f"{name} ({bank_entry.summary})\nlost {sorted(lost)}, expected to lose {sorted(bank_entry.expect_lost)}\n"
+        f"unexpectedly lost: {sorted(lost - bank_entry.expect_lost)}; unexpectedly kept: {sorted(bank_entry.expect_lost - lost)}\n{report}"
     )
 
 
-@pytest.mark.parametrize("name", sorted(BANK))
-def test_bank_entry_is_caught_by_the_visible_tests_as_recorded(name, graded):
-    entry, record = BANK[name], graded[name]
-    visibly = _visibly_lost(entry, record)
-    assert visibly == entry.caught_visibly, (
-        f"{name} ({entry.summary}): declared caught_visibly: {', '.join(sorted(entry.caught_visibly)) or 'no'}, "
+@pytest.mark.parametrize("entry", ENTRIES, ids=["/".join(e) for e in ENTRIES])
+def test_bank_entry_is_caught_by_the_visible_tests_as_recorded(entry, graded):
+    exercise, name = entry
+    bank_entry, record = BANKS[exercise][name], graded[exercise][name]
+    visibly = _visibly_lost(bank_entry, record)
+    assert visibly == bank_entry.caught_visibly, (
+        f"{name} ({bank_entry.summary}): declared caught_visibly: {', '.join(sorted(bank_entry.caught_visibly)) or 'no'}, "
         f"but the visible checks that fail are those of {sorted(visibly) or 'none'}"
     )
 
 
-@pytest.mark.parametrize("name", sorted(n for n, e in BANK.items() if e.kind == "bug"))
-def test_each_failure_message_is_about_its_own_test(name, graded):
-    entry, record = BANK[name], graded[name]
+BUGS = [e for e in ENTRIES if e[1].startswith("bug_")]
+
+
+@pytest.mark.parametrize("entry", BUGS, ids=["/".join(e) for e in BUGS])
+def test_each_failure_message_is_about_its_own_test(entry, graded):
+    exercise, name = entry
+    bank_entry, record, about = BANKS[exercise][name], graded[exercise][name], bank_settings(exercise)["about"]
     for test in record.tests:
-        if test.grade_id not in _lost(entry, record):
+        if test.grade_id not in _lost(bank_entry, record):
             continue
         message = test.message
         assert message and not re.search(NOT_ABOUT_THE_TEST, message), f"{name}, {test.grade_id}: {message!r}"
-        assert re.search(ABOUT[test.grade_id], message), f"{name}, {test.grade_id}: the message is not about this test: {message!r}"
-        expected = entry.messages.get(test.grade_id)
+        assert re.search(about[test.grade_id], message), f"{name}, {test.grade_id}: the message is not about this test: {message!r}"
+        expected = bank_entry.messages.get(test.grade_id)
         assert expected is None or expected in message, f"{name}, {test.grade_id}: expected {expected!r} in {message!r}"
 
 
-def test_every_hidden_block_fails_on_some_planted_bug_that_passes_the_visible_checks(graded):
+@pytest.mark.parametrize("exercise", sorted(BANKS))
+def test_every_hidden_block_fails_on_some_planted_bug_that_passes_the_visible_checks(exercise, graded):
     """A hidden block that no bug reaches could be a check that cannot fail."""
+    bank = BANKS[exercise]
     proven = {
         t.grade_id
-        for name, record in graded.items()
-        if BANK[name].kind == "bug"
+        for name, record in graded[exercise].items()
+        if bank[name].kind == "bug"
         for t in record.tests
-        if t.visible_passed and t.points < t.max_points and t.grade_id in BANK[name].scored_tests()
+        if t.visible_passed and t.points < t.max_points and t.grade_id in bank[name].scored_tests()
     }
-    assert set(TEST_IDS) <= proven, f"hidden blocks no planted bug makes fail on its own: {sorted(set(TEST_IDS) - proven)}"
+    test_ids = set(bank_settings(exercise)["test_ids"])
+    assert test_ids <= proven, f"hidden blocks no planted bug makes fail on its own: {sorted(test_ids - proven)}"
 
 
 GOOD_HEADER = '"""A bug."""\n# expect_lost: test_nll\n# train: stub\n# caught_visibly: test_nll\n\n'

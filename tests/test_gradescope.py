@@ -330,7 +330,7 @@ def test_gradescope_gives_each_example_the_scores_grade_gives_it(simulated, exam
         ("two notebooks", "2 notebooks in the submission"),
         ("broken", "not a notebook"),
         ("python missing", "The grader could not run on this submission"),
-        ("grader crashes", "The grader failed on this submission (FileNotFoundError"),
+        ("grader crashes", "The grader failed on this submission (ExerciseError"),
     ],
 )
 def test_a_submission_that_cannot_be_graded_scores_0_with_the_reason(simulated, name, says):

@@ -1,7 +1,7 @@
 """Bits per dimension computed under torch.no_grad(): a number, not a loss the optimiser can use."""
 # expect_lost: test_bpd
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_bpd
 # expect_message: test_bpd: does not depend on the flow's parameters
 
 

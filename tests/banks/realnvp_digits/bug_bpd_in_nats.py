@@ -1,7 +1,7 @@
 """Bits per dimension without the ln 2: nats per dimension."""
 # expect_lost: test_bpd
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_bpd
 # expect_message: test_bpd: nats per dimension
 
 

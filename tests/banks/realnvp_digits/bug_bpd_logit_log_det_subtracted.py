@@ -1,7 +1,7 @@
 """The logit's log-determinant is subtracted from log p_W(w) instead of added."""
 # expect_lost: test_bpd
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_bpd
 # expect_message: test_bpd: the logit's log-determinant has the wrong sign
 
 

@@ -1,7 +1,7 @@
 """Bits per dimension summed over the batch instead of averaged."""
 # expect_lost: test_bpd
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_bpd
 # expect_message: test_bpd: sums over the batch
 
 

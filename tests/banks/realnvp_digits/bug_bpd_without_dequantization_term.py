@@ -1,7 +1,7 @@
 """Bits per dimension of the rescaled y, not of the pixels: the D log 17 of the rescaling is missing."""
 # expect_lost: test_bpd
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_bpd
 # expect_message: test_bpd: misses the rescaling
 
 

@@ -1,7 +1,7 @@
 """The noise is centred on the pixel value, u in [-1/2, 1/2): y can fall below 0 and the bins shift by half a level."""
 # expect_lost: test_dequantize
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_dequantize
 # expect_message: test_dequantize: the noise is centred on 0
 
 

@@ -1,7 +1,7 @@
 """The dequantized pixels are divided by the largest value, 16, not by the number of levels, 17: y reaches past 1."""
 # expect_lost: test_dequantize
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_dequantize
 # expect_message: test_dequantize: divides by 16, the largest pixel value
 
 

@@ -1,7 +1,7 @@
 """Gaussian noise instead of uniform noise on [0, 1)."""
 # expect_lost: test_dequantize
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_dequantize
 # expect_message: test_dequantize: it must lie in [0, 1) (torch.rand, not torch.randn)
 
 

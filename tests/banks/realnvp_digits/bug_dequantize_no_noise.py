@@ -1,7 +1,7 @@
 """Dequantization without noise: y = x / 17, so the flow sees only 17 values per pixel."""
 # expect_lost: test_dequantize
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_dequantize
 # expect_message: test_dequantize: dequantize adds no noise
 
 

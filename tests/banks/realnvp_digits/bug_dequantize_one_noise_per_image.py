@@ -1,7 +1,7 @@
 """One noise value per image, shared by all its pixels, instead of one per pixel."""
 # expect_lost: test_dequantize
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_dequantize
 # expect_message: test_dequantize: the same for every pixel of an image
 
 

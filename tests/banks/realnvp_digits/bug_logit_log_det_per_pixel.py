@@ -1,7 +1,7 @@
 """The log-determinant is returned per pixel, (batch, dim), not summed over the pixels."""
 # expect_lost: test_logit
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_logit
 # expect_message: test_logit: one value per pixel
 
 

@@ -1,7 +1,7 @@
 """The logit's log-determinant has the wrong sign (the log-determinant of the inverse, the sigmoid)."""
 # expect_lost: test_logit
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_logit
 # expect_message: test_logit: log_det has the wrong sign
 
 

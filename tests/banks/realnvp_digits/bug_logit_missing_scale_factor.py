@@ -1,7 +1,7 @@
 """The log-determinant forgets the factor 1 - 2 ALPHA of the squeeze s = ALPHA + (1 - 2 ALPHA) y (chain rule)."""
 # expect_lost: test_logit
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_logit
 # expect_message: test_logit: misses the factor 1 - 2 ALPHA
 
 

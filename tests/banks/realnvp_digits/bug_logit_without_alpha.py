@@ -1,7 +1,7 @@
 """The logit of y itself, without squeezing y into [ALPHA, 1 - ALPHA]: infinite at y = 0."""
 # expect_lost: test_logit
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_logit
 # expect_message: test_logit: w is logit(y)
 
 

@@ -1,7 +1,7 @@
 """The masks are boolean tensors, not floats (1 - b then fails on them)."""
 # expect_lost: test_checkerboard
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_checkerboard
 # expect_message: test_checkerboard: should be a float tensor
 
 

@@ -1,7 +1,7 @@
 """Every layer gets the same checkerboard, so the pixels it keeps are never transformed."""
 # expect_lost: test_checkerboard
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_checkerboard
 # expect_message: test_checkerboard: consecutive masks must be complementary
 
 

@@ -1,7 +1,7 @@
 """The masks are returned as images (n_layers, height, width), not flattened to (n_layers, height * width)."""
 # expect_lost: test_checkerboard
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_checkerboard
 # expect_message: test_checkerboard: flatten each mask row by row
 
 

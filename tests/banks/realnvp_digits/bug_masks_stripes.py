@@ -1,7 +1,7 @@
 """The masks alternate along the flattened vector, [1, 0, 1, 0, ...]: on an image 8 pixels wide these are vertical stripes."""
 # expect_lost: test_checkerboard
 # train: stub
-# caught_visibly: yes
+# caught_visibly: test_checkerboard
 # expect_message: test_checkerboard: these are stripes, not a checkerboard
 
 

@@ -1,7 +1,7 @@
 """The training loop computes the loss and its gradients but never calls optimizer.step(): the flow stays the prior."""
 # expect_lost: test_train
 # train: answer
-# caught_visibly: yes
+# caught_visibly: test_train
 # expect_message: test_train: did not train
 
 # %% answer: train

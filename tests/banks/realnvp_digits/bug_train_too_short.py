@@ -1,7 +1,7 @@
 """Training stops after 100 steps, far from converged: better than independent Gaussians, short of the target."""
 # expect_lost: test_train
 # train: answer
-# caught_visibly: yes
+# caught_visibly: test_train
 # expect_message: test_train: target below
 
 # %% answer: train
