@@ -8,13 +8,12 @@ gradebook, after each record, and grades.csv at the end; a re-run (after kill -9
 students without a record (all with --force) and brings the gradebook up to date idempotently.
 """
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
 import os
-import shutil
 import sys
-import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -23,11 +22,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import ASSIGNMENT, MASTER
+from . import ASSIGNMENT, MASTER, REPO
 from .answers import NotANotebook, extract, read_cells
 from .gradebook import open_gradebook, record_grades
 from .grading import is_test
 from .hardening import assemble_graded, suspicious
+from .isolation import measure
+from .lifetime import LOCK_NAME, BatchBusy, UidLease, become_subreaper, die_with_parent, run_lock, run_scratch
 from .notebooks import grade_id, nbgrader_meta, read_master
 from .report import feedback_html, gradescope_json, summary, write_atomic, write_csv
 from .runner import Limits, Sandbox, grade_graded
@@ -42,11 +43,15 @@ def test_cells(master):
     return [(grade_id(c), float(nbgrader_meta(c)["points"])) for c in master.cells if is_test(c)]
 
 
-def _init_worker(slots, scratch_root, limits, hide):
-    slot = slots.get()
+def _init_worker(parent, slots, scratch_root, limits, hide, isolation):
+    die_with_parent(parent)  # kill -9 of the grader takes its workers, and their kernels, along
+    become_subreaper()
+    slot, uid = slots.get()
     scratch = Path(scratch_root) / f"worker-{slot}"
     scratch.mkdir(parents=True, exist_ok=True)
-    _worker.update(sandbox=Sandbox(scratch, slot, limits, hide), master=read_master(MASTER), limits=limits)
+    scratch.chmod(0o711)  # a kernel's uid reaches its own job folder (0700) through it, without listing it
+    _worker.update(sandbox=Sandbox(scratch, uid, limits, isolation, hide), master=read_master(MASTER), limits=limits)
+    _worker.update(isolation=isolation.describe())
 
 
 def _record(submission, master, status, message, tests=None, seconds=0.0, digest=""):
@@ -61,6 +66,7 @@ def _record(submission, master, status, message, tests=None, seconds=0.0, digest
         "score": sum(t["points"] for t in tests),
         "max_score": sum(t["max_points"] for t in tests),
         "seconds": seconds,
+        "isolation": _worker.get("isolation", ""),
     }
 
 
@@ -112,15 +118,14 @@ def _still_valid(record, submission):
     return record is not None and record.get("sha256") == _digest(submission.path)
 
 
-def _run_pool(todo, out, options, scratch_root, hide, gb, bar):
+def _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar):
     """Grade todo in a pool; returns the submissions left over if the pool broke."""
     context = multiprocessing.get_context("spawn")
     slots = context.Queue()
     for slot in range(options.workers):
-        slots.put(slot)
-    with ProcessPoolExecutor(
-        options.workers, mp_context=context, initializer=_init_worker, initargs=(slots, str(scratch_root), options.limits, hide)
-    ) as pool:
+        slots.put((slot, isolation.uids[slot] if isolation.uids else None))
+    initargs = (os.getpid(), slots, str(scratch_root), options.limits, hide, isolation)
+    with ProcessPoolExecutor(options.workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
         futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}
         left = []
         for future in as_completed(futures):
@@ -139,39 +144,71 @@ class Options:
     def __init__(self, workers=None, limits=None, force=False, gradescope=False, progress=True):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.limits, self.force, self.gradescope, self.progress = limits or Limits(), force, gradescope, progress
+        self.isolation = None  # measured by grade_batch
 
 
 def grade_batch(submissions, out, options):
-    """Grade every submission in the folder or zip at submissions into out; returns the records."""
+    """Grade every submission in the folder or zip at submissions into out; returns the records.
+
+    BatchBusy if another run is grading into out. The run holds out, a scratch folder and (root) its uids until
+    it ends; whatever kills it, the locks go with it and so do its workers and kernels.
+    """
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    with run_lock(out), run_scratch() as scratch_root, _uids(options.workers) as uids:
+        return _grade_all(Path(submissions).resolve(), out, options, scratch_root, uids)
+
+
+def _uids(n):
+    """Throwaway uids for the kernels when root (one per worker, leased to this run alone), else none."""
+    return UidLease(n) if os.geteuid() == 0 else contextlib.nullcontext(type("NoUids", (), {"uids": []})())
+
+
+def _isolation(submissions, folder, out, scratch_root, uids, options):
+    """Measure what confines the kernels on this host, say it once, and keep it for the records and summary."""
+    hide = [str(out), str(folder), str(submissions), str(submissions.parent if submissions.is_file() else submissions)]
+    secrets = [str(MASTER), str(out / LOCK_NAME), str(submissions), str(scratch_root / LOCK_NAME)]
+    isolation = measure(scratch_root, uids.uids, hide, secrets, private=[str(REPO), str(out), str(submissions)])
+    if isolation.missing or options.progress:
+        print(f"isolation: {isolation.describe()}", file=sys.stderr)
+    options.isolation = isolation
+    return isolation, hide
+
+
+def _grade_all(submissions, out, options, scratch_root, uids):
     master = read_master(MASTER)
-    scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
-    try:
-        folder = Path(submissions).resolve()
-        if folder.is_file() and folder.suffix.lower() == ".zip":
-            folder = extract_zip(folder, scratch_root / "unpacked")
-        found = discover(folder, ASSIGNMENT)
-        gb = open_gradebook(out / "gradebook.db", master)
-        done = {s: load_record(out, s) for s in found}
-        todo = [s for s in found if options.force or not _still_valid(done[s], s)]
-        for s in found:
-            if s not in todo:
-                record_grades(gb, done[s])
-        hide = [str(out), str(Path(submissions).resolve().parent if folder.is_file() else folder), str(Path(submissions).resolve())]
-        with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
-            for _ in range(3):
-                todo = _run_pool(todo, out, options, scratch_root, hide, gb, bar) if todo else []
-        for s in todo:  # the pool broke three times on these: a row each all the same
-            record = _record(s, master, "grader error", "the grading worker died three times")
-            write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", json.dumps(record, ensure_ascii=False))
-            record_grades(gb, record)
-        records = [load_record(out, s) for s in found]
-        write_csv(out / "grades.csv", records, [gid for gid, _ in test_cells(master)])
-        gb.close()
-        return records
-    finally:
-        shutil.rmtree(scratch_root, ignore_errors=True)
+    folder = submissions
+    if folder.is_file() and folder.suffix.lower() == ".zip":
+        folder = extract_zip(folder, scratch_root / "unpacked")
+        (scratch_root / "unpacked").chmod(0o700)
+    found = discover(folder, ASSIGNMENT)
+    gb = open_gradebook(out / "gradebook.db", master)
+    done = {s: load_record(out, s) for s in found}
+    todo = [s for s in found if options.force or not _still_valid(done[s], s)]
+    for s in found:
+        if s not in todo:
+            record_grades(gb, done[s])
+    isolation, hide = _isolation(submissions, folder, out, scratch_root, uids, options)
+    with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
+        for _ in range(3):
+            todo = _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar) if todo else []
+    for s in todo:  # the pool broke three times on these: a row each all the same
+        record = _record(s, master, "grader error", "the grading worker died three times")
+        write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", json.dumps(record, ensure_ascii=False))
+        record_grades(gb, record)
+    records = [load_record(out, s) for s in found]
+    write_csv(out / "grades.csv", records, [gid for gid, _ in test_cells(master)])
+    gb.close()
+    return records
+
+
+def isolation_summary(records):
+    """The isolation each record was graded under, with counts (a resumed run may mix levels)."""
+    counts = {}
+    for record in records:
+        level = record.get("isolation") or "unknown (graded by an older grader)"
+        counts[level] = counts.get(level, 0) + 1
+    return "\n".join(f"isolation: {level}" + (f" ({n} submissions)" if len(counts) > 1 else "") for level, n in counts.items())
 
 
 def main(args):
@@ -180,7 +217,12 @@ def main(args):
     )
     options = Options(args.workers, limits, args.force, args.gradescope, progress=not args.quiet)
     started = time.monotonic()
-    records = grade_batch(args.submissions, args.out, options)
+    try:
+        records = grade_batch(args.submissions, args.out, options)
+    except BatchBusy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return 2
     print(summary(records))
+    print(isolation_summary(records))
     print(f"\nwall time {time.monotonic() - started:.1f} s with {options.workers} workers; grades in {Path(args.out) / 'grades.csv'}")
     return 0
