@@ -113,7 +113,7 @@ def measure(scratch, uids, hide, secrets, private):
     """Measure the confinement the launcher achieves here, falling back where namespaces are refused.
 
     secrets: existing paths the kernel must not see; private: the course, OUT and the submissions, closed to
-    other users (as root, without namespaces) before the throwaway uid is tried.
+    other users when, as root without namespaces, the kernel can run as the throwaway uid.
     """
     uid = uids[0] if uids else None
     job, ipc = scratch / "probe" / "job", scratch / "probe" / "ipc"
@@ -127,10 +127,10 @@ def measure(scratch, uids, hide, secrets, private):
             return Isolation(bwrap, list(uids), held, missing, "bwrap ran, but this did not hold" if missing else "")
     if uid is None:
         return Isolation(None, [], [], list(FULL), why)
-    closed = close_to_others(private, python_paths())
     facts, trouble = _facts(job, ipc, uid, None, hide, secrets)
     if facts is None or facts["uid"] != uid:
         return Isolation(None, [], [], list(FULL), f"{why}; the kernel runs as root: uid {uid} could not start Python ({trouble})")
+    closed = close_to_others(private, python_paths())
     held = ["own uid"] + ([f"{len(closed)} paths of the course, OUT and the submissions closed to other users"] if closed else [])
     return Isolation(None, list(uids), held, list(FULL), why)
 

@@ -101,6 +101,17 @@ def _system_binds():
     return args + ["--proc", "/proc", "--dev", "/dev"]
 
 
+def _namespaces(as_root):
+    """bwrap's options for the namespaces and the process's life."""
+    args = ["--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    args += ["--unshare-cgroup-try"]
+    if not as_root:  # an ordinary user needs a user namespace to make the others; root keeps its real uid switch
+        args += ["--unshare-user", "--disable-userns"]
+    # ipykernel exits when its parent looks like init: in a PID namespace it is (bwrap's pid 1). The namespace
+    # dies with the grader anyway, so the kernel need not watch its parent.
+    return args + ["--unsetenv", "JPY_PARENT_PID"]
+
+
 def _mounts(ro, rw, covered):
     """The binds and covers, outermost first: a cover inside the Python installation goes over its bind, and a
     bind inside a cover (a .venv inside a hidden course) goes over the cover."""
@@ -114,14 +125,7 @@ def bwrap_command(bwrap, ro, rw, hide, shm, as_root):
     rw = sorted({os.path.realpath(p) for p in rw})
     bound = [*SYSTEM_DIRS, *ro]
     covered = sorted({os.path.realpath(h) for h in hide if any(_inside(os.path.realpath(h), b) for b in bound)} - {"/"})
-    args = [bwrap, "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
-    args += ["--unshare-cgroup-try"]
-    if not as_root:  # an ordinary user needs a user namespace to make the others; root keeps its real uid switch
-        args += ["--unshare-user", "--disable-userns"]
-    # ipykernel exits when its parent looks like init: in a PID namespace it is (bwrap's pid 1). The namespace
-    # dies with the grader anyway, so the kernel need not watch its parent.
-    args += ["--unsetenv", "JPY_PARENT_PID"]
-    args += _system_binds()
+    args = [bwrap, *_namespaces(as_root), *_system_binds()]
     made = set(SYSTEM_DIRS)
     for path in ro + rw:
         for folder in _ancestors(path):
