@@ -8,7 +8,6 @@ gradebook, after each record, and grades.csv at the end; a re-run (after kill -9
 students without a record (all with --force) and brings the gradebook up to date idempotently.
 """
 
-import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -161,7 +160,7 @@ def grade_batch(submissions, out, options):
 
 def _uids(n):
     """Throwaway uids for the kernels when root (one per worker, leased to this run alone), else none."""
-    return UidLease(n) if os.geteuid() == 0 else contextlib.nullcontext(type("NoUids", (), {"uids": []})())
+    return UidLease(n if os.geteuid() == 0 else 0)
 
 
 def _isolation(submissions, folder, out, scratch_root, uids, options):
@@ -193,7 +192,7 @@ def _grade_all(submissions, out, options, scratch_root, uids):
         for _ in range(3):
             todo = _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar) if todo else []
     for s in todo:  # the pool broke three times on these: a row each all the same
-        record = _record(s, master, "grader error", "the grading worker died three times")
+        record = _record(s, master, "grader error", "the grading worker died three times") | {"isolation": isolation.describe()}
         write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", json.dumps(record, ensure_ascii=False))
         record_grades(gb, record)
     records = [load_record(out, s) for s in found]

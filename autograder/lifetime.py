@@ -154,6 +154,8 @@ class UidLease:
 
     def __init__(self, n, base=UID_BASE, span=UID_SPAN):
         self.uids, self._fds = [], []
+        if n == 0:  # not root: the kernels run as the grader's user
+            return
         folder, used = _lease_folder(), _uids_of_processes()
         for uid in range(base, base + span):
             if len(self.uids) == n:
