@@ -2,12 +2,13 @@
 
 Each probe is a cell of the student's own, inserted after an answer cell of an otherwise correct notebook (the
 master's answers, without training). It never raises: it prints one line `SANDBOX PROBE <name> <base64 JSON>`
-saying what it could do, which the tests read back from the feedback page. The attempts:
+saying what it could do, which the tests read back from the feedback page (short: outputs are cut at 2,000
+characters there). The attempts:
   network    connect to a TCP server the test runs on 127.0.0.1; list the network interfaces and the netns
   read       open the master, the gradebook and a submission by absolute path; look for files in /tmp,
              $HOME, OUT, the submissions and the course
   write      create a file in OUT, OUT/records, the submissions, the course, $HOME and /tmp
-  processes  list /proc; SIGTERM a process of the grader's user (a canary the test started); signal 0 the rest
+  processes  list /proc; SIGTERM a process of the grader's user (a canary the test started); signal 0 the others
   strays     leave processes behind: a daemon (double fork, new session), a new session, plain children
 """
 
@@ -42,55 +43,63 @@ except OSError as error:
 READ = """
 import os, sys
 NAME = "read"
-found = {"opened": {}, "files": []}
+opened, files = [], []
 for path in SECRETS:
     try:
         with open(path, "rb") as handle:
-            found["opened"][path] = len(handle.read())
+            opened.append(f"read {len(handle.read())} bytes")
     except OSError as error:
-        found["opened"][path] = type(error).__name__
+        opened.append(type(error).__name__)
 # its own: the worker's scratch folder (the job, its sockets), the Python installation
 mine = (os.path.dirname(os.path.dirname(os.getcwd())), os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix))
 for top in FOLDERS:
-    for folder, dirs, files in os.walk(top):
+    for folder, dirs, names in os.walk(top):
         if folder.startswith(mine):
             dirs[:] = []
             continue
-        found["files"] += [os.path.join(folder, name) for name in files][:50]
+        files += [os.path.join(folder, name) for name in names]
+found = {"opened": opened, "files": len(files), "some files": [path[-80:] for path in files[:3]]}
 """
 
 WRITE = """
 import os
 NAME = "write"
-found = {"wrote": [], "refused": {}}
+found = {"wrote": [], "refused": []}
 for folder in FOLDERS:
     try:
         with open(os.path.join(folder, "pwned.txt"), "w") as handle:
             handle.write("pwned")
-        found["wrote"].append(folder)
+        found["wrote"].append(folder[-80:])
     except OSError as error:
-        found["refused"][folder] = type(error).__name__
+        found["refused"].append(type(error).__name__)
 """
 
 PROCESSES = """
 import os, signal
 NAME = "processes"
-found = {"seen": {}, "signalled": {}}
+seen = {}
 for name in os.listdir("/proc"):
     if name.isdigit():
         try:
             with open(f"/proc/{name}/cmdline", "rb") as handle:
-                found["seen"][name] = handle.read().replace(b"\\0", b" ").decode(errors="replace")[:300]
+                seen[int(name)] = handle.read().replace(b"\\0", b" ").decode(errors="replace")
         except OSError:
-            found["seen"][name] = "?"
-for pid in [CANARY, *map(int, found["seen"])]:
-    if pid in (os.getpid(), 1):
-        continue
+            seen[int(name)] = "?"
+foreign = {pid: cmd for pid, cmd in seen.items() if "ipykernel_launcher" not in cmd and "bwrap" not in cmd}
+try:
+    os.kill(CANARY, signal.SIGTERM)
+    canary = "killed"
+except OSError as error:
+    canary = type(error).__name__
+signalled = 0
+for pid in foreign:
     try:
-        os.kill(pid, signal.SIGTERM if pid == CANARY else 0)
-        found["signalled"][str(pid)] = "sent"
-    except OSError as error:
-        found["signalled"][str(pid)] = type(error).__name__
+        os.kill(pid, 0)  # permission to signal, nothing sent
+        signalled += 1
+    except OSError:
+        pass
+found = {"seen": len(seen), "foreign": len(foreign), "some foreign": [c[:60] for c in list(foreign.values())[:3]],
+         "canary": canary, "could signal": signalled}
 """
 
 STRAYS = f"""

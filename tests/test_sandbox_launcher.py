@@ -144,3 +144,66 @@ def test_without_namespaces_root_closes_the_course_to_others_but_keeps_the_way_t
 
 def test_the_kernel_command_keeps_its_venv():
     assert kernel_python().startswith(os.path.realpath(sys.prefix))
+
+
+INSIDE = """
+import json, os, resource, subprocess, sys
+def attempt(path):
+    try:
+        with open(path, "w") as handle:
+            handle.write("x")
+        return "wrote"
+    except OSError as error:
+        return type(error).__name__
+nested = subprocess.run(["unshare", "--user", "true"], capture_output=True)
+print(json.dumps({
+    "nproc": resource.getrlimit(resource.RLIMIT_NPROC),
+    "python": attempt(os.path.join(sys.prefix, "pwned.txt")),
+    "usr": attempt("/usr/pwned.txt"),
+    "job": attempt(os.path.join(os.getcwd(), "mine.txt")),
+    "nested user namespace": nested.returncode,
+}))
+"""
+
+
+def _inside(python, user=False):
+    """INSIDE run through a copy of the launcher, as root (throwaway uid) or as the test user (pytest's own temporary
+    folders are closed to other users)."""
+    from ordinary_user import ensure_user, give, runuser
+
+    launcher = Path(tempfile.mkdtemp(prefix="autograder-launcher-", dir="/var/tmp"))
+    launcher.chmod(0o755)
+    shutil.copy(Path(__file__).resolve().parent.parent / "autograder" / "sandbox.py", launcher)
+    job, ipc = launcher / "job", launcher / "ipc"
+    for folder in (job / "shm", ipc):
+        folder.mkdir(parents=True)
+    if user:
+        give(job, ensure_user())
+        give(ipc, ensure_user())
+    lease = None if user else UidLease(1)
+    argv = [python, str(launcher / "sandbox.py"), "--memory", str(2**31), "--nproc", "256", "--bwrap", shutil.which("bwrap")]
+    argv += ["--ro", "/usr", "--rw", str(job), "--rw", str(ipc), "--shm", str(job / "shm")]
+    argv += ["--uid", str(lease.uids[0]), "--own", str(job)] if lease else []
+    argv += ["--", python, "-I", "-c", INSIDE]
+    try:
+        command = runuser(argv) if user else argv
+        done = subprocess.run(command, cwd=job, env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(launcher)
+        if lease:
+            lease.release()
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("user", [False, True], ids=["root", "ordinary user"])
+def test_inside_the_sandbox_python_is_read_only_processes_are_limited_and_no_namespace_can_be_made(user):
+    _require_bwrap()
+    if os.geteuid() != 0:
+        pytest.skip("the launcher is tested as root and, through runuser, as an ordinary user")
+    found = _inside("/usr/bin/python3.11", user)
+    assert found["nproc"] == [256, 256]
+    assert {found["python"], found["usr"]} <= {"OSError", "PermissionError"}  # read-only (EROFS), or not the uid's
+    assert found["job"] == "wrote"
+    if user:  # root's kernel is a plain uid: it has no user namespace to nest in, and no privilege to use one
+        assert found["nested user namespace"] != 0
