@@ -164,7 +164,28 @@ class Sandbox:
                 proc.kill()
             except psutil.Error:
                 pass
-        psutil.wait_procs(victims, timeout=5)
+        _wait_dead(victims, timeout=5)
+
+
+def _wait_dead(victims, timeout):
+    """Until every victim has died; reap those that are this process's children (adopted orphans included).
+
+    A zombie counts as dead: it holds nothing but its pid. Waiting until somebody reaps it (psutil.wait_procs)
+    took about a second per kernel on a host whose init reaps slowly: bwrap's pid 1 is orphaned when bwrap dies.
+    """
+    deadline, left = time.monotonic() + timeout, list(victims)
+    while left and time.monotonic() < deadline:
+        alive = []
+        for proc in left:
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+                elif proc.ppid() == os.getpid():
+                    os.waitpid(proc.pid, os.WNOHANG)
+            except (psutil.Error, ChildProcessError):
+                continue
+        left = alive
+        time.sleep(0.005 if left else 0)
 
 
 def _tree(pid):

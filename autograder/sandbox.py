@@ -29,7 +29,7 @@ PR_SET_PDEATHSIG = 1
 SIGKILL = 9
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # What the dynamic loader and Python read from /etc; the rest of /etc (users, hosts, keys) stays out.
-ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/alternatives", "/etc/fonts")
 # Run by the kernel's own Python inside the sandbox: the process limit, then (root) the switch to the uid.
 INNER = (
     "import os, resource, sys\n"
