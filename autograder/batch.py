@@ -7,14 +7,15 @@ OUT/records/<student>.json last: a record on disk means the student is graded. O
 gradebook, after each record, and grades.csv at the end; a re-run (after kill -9, say) grades only the
 students without a record (all with --force) and brings the gradebook up to date idempotently. With --shard K/N
 only every N-th submission is graded, and OUT/shard.json says which (shards.py merges the N folders).
+
+A run holds a lock on OUT, its own scratch folder and (as root) its own leased kernel uids until it ends; its
+workers die with it, even after kill -9, and take their kernels along (lifetime.py).
 """
 
 import hashlib
 import multiprocessing
 import os
-import shutil
 import sys
-import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -23,38 +24,43 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import REPO
 from .answers import NotANotebook, extract, read_cells
 from .exercise import ExerciseError, exercise_named, load_exercise, master_paths
 from .gradebook import open_gradebook, record_grades
 from .gradescope.results import results_json, test_titles
 from .hardening import assemble_graded, suspicious
+from .isolation import measure
 from .leaderboard import leaderboard
+from .lifetime import LOCK_NAME, BatchBusy, UidLease, become_subreaper, die_with_parent, run_lock, run_scratch
 from .record import Record, master_digest
 from .report import feedback_html, summary, write_atomic, write_csv
 from .runner import Limits, Sandbox, TestResult, grade_graded
 from .shards import select_shard, write_manifest
-from .slots import claim_slots, release
 from .submissions import discover, extract_zip, safe_name
 
 MAX_FILE_BYTES = 20 * 2**20
 _worker = {}
 
 
-def _init_worker(slots, scratch_root, limits, hide, master_path):
-    slot = slots.get()
+def _init_worker(parent, slots, scratch_root, limits, hide, isolation, master_path):
+    die_with_parent(parent)  # kill -9 of the grader takes its workers, and their kernels, along
+    become_subreaper()
+    slot, uid = slots.get()
     scratch = Path(scratch_root) / f"worker-{slot}"
     scratch.mkdir(parents=True, exist_ok=True)
+    scratch.chmod(0o711)  # a kernel's uid reaches its own job folder (0700) through it, without listing it
     exercise = load_exercise(master_path)
-    digest = master_digest(exercise.master_path)
-    _worker.update(sandbox=Sandbox(scratch, slot, limits, hide), exercise=exercise, limits=limits, master_sha256=digest)
-    _worker.update(titles=test_titles(exercise.nb))
+    sandbox = Sandbox(scratch, uid, limits, isolation, hide)
+    _worker.update(sandbox=sandbox, exercise=exercise, limits=limits, master_sha256=master_digest(exercise.master_path))
+    _worker.update(titles=test_titles(exercise.nb), isolation=isolation.describe())
 
 
 def ungraded_record(student_id, exercise, status, message, file="", digest="", master_sha256=""):
     """The record of a submission that could not be run: every test cell at 0 points, with the reason."""
     tests = [TestResult(gid, 0.0, points, message) for gid, points in exercise.tests]
     record = Record(student_id, status, message, tests, file, digest, assignment=exercise.name, master_sha256=master_sha256)
-    record.graded_at = time.time()
+    record.graded_at, record.isolation = time.time(), _worker.get("isolation", "")
     return record
 
 
@@ -62,7 +68,9 @@ def _record(submission, exercise, status, message, tests=None, digest=""):
     file, master_sha256 = str(submission.path or ""), _worker["master_sha256"]
     if tests is None:
         return ungraded_record(submission.student_id, exercise, status, message, file, digest, master_sha256)
-    return Record(submission.student_id, status, message, tests, file, digest, assignment=exercise.name, master_sha256=master_sha256)
+    record = Record(submission.student_id, status, message, tests, file, digest, assignment=exercise.name, master_sha256=master_sha256)
+    record.isolation = _worker.get("isolation", "")
+    return record
 
 
 def _digest(path):
@@ -114,13 +122,13 @@ def _still_valid(record, submission):
     return record is not None and record.sha256 == _digest(submission.path)
 
 
-def _run_pool(todo, out, options, scratch_root, hide, gb, bar, claimed, exercise):
-    """Grade todo in a pool whose workers take the claimed slots; returns the submissions left over if the pool broke."""
+def _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exercise):
+    """Grade todo in a pool; returns the submissions left over if the pool broke."""
     context = multiprocessing.get_context("spawn")
     slots = context.Queue()
-    for slot in claimed:
-        slots.put(slot)
-    initargs = (slots, str(scratch_root), options.limits, hide, str(exercise.master_path))
+    for slot in range(options.workers):
+        slots.put((slot, isolation.uids[slot] if isolation.uids else None))
+    initargs = (os.getpid(), slots, str(scratch_root), options.limits, hide, isolation, str(exercise.master_path))
     with ProcessPoolExecutor(options.workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
         futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}
         left = []
@@ -142,6 +150,7 @@ class Options:
         self.limits, self.force, self.gradescope, self.progress = limits or Limits(), force, gradescope, progress
         self.assignment = assignment  # the exercise's name (or its master's path); None: found from the notebooks
         self.shard = shard  # (k, n): grade only every n-th submission from the k-th on; None: all
+        self.isolation = None  # measured by grade_batch
 
 
 def _grade_ids(path):
@@ -166,48 +175,77 @@ def identify_exercise(found, paths=None):
 
 
 def grade_batch(submissions, out, options):
-    """Grade every submission in the folder or zip at submissions into out; returns the records."""
+    """Grade every submission in the folder or zip at submissions into out; returns the records.
+
+    BatchBusy if another run is grading into out. The run holds out, a scratch folder and (root) its uids until
+    it ends; whatever kills it, the locks go with it and so do its workers and kernels.
+    """
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    scratch_root = Path(tempfile.mkdtemp(prefix="autograder-"))
-    try:
-        folder = Path(submissions).resolve()
-        if folder.is_file() and folder.suffix.lower() == ".zip":
-            folder = extract_zip(folder, scratch_root / "unpacked")
-        if options.assignment:
-            exercise = exercise_named(options.assignment)
-        else:
-            exercise = identify_exercise(discover(folder, None))
-        found = discover(folder, exercise.name)
-        if options.shard:
-            found = select_shard(found, *options.shard)
-            write_manifest(out, *options.shard, found, exercise.name, master_digest(exercise.master_path))
-        gb = open_gradebook(out / "gradebook.db", exercise)
-        done = {s: load_record(out, s) for s in found}
-        todo = [s for s in found if options.force or not _still_valid(done[s], s)]
-        for s in found:
-            if s not in todo:
-                record_grades(gb, exercise.name, done[s])
-        hide = [str(out), str(Path(submissions).resolve().parent if folder.is_file() else folder), str(Path(submissions).resolve())]
-        claimed, locks = claim_slots(options.workers)
-        try:
-            with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
-                for _ in range(3):
-                    todo = _run_pool(todo, out, options, scratch_root, hide, gb, bar, claimed, exercise) if todo else []
-        finally:
-            release(locks)
-        digest = master_digest(exercise.master_path)
-        for s in todo:  # the pool broke three times on these: a row each all the same
-            died = "the grading worker died three times"
-            record = ungraded_record(s.student_id, exercise, "grader error", died, str(s.path or ""), master_sha256=digest)
-            write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", record.to_json())
-            record_grades(gb, exercise.name, record)
-        records = [load_record(out, s) for s in found]
-        write_csv(out / "grades.csv", records, [gid for gid, _ in exercise.tests])
-        gb.close()
-        return records
-    finally:
-        shutil.rmtree(scratch_root, ignore_errors=True)
+    with run_lock(out), run_scratch() as scratch_root, _uids(options.workers) as uids:
+        return _grade_all(Path(submissions).resolve(), out, options, scratch_root, uids)
+
+
+def _uids(n):
+    """Throwaway uids for the kernels when root (one per worker, leased to this run alone), else none."""
+    return UidLease(n if os.geteuid() == 0 else 0)
+
+
+def _isolation(submissions, folder, out, scratch_root, uids, options, exercise):
+    """Measure what confines the kernels on this host, say it once, and keep it for the records and summary."""
+    hide = [str(out), str(folder), str(submissions), str(submissions.parent if submissions.is_file() else submissions)]
+    secrets = [str(exercise.master_path), str(out / LOCK_NAME), str(submissions), str(scratch_root / LOCK_NAME)]
+    isolation = measure(scratch_root, uids.uids, hide, secrets, private=[str(REPO), str(out), str(submissions)])
+    if isolation.missing or options.progress:
+        print(f"isolation: {isolation.describe()}", file=sys.stderr)
+    options.isolation = isolation
+    return isolation, hide
+
+
+def _exercise_of(folder, options):
+    return exercise_named(options.assignment) if options.assignment else identify_exercise(discover(folder, None))
+
+
+def _grade_all(submissions, out, options, scratch_root, uids):
+    folder = submissions
+    if folder.is_file() and folder.suffix.lower() == ".zip":
+        folder = extract_zip(folder, scratch_root / "unpacked")
+        (scratch_root / "unpacked").chmod(0o700)
+    exercise = _exercise_of(folder, options)
+    digest = master_digest(exercise.master_path)
+    found = discover(folder, exercise.name)
+    if options.shard:
+        found = select_shard(found, *options.shard)
+        write_manifest(out, *options.shard, found, exercise.name, digest)
+    gb = open_gradebook(out / "gradebook.db", exercise)
+    done = {s: load_record(out, s) for s in found}
+    todo = [s for s in found if options.force or not _still_valid(done[s], s)]
+    for s in found:
+        if s not in todo:
+            record_grades(gb, exercise.name, done[s])
+    isolation, hide = _isolation(submissions, folder, out, scratch_root, uids, options, exercise)
+    with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
+        for _ in range(3):
+            todo = _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exercise) if todo else []
+    for s in todo:  # the pool broke three times on these: a row each all the same
+        died = "the grading worker died three times"
+        record = ungraded_record(s.student_id, exercise, "grader error", died, str(s.path or ""), master_sha256=digest)
+        record.isolation = isolation.describe()
+        write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", record.to_json())
+        record_grades(gb, exercise.name, record)
+    records = [load_record(out, s) for s in found]
+    write_csv(out / "grades.csv", records, [gid for gid, _ in exercise.tests])
+    gb.close()
+    return records
+
+
+def isolation_summary(records):
+    """The isolation each record was graded under, with counts (a resumed run may mix levels)."""
+    counts = {}
+    for record in records:
+        level = record.isolation or "unknown (graded by an older grader)"
+        counts[level] = counts.get(level, 0) + 1
+    return "\n".join(f"isolation: {level}" + (f" ({n} submissions)" if len(counts) > 1 else "") for level, n in counts.items())
 
 
 def _cell_timeout(spec):
@@ -226,9 +264,10 @@ def main(args):
     started = time.monotonic()
     try:
         records = grade_batch(args.submissions, args.out, options)
-    except ExerciseError as error:
+    except (ExerciseError, BatchBusy) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(summary(records))
+    print(isolation_summary(records))
     print(f"\nwall time {time.monotonic() - started:.1f} s with {options.workers} workers; grades in {Path(args.out) / 'grades.csv'}")
     return 0

@@ -34,7 +34,10 @@ CLASSIC_BUGS = {
     # bits per dimension left in nats: the division by ln 2 is missing
     "realnvp_digits": ("bpd", "return -log_p.mean() / (dim * math.log(2))", "return -log_p.mean() / dim"),
 }
-EXAMPLE_NAMES = {"realnvp": ("ada_correct", "ben_inverse_bug", "cleo_broken"), "realnvp_digits": ("dora_correct", "eli_bpd_in_nats", "fay_broken")}
+EXAMPLE_NAMES = {
+    "realnvp": ("ada_correct", "ben_inverse_bug", "cleo_broken"),
+    "realnvp_digits": ("dora_correct", "eli_bpd_in_nats", "fay_broken"),
+}
 
 
 def student_notebook(exercise):

@@ -34,6 +34,7 @@ class Record:
     master_sha256: str = ""  # of the master it was graded with: merge refuses to mix masters
     graded_at: float = 0.0  # Unix time it was written: of two records of a student, merge keeps the newest
     leaderboard: list[Metric] = field(default_factory=list)
+    isolation: str = ""  # what confined the kernel: full, or partial and what was missing
 
     @property
     def score(self):
@@ -62,7 +63,8 @@ class Record:
                 for t in data["tests"]
             ]
             metrics = [Metric(m["name"], float(m["value"]), m.get("order", "asc")) for m in data.get("leaderboard", [])]
-            known = {k: data[k] for k in ("file", "sha256", "seconds", "assignment", "master_sha256", "graded_at") if k in data}
+            optional = ("file", "sha256", "seconds", "assignment", "master_sha256", "graded_at", "isolation")
+            known = {k: data[k] for k in optional if k in data}
             return cls(data["student_id"], data["status"], data["message"], tests, leaderboard=metrics, **known)
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a grading record ({type(error).__name__}: {error})") from None

@@ -1,9 +1,11 @@
 """Grade one submission: execute its graded notebook in a confined kernel, then score it.
 
-The kernel is started through sandbox.py (OS memory cap, hidden filesystem and a throwaway uid when the grader
-is root) in a scratch folder that holds only the data. A cell that runs past its timeout is interrupted; if it
-ignores the interrupt, or a cell kills the kernel, the notebook runs again from the top without that cell, so
-the rest is graded for what it can do. Afterwards every process the submission started is killed.
+The kernel is started through sandbox.py (bubblewrap's namespaces where the host allows them: no files but the
+Python installation and its scratch folders, no network, its own processes; a throwaway uid when the grader is
+root; OS limits) in a scratch folder that holds only the data, and talks to the grader over Unix sockets. A cell
+that runs past its timeout is interrupted; if it ignores the interrupt, or a cell kills the kernel, the notebook
+runs again from the top without that cell, so the rest is graded for what it can do. Afterwards every process
+the submission started is killed.
 """
 
 import json
@@ -11,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,9 +29,8 @@ from nbclient.util import ensure_async
 
 from . import REPO
 from .hardening import REPORT_MARKER
+from .isolation import kernel_python, launcher_argv
 
-SANDBOX = Path(__file__).with_name("sandbox.py")
-UID_BASE = 61000
 MAX_RUNS = 3
 MEMORY_ERRORS = ("MemoryError", "can't allocate memory", "DefaultCPUAllocator", "std::bad_alloc", "Cannot allocate memory")
 
@@ -100,34 +100,39 @@ def _mark_reply(cell, cell_index, execute_reply):
 
 
 class Sandbox:
-    """One worker's kernel factory: its kernelspec, its uid (when root), what the kernel must not see."""
+    """One worker's kernel factory: its kernelspec, its uid (root), the run's isolation, what the kernel must not see."""
 
-    def __init__(self, scratch, slot, limits, hide=()):
-        self.scratch, self.limits = Path(scratch), limits
-        self.uid = UID_BASE + slot if os.geteuid() == 0 else None
-        # Every top-level folder but the system's (sandbox.SYSTEM) is hidden, not only this repository: another
-        # copy of the course (a colleague's checkout, last term's grading) must be out of reach too.
-        top_level = [p for p in Path("/").iterdir() if p.is_dir()]
-        self.hide = [str(p) for p in {REPO, Path.home(), Path(scratch).parent, Path("/tmp"), *top_level, *map(Path, hide)}]
+    def __init__(self, scratch, uid, limits, isolation, hide=()):
+        self.scratch, self.limits, self.isolation = Path(scratch), limits, isolation
+        self.uid = uid if os.geteuid() == 0 and isolation.uids else None
+        self.hide = sorted({str(REPO), str(Path.home()), str(Path(scratch).parent), *map(str, hide)})
         self.specs = self.scratch / "kernels"
+        # Jupyter's IPC transport: Unix sockets here, short enough for a socket path (at most 107 bytes), reachable
+        # from a kernel in a network namespace of its own, where TCP to the grader is not.
+        self.ipc = self.scratch / "ipc"
 
     def kernelspec(self, job):
-        argv = [sys.executable, str(SANDBOX), "--memory", str(self.limits.memory_bytes)]
-        if self.uid is not None:
-            argv += ["--uid", str(self.uid), "--nproc", "256", "--own", str(job)]
-            argv += [a for p in self.hide for a in ("--hide", p)]
-            argv += [a for p in {sys.prefix, sys.base_prefix, str(job)} for a in ("--keep", p)]
-        argv += ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        argv = launcher_argv(job, self.ipc, self.limits.memory_bytes, self.uid, self.isolation.bwrap, self.hide, os.getpid())
+        argv += [kernel_python(), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         folder = self.specs / "autograder"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "autograder", "language": "python"}))
+        # interrupt by message: a signal to the launcher does not reach a kernel in its own PID namespace
+        spec = {"argv": argv, "display_name": "autograder", "language": "python", "interrupt_mode": "message"}
+        (folder / "kernel.json").write_text(json.dumps(spec))
         return KernelSpecManager(kernel_dirs=[str(self.specs)])
+
+    def fresh_ipc(self):
+        """An empty IPC folder for the next kernel (the last one's sockets and connection file removed)."""
+        shutil.rmtree(self.ipc, ignore_errors=True)
+        self.ipc.mkdir(mode=0o700, parents=True)
+        return self.ipc
 
     def env(self, job, token):
         home = job / "work"
         env = {
-            "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
+            "PATH": os.path.dirname(kernel_python()) + ":/usr/bin:/bin",
             "HOME": str(home),
+            "TMPDIR": str(job / "tmp"),
             "LANG": "C.UTF-8",
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
@@ -143,31 +148,63 @@ class Sandbox:
         return env
 
     def kill_all(self, kernel_pid, token):
-        """Kill every process this submission started: by uid when it has its own, else by tree and marker."""
-        victims = []
+        """Kill every process this submission started, and nothing else.
+
+        The kernel launcher's tree: with namespaces that is all of them (the PID namespace keeps even daemons
+        under bwrap, and dies with it). Without: as root, whatever runs as the kernel's uid (leased to this run
+        alone); otherwise whatever carries this submission's marker, orphans adopted by this worker included.
+        """
+        victims = _tree(kernel_pid)
+        if kernel_pid:
+            try:
+                os.killpg(kernel_pid, signal.SIGKILL)  # the launcher's session: strays that left the tree but not it
+            except OSError:
+                pass
         for proc in psutil.process_iter(["uids", "pid"]):
             try:
                 if self.uid is not None and proc.info["uids"].real == self.uid:
                     victims.append(proc)
-                elif self.uid is None and proc.pid != os.getpid() and proc.environ().get("AUTOGRADER_JOB") == token:
-                    victims.append(proc)
+                elif self.uid is None and not self.isolation.bwrap and proc.pid != os.getpid():
+                    if proc.info["uids"].real == os.getuid() and proc.environ().get("AUTOGRADER_JOB") == token:
+                        victims.append(proc)
             except (psutil.Error, OSError):
                 continue
-        if kernel_pid:
-            try:
-                os.killpg(kernel_pid, signal.SIGKILL)
-            except OSError:
-                pass
-            try:
-                victims += psutil.Process(kernel_pid).children(recursive=True)
-            except psutil.Error:
-                pass
         for proc in victims:
             try:
                 proc.kill()
             except psutil.Error:
                 pass
-        psutil.wait_procs(victims, timeout=5)
+        _wait_dead(victims, timeout=5)
+
+
+def _wait_dead(victims, timeout):
+    """Until every victim has died; reap those that are this process's children (adopted orphans included).
+
+    A zombie counts as dead: it holds nothing but its pid. Waiting until somebody reaps it (psutil.wait_procs)
+    took about a second per kernel on a host whose init reaps slowly: bwrap's pid 1 is orphaned when bwrap dies.
+    """
+    deadline, left = time.monotonic() + timeout, list(victims)
+    while left and time.monotonic() < deadline:
+        alive = []
+        for proc in left:
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+                elif proc.ppid() == os.getpid():
+                    os.waitpid(proc.pid, os.WNOHANG)
+            except (psutil.Error, ChildProcessError):
+                continue
+        left = alive
+        time.sleep(0.005 if left else 0)
+
+
+def _tree(pid):
+    """The process pid (the kernel launcher) and its descendants, found before any is killed (orphans move away)."""
+    try:
+        launcher = psutil.Process(pid) if pid else None
+        return [launcher, *launcher.children(recursive=True)] if launcher else []
+    except psutil.Error:
+        return []
 
 
 def _timeout_for(limits):
@@ -187,8 +224,9 @@ def stage_data(folder, exercise):
 
 def _run_once(nb, sandbox, job, token, deadline):
     """Execute nb once; (index of the cell that stopped the kernel or None, why, timed-out cell indexes)."""
-    km = AsyncKernelManager(kernel_name="autograder", kernel_spec_manager=sandbox.kernelspec(job))
-    km.connection_file = str(job / "runtime" / "kernel.json")
+    km = AsyncKernelManager(kernel_name="autograder", kernel_spec_manager=sandbox.kernelspec(job), transport="ipc")
+    ipc = sandbox.fresh_ipc()
+    km.connection_file, km.ip = str(ipc / "kernel.json"), str(ipc / "k")
     client = _Client(
         nb,
         km=km,
@@ -237,8 +275,9 @@ def execute_confined(graded, sandbox, job_name, limits, exercise):
     """Run graded.nb (hardening.Graded) in a fresh scratch folder; returns (nb, problems)."""
     job = sandbox.scratch / job_name
     shutil.rmtree(job, ignore_errors=True)
-    for sub in ("work", "runtime", "mpl", "ipython"):
+    for sub in ("work", "runtime", "mpl", "ipython", "tmp", "shm"):
         (job / sub).mkdir(parents=True)
+    job.chmod(0o700)  # without namespaces, other workers' uids must not read this student's folder
     stage_data(job / "work", exercise)
     deadline = time.monotonic() + limits.wall_timeout
     problems, skipped = [], {}
@@ -248,6 +287,8 @@ def execute_confined(graded, sandbox, job_name, limits, exercise):
             for index, why in skipped.items():
                 _stub(nb.cells[index], why)
             stopped, why, timed_out = _run_once(nb, sandbox, job, graded.guard, deadline)
+            if why and stopped is None:  # no cell ran: the host's fault, not the student's (a "grader error" row)
+                raise RuntimeError(f"the kernel did not start: {why}")
             problems += [("timeout", i) for i in timed_out]
             if stopped is None:
                 break

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Set up, then run every test (lint, build freshness, data, notebooks, planted-bug bank, JupyterLab in a browser).
+# Set up, then run every test (lint, build freshness, data, notebooks, planted-bug bank, sandbox, JupyterLab in a browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install-browser.sh
+bash scripts/install-sandbox.sh
 .venv/bin/ruff check autograder tests data bench
 .venv/bin/python -m pytest "$@"

@@ -4,7 +4,6 @@ The whole CI bank is graded once, in parallel, with short timeouts; each test th
 """
 
 import csv
-import os
 import re
 
 import psutil
@@ -91,14 +90,15 @@ def test_gradescope_results_are_valid_and_sum_to_the_score(graded):
     assert {t["visibility"] for t in result["tests"]} == {"visible"}
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the filesystem is hidden from kernels only when the grader runs as root")
 def test_a_snooping_kernel_finds_neither_master_nor_gradebook_and_writes_only_its_scratch(graded):
+    if not graded[2]["snoop"]["isolation"].startswith("full"):
+        pytest.skip("the filesystem is hidden only where namespaces are allowed: " + graded[2]["snoop"]["isolation"])
     text = (graded[1] / "feedback" / "snoop.html").read_text(encoding="utf-8")
     found = re.search(r"SNOOP FOUND \[(.*?)\]", text).group(1)
     assert MASTER.name not in found  # neither this repository's master nor any other copy on the machine
     assert all("site-packages" in path for path in re.findall(r"&#x27;(.*?)&#x27;", found))
     wrote = re.search(r"SNOOP WROTE \[(.*?)\]", text).group(1)
-    assert all("/snoop" in path for path in re.findall(r"&#x27;(.*?)&#x27;", wrote))
+    assert all("/snoop" in path or path.endswith("/ipc") for path in re.findall(r"&#x27;(.*?)&#x27;", wrote))  # its own
     assert not list(graded[1].rglob("pwned.txt")) and not list(graded[0].rglob("pwned.txt"))
 
 

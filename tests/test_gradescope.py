@@ -29,7 +29,6 @@ from autograder.gradescope.run import find_notebook, student_id
 from autograder.leaderboard import leaderboard
 from autograder.record import Metric, Record
 from autograder.runner import TestResult
-from autograder.slots import FIRST_SLOT
 
 TEST_IDS = [
     "test_masks",
@@ -251,7 +250,6 @@ def simulated_tree(root, package, files, metadata=None):
 def run_autograder(root, python=sys.executable, wrapper=()):
     """Run root/run_autograder as Gradescope would (root's own tree, a clean environment); (results, stdout)."""
     env = {"PATH": "/usr/bin:/bin", "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": python, "LANG": "C.UTF-8"}
-    env.update({k: os.environ[k] for k in [FIRST_SLOT] if k in os.environ})  # on a machine shared with older graders
     result = subprocess.run([*wrapper, str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads((root / "results" / "results.json").read_text(encoding="utf-8")), result.stdout

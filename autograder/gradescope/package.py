@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import REPO
 from ..exercise import load_exercise
-from ..runner import UID_BASE
+from ..lifetime import UID_BASE
 
 HERE = Path(__file__).resolve().parent
 VENV = "/opt/autograder-venv"  # outside /autograder/source, which the kernel's user may not read
