@@ -3,8 +3,9 @@
 import argparse
 import sys
 
-from . import batch, build, demo, shards
-from .gradescope import package
+from autograder.course import build, demo
+from autograder.grader import batch, shards
+from autograder.grader.gradescope import package
 
 
 def _shard(text):
@@ -17,11 +18,12 @@ def _shard(text):
 def parser():
     top = argparse.ArgumentParser(prog="python -m autograder", description="Course tooling: build the notebooks, grade a class")
     commands = top.add_subparsers(dest="command", required=True)
-    build_cmd = commands.add_parser("build", help="regenerate the notebooks from the master")
+    build_cmd = commands.add_parser("build", help="regenerate the notebooks from the masters")
+    build_cmd.add_argument("names", nargs="*", help="the exercises to build (default: every master)")
     build_cmd.add_argument("--check", action="store_true", help="fail if a committed generated notebook is stale")
     build_cmd.add_argument("--no-execute", action="store_true", help="do not execute the solution notebook")
     build_cmd.set_defaults(run=build.main)
-    demo_cmd = commands.add_parser("demo", help="run the solution headless on the bundled data and report")
+    demo_cmd = commands.add_parser("demo", help="run every exercise's solution headless on the bundled data and report")
     demo_cmd.add_argument("--out", default="out/demo", help="folder for the executed notebook and figures")
     demo_cmd.set_defaults(run=demo.main)
     grade_cmd = commands.add_parser("grade", help="grade a folder or .zip of submissions into OUT")

@@ -5,7 +5,7 @@ in one run; print both wall times and their ratio.
     python bench/bench_grading.py -n 6 --workers 2 # a quick check that both paths work
 
 The submissions are the released notebook with the master's answers and the bundled example's honest, short
-training cell (examples.QUICK_RECIPE: about 6 s on one idle core, passes test_train); one in five carries a
+training cell (examples.RECIPES["realnvp"]: about 6 s on one idle core, passes test_train); one in five carries a
 classic bug, one in ten is cut in half.
 nbgrader runs in a real course folder (source/, submitted/, its own gradebook and config; data/ beside each
 notebook, as autograde needs), serially, as it always does.
@@ -25,14 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import nbformat  # noqa: E402
 
 from autograder import ASSIGNMENT, DATA_DIR, SOURCE_NOTEBOOK  # noqa: E402
-from autograder.examples import CLASSIC_BUG, answers, filled, with_bug  # noqa: E402
+from autograder.course.examples import CLASSIC_BUGS, answers, filled, with_bug  # noqa: E402
 
 
 def submissions(n):
     """student id -> notebook text."""
     solved = answers(quick=True)
     good = nbformat.writes(filled(solved))
-    buggy = nbformat.writes(filled(with_bug(solved, "coupling", *CLASSIC_BUG)))
+    buggy = nbformat.writes(filled(with_bug(solved, *CLASSIC_BUGS["realnvp"])))
     return {f"s{i:03d}": buggy if i % 5 == 4 else good[: len(good) // 2] if i % 10 == 9 else good for i in range(n)}
 
 

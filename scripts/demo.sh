@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Set up, then run the main job on the bundled data: train the solution headless and report its NLL and
-# figures, then grade the bundled example submissions (a correct one, a classic bug, a broken notebook).
+# Set up, then run the main job on the bundled data: train each exercise's solution headless and report its
+# held-out score and figures, then grade each exercise's bundled examples (correct, a classic bug, broken).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/install-sandbox.sh
 .venv/bin/python -m autograder demo --out out/demo
-echo
-echo "== grading the example submissions in examples/submissions/"
-.venv/bin/python -m autograder grade examples/submissions --out out/grading-demo --force
+for exercise in examples/*/; do
+  name=$(basename "$exercise")
+  echo
+  echo "== grading the example submissions in examples/$name/"
+  .venv/bin/python -m autograder grade "examples/$name" --out "out/grading-demo/$name" --force
+done

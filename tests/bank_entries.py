@@ -19,7 +19,7 @@ the master's solution. `train` says what the training cell runs:
 - answer: the entry's own `# %% answer: train` section.
 `caught_visibly` records which tests' visible checks alone (what a student sees before submitting) catch the bug.
 
-The whole bank is graded as one class by the grader itself (autograder.batch.grade_batch, what
+The whole bank is graded as one class by the grader itself (autograder.grader.batch.grade_batch, what
 `python -m autograder grade` runs): each entry becomes the released notebook with its answers filled in.
 """
 
@@ -32,12 +32,12 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.batch import Options, grade_batch
-from autograder.examples import answers as example_answers
-from autograder.examples import filled
-from autograder.exercise import exercise_named
+from autograder.course.examples import answers as example_answers
+from autograder.course.examples import filled
+from autograder.grader.batch import Options, grade_batch
+from autograder.grader.execute import Limits
+from autograder.grader.exercise import exercise_named
 from autograder.notebooks import solution_answers
-from autograder.runner import Limits
 
 BANKS = Path(__file__).resolve().parent / "banks"
 TRAIN_MODES = ("stub", "quick", "real", "answer")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from autograder.examples import answers, filled, with_bug
+from autograder.course.examples import answers, filled, with_bug
 from autograder.notebooks import grade_id
 
 NO_TRAINING = (

@@ -4,10 +4,10 @@ import nbformat
 import pytest
 from conftest import REPO
 
-from autograder.batch import Options, grade_batch, identify_exercise
-from autograder.exercise import ExerciseError, load_exercise
+from autograder.grader.batch import Options, grade_batch, identify_exercise
+from autograder.grader.exercise import ExerciseError, load_exercise
+from autograder.grader.submissions import discover
 from autograder.notebooks import grade_id, solution_notebook
-from autograder.submissions import discover
 
 TINY = REPO / "tests" / "fixtures" / "tiny_master.py"
 # Right on the visible test (scaled(1.0) == 3.0), wrong on the hidden one.

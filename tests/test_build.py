@@ -4,7 +4,9 @@ import nbformat
 import pytest
 from conftest import REPO
 
-from autograder import SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, STUDENT_NOTEBOOK, build
+from autograder import SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, STUDENT_NOTEBOOK
+from autograder.course import build
+from autograder.grader.exercise import master_paths
 from autograder.notebooks import grade_id, is_answer, is_test
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -24,9 +26,11 @@ def test_generated_notebooks_are_current_with_the_master():
     assert build.stale_notebooks() == [], "run: python -m autograder build"
 
 
-def test_exactly_one_notebook_for_students_and_one_for_readers():
-    assert sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb")) == ["realnvp.ipynb"]
-    assert sorted(p.name for p in (REPO / "solutions").glob("*.ipynb")) == ["realnvp.ipynb"]
+def test_one_notebook_for_students_and_one_for_readers_per_master():
+    names = sorted(f"{p.stem}.ipynb" for p in master_paths())
+    assert names == ["realnvp.ipynb", "realnvp_digits.ipynb"]
+    assert sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb")) == names
+    assert sorted(p.name for p in (REPO / "solutions").glob("*.ipynb")) == names
 
 
 def test_student_notebook_has_no_answers_hidden_tests_or_outputs(student, master):

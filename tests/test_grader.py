@@ -12,9 +12,9 @@ from hostile_bank import STRAY_MARK, ci_cases, write_bank
 from nbgrader.api import Gradebook
 
 from autograder import MASTER
-from autograder.batch import Options, grade_batch, load_record
-from autograder.runner import Limits
-from autograder.submissions import Submission
+from autograder.grader.batch import Options, grade_batch, load_record
+from autograder.grader.execute import Limits
+from autograder.grader.submissions import Submission
 
 CASES = {case.name: case for case in ci_cases()}
 LIMITS = Limits(cell_timeout=20, timeouts={"train": 30}, wall_timeout=240)
@@ -78,7 +78,7 @@ def test_feedback_explains_a_failed_visible_test(graded):
 def test_gradescope_results_are_valid_and_sum_to_the_score(graded):
     import json
 
-    from autograder.gradescope.results import problems
+    from autograder.grader.gradescope.results import problems
 
     _, out, records = graded
     for path in (out / "results").glob("*.json"):

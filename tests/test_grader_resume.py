@@ -18,7 +18,7 @@ from conftest import REPO
 from hostile_bank import STRAY_MARK, STRAYS, _base, _with_extra
 from nbgrader.api import Gradebook
 
-from autograder.lifetime import run_lock
+from autograder.grader.lifetime import run_lock
 
 
 @pytest.fixture

@@ -2,15 +2,15 @@
 
 import pytest
 
-from autograder.batch import Options, grade_batch
-from autograder.examples import EXAMPLES
-from autograder.runner import Limits
+from autograder.course.examples import EXAMPLES
+from autograder.grader.batch import Options, grade_batch
+from autograder.grader.execute import Limits
 
 pytestmark = pytest.mark.slow
 
 
 def test_bundled_examples_get_full_marks_one_part_s_points_and_a_not_a_notebook(tmp_path):
-    records = {r.student_id: r for r in grade_batch(EXAMPLES, tmp_path, Options(workers=2, progress=False))}
+    records = {r.student_id: r for r in grade_batch(EXAMPLES / "realnvp", tmp_path, Options(workers=2, progress=False))}
     assert (records["ada_correct"].score, records["ada_correct"].status) == (10, "ok"), records["ada_correct"].message
     ben = records["ben_inverse_bug"]
     assert (ben.score, ben.status) == (9, "ok"), ben.message
@@ -27,7 +27,7 @@ def test_the_same_submission_scores_the_same_five_times(tmp_path):
     folder = tmp_path / "subs"
     folder.mkdir()
     for i in range(5):
-        (folder / f"copy {i}.ipynb").write_bytes((EXAMPLES / "ada_correct.ipynb").read_bytes())
+        (folder / f"copy {i}.ipynb").write_bytes((EXAMPLES / "realnvp" / "ada_correct.ipynb").read_bytes())
     records = grade_batch(folder, tmp_path / "out", Options(workers=2, limits=Limits(), progress=False))
     assert len({tuple(t.points for t in r.tests) for r in records}) == 1
     assert {r.score for r in records} == {10}

@@ -6,13 +6,14 @@ import nbformat
 import pytest
 from hostile_bank import _base, _stripped
 
-from autograder import examples
-from autograder.answers import NotANotebook, extract, read_cells
-from autograder.hardening import assemble_graded, suspicious
-from autograder.names import defined_names
-from autograder.record import Record
-from autograder.report import feedback_html
-from autograder.submissions import discover, extract_zip, safe_name
+from autograder.course import examples
+from autograder.grader.answers import NotANotebook, extract, read_cells
+from autograder.grader.assemble import assemble_graded, suspicious
+from autograder.grader.exercise import master_paths
+from autograder.grader.names import defined_names
+from autograder.grader.record import Record
+from autograder.grader.report import feedback_html
+from autograder.grader.submissions import discover, extract_zip, safe_name
 
 
 def _nb_bytes(answer_sources):
@@ -98,8 +99,8 @@ def test_suspicious_code_is_flagged_for_review():
     assert suspicious(examples.answers(), {}) == []
 
 
-def test_bundled_examples_are_generated_from_the_master_and_up_to_date():
-    for name, text in examples.example_files().items():
-        path = examples.EXAMPLES / name
-        assert path.is_file() and path.read_text(encoding="utf-8") == text, f"{name} is stale: python -m autograder.examples"
-
+def test_bundled_examples_are_generated_from_the_masters_and_up_to_date():
+    for master in master_paths():
+        for name, text in examples.example_files(master.stem).items():
+            path = examples.EXAMPLES / master.stem / name
+            assert path.is_file() and path.read_text(encoding="utf-8") == text, f"{path} is stale: python -m autograder.course.examples"

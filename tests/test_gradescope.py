@@ -21,14 +21,14 @@ from hostile_bank import CORRECT_WITHOUT_TRAINING, _base, _with_extra
 from test_grader import HIDDEN_MARKERS
 
 from autograder import ASSIGNMENT, MASTER
-from autograder.examples import EXAMPLES
-from autograder.exercise import load_exercise
-from autograder.gradescope.package import build_zip, exercises
-from autograder.gradescope.results import failure_results, problems, results
-from autograder.gradescope.run import find_notebook, student_id
-from autograder.leaderboard import leaderboard
-from autograder.record import Metric, Record
-from autograder.runner import TestResult
+from autograder.course.examples import EXAMPLES
+from autograder.grader.execute import TestResult
+from autograder.grader.exercise import load_exercise
+from autograder.grader.gradescope.package import build_zip, exercises
+from autograder.grader.gradescope.results import failure_results, problems, results
+from autograder.grader.gradescope.run import find_notebook, student_id
+from autograder.grader.leaderboard import leaderboard
+from autograder.grader.record import Metric, Record
 
 TEST_IDS = [
     "test_masks",
@@ -84,7 +84,7 @@ def test_the_scripts_have_lf_line_endings_a_bash_shebang_and_parse(package, tmp_
 
 
 def test_setup_sh_installs_python_3_11_the_pins_with_cpu_torch_and_creates_the_kernels_user(tmp_path):
-    from autograder.runner import UID_BASE
+    from autograder.grader.lifetime import UID_BASE
 
     url = "https://wheels.example/cpu"
     with zipfile.ZipFile(build_zip(ASSIGNMENT, tmp_path, torch_index=url)) as bundle:
@@ -98,12 +98,12 @@ def test_setup_sh_installs_python_3_11_the_pins_with_cpu_torch_and_creates_the_k
 def test_the_zip_carries_the_grader_and_its_data_and_nothing_a_student_should_not_see(package):
     with zipfile.ZipFile(package) as bundle:
         names = bundle.namelist()
-    assert f"autograder/master/{ASSIGNMENT}.py" in names and "autograder/gradescope/run.py" in names
+    assert f"autograder/master/{ASSIGNMENT}.py" in names and "autograder/grader/gradescope/run.py" in names
     assert {"data/moons_train.csv", "data/moons_grading.csv", "data/moons_test.csv", "requirements.txt", "pyproject.toml"} <= set(names)
     generated = ("examples/", "solutions/", "notebooks/", "autograder/source/", "autograder/nbgrader_source/")
     for forbidden in ("tests/", *generated, "__pycache__", ".pyc", ".venv", "out/"):
         assert not [n for n in names if forbidden in n], forbidden
-    assert not [n for n in names if n.startswith("autograder/gradescope/") and n.endswith(("setup.sh", "run_autograder"))]
+    assert not [n for n in names if n.startswith("autograder/grader/gradescope/") and n.endswith(("setup.sh", "run_autograder"))]
 
 
 def test_the_zip_is_the_same_byte_for_byte_when_built_again(package, tmp_path):
@@ -256,7 +256,7 @@ def run_autograder(root, python=sys.executable, wrapper=()):
 
 
 def _example(name):
-    return (EXAMPLES / f"{name}.ipynb").read_bytes()
+    return (EXAMPLES / "realnvp" / f"{name}.ipynb").read_bytes()
 
 
 QUICK = _with_extra(_base(), "masks", "pass")  # correct answers, a training cell that does not train: 8 points in seconds

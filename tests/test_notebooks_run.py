@@ -10,8 +10,9 @@ import pytest
 from conftest import REPO
 from nbclient.exceptions import CellExecutionError
 
-from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK, build, examples
-from autograder.batch import Options, grade_batch
+from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
+from autograder.course import build, examples
+from autograder.grader.batch import Options, grade_batch
 from autograder.notebooks import grade_id, solution_answers
 
 NLL_TARGET = 0.30  # the solution's held-out NLL target on the test split (the data's entropy is about 0.289)

@@ -29,9 +29,9 @@ from ordinary_user import course_copy, ensure_user, ensure_venv, give, runuser
 from sandbox_probes import CANARY_MARK, STRAY_MARK, Targets, hostile_notebook, reports
 
 from autograder import MASTER, SOURCE_NOTEBOOK
-from autograder.batch import Options, grade_batch
-from autograder.examples import answers, filled
-from autograder.runner import Limits
+from autograder.course.examples import answers, filled
+from autograder.grader.batch import Options, grade_batch
+from autograder.grader.execute import Limits
 
 LIMITS = Limits(cell_timeout=30, timeouts={"train": 60}, wall_timeout=300)
 FULL_MARKS = {"test_masks": 1, "test_coupling_forward": 2, "test_train": 2}
@@ -141,7 +141,7 @@ def _grade_in_a_subprocess(server, user, extra_env=None, correct=True):
     (home / "private.txt").write_text("the instructor's own file")
     home.chmod(0o700)  # as homes are
     canary = _canary(uid)
-    secrets = [str(course / "autograder/master/realnvp.py"), str(course / "autograder/source/realnvp/realnvp.ipynb")]
+    secrets = [str(course / "autograder/master/realnvp.py"), str(course / "autograder/nbgrader_source/realnvp/realnvp.ipynb")]
     secrets += [str(out / "gradebook.db"), str(folder / "hostile.ipynb"), str(home / "private.txt")]
     targets = Targets(server.port, canary.pid, secrets, [str(out), str(folder), str(course), str(home), "/tmp"])
     _submissions(folder, targets, correct)
@@ -290,7 +290,7 @@ def test_without_namespaces_root_keeps_its_uid_and_closes_its_files_an_ordinary_
 def test_the_launcher_refuses_namespaces_when_told_to(tmp_path):
     """The knob itself: the launcher fails as bwrap does on a host that refuses namespaces, with EPERM's words."""
     _require_root_and_bwrap()
-    launcher = REPO / "autograder" / "sandbox.py"
+    launcher = REPO / "autograder" / "kernel" / "launcher.py"
     env = {"PATH": "/usr/bin:/bin", "AUTOGRADER_DENY_NAMESPACES": "1"}
     command = [sys.executable, str(launcher), "--memory", str(2**30), "--bwrap", shutil.which("bwrap"), "--", "/bin/true"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)

@@ -1,4 +1,4 @@
-"""The kernel launcher (autograder/sandbox.py) on its own, with a plain Python command instead of a kernel: what a
+"""The kernel launcher (autograder/kernel/launcher.py) on its own, with a plain Python command instead of a kernel: what a
 confined process can see and write, wherever the grader's folders are; and the pieces of a run's lifetime
 (autograder/lifetime.py) that need no kernel. Fractions of a second each.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.isolation import close_to_others, kernel_python, launcher_argv, python_paths
-from autograder.lifetime import LOCK_NAME, BatchBusy, UidLease, run_lock, run_scratch, sweep_dead_scratch
+from autograder.grader.isolation import close_to_others, kernel_python, launcher_argv, python_paths
+from autograder.grader.lifetime import LOCK_NAME, BatchBusy, UidLease, run_lock, run_scratch, sweep_dead_scratch
 
 LOOK = """
 import json, os, sys
@@ -173,7 +173,7 @@ def _inside(python, user=False):
 
     launcher = Path(tempfile.mkdtemp(prefix="autograder-launcher-", dir="/var/tmp"))
     launcher.chmod(0o755)
-    shutil.copy(Path(__file__).resolve().parent.parent / "autograder" / "sandbox.py", launcher)
+    shutil.copy(Path(__file__).resolve().parent.parent / "autograder" / "kernel" / "launcher.py", launcher / "sandbox.py")
     job, ipc = launcher / "job", launcher / "ipc"
     for folder in (job / "shm", ipc):
         folder.mkdir(parents=True)

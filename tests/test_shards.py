@@ -16,10 +16,10 @@ from conftest import REPO
 from nbgrader.api import Gradebook
 
 from autograder import ASSIGNMENT, MASTER
-from autograder.examples import EXAMPLES
-from autograder.record import Record, master_digest
-from autograder.runner import TestResult
-from autograder.shards import MANIFEST, merge, parse_shard, select_shard
+from autograder.course.examples import EXAMPLES
+from autograder.grader.execute import TestResult
+from autograder.grader.record import Record, master_digest
+from autograder.grader.shards import MANIFEST, merge, parse_shard, select_shard
 
 
 def _cli(*args, env=None):
@@ -174,7 +174,7 @@ def test_row_differences_finds_a_lost_an_extra_a_changed_and_a_doubled_row():
 def merged(tmp_path_factory):
     """The examples graded as two shards at once (shard 1 finds its index as a Kubernetes Indexed Job would), merged."""
     root = tmp_path_factory.mktemp("shards")
-    common = [str(EXAMPLES), "--workers", "1", "--quiet"]
+    common = [str(EXAMPLES / "realnvp"), "--workers", "1", "--quiet"]
     first = subprocess.Popen([sys.executable, "-m", "autograder", "grade", *common, "--out", str(root / "s0"), "--shard", "0/2"], cwd=REPO)
     env = {**os.environ, "JOB_COMPLETION_INDEX": "1"}
     second = _cli("grade", *common, "--out", str(root / "s1"), "--shard", "auto/2", env=env)

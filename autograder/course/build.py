@@ -1,0 +1,118 @@
+"""Build every generated notebook from the masters: nbgrader source, student release, executed solution.
+
+    python -m autograder build [NAME ...]    # rewrite the notebooks of every exercise (or those named)
+    python -m autograder build --check       # rebuild in a scratch folder; exit 1 if a committed one is stale
+
+For an exercise NAME (its master autograder/master/NAME.py) the build writes
+autograder/nbgrader_source/NAME/NAME.ipynb (nbgrader's source notebook), notebooks/NAME.ipynb (the release:
+no solutions, no hidden tests, no outputs) and solutions/NAME.ipynb (answers in place, executed).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from autograder import REPO
+from autograder.grader.exercise import master_paths
+from autograder.notebooks import code_sources, read_master, solution_notebook
+
+CELL_TIMEOUT = 300
+
+
+def generated_paths(name, root=REPO):
+    """kind -> path of each notebook the build makes for exercise name, under root."""
+    return {
+        "source": root / "autograder" / "nbgrader_source" / name / f"{name}.ipynb",
+        "student": root / "notebooks" / f"{name}.ipynb",
+        "solution": root / "solutions" / f"{name}.ipynb",
+    }
+
+
+def nbgrader_release(name, source_nb_path, workdir):
+    """The student notebook nbgrader's generate_assignment makes from the source notebook."""
+    course = Path(workdir) / "course"
+    (course / "source" / name).mkdir(parents=True)
+    shutil.copy(source_nb_path, course / "source" / name / f"{name}.ipynb")
+    command = [
+        sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", "--no-db",
+        f"--CourseDirectory.root={course}", "--log-level=WARN",
+    ]  # fmt: skip
+    subprocess.run(command, check=True, cwd=course)
+    return nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
+
+
+def execute(nb, cwd, timeout=CELL_TIMEOUT):
+    """Run every cell of nb in a fresh kernel with cwd as working directory; returns nb with outputs.
+
+    Progress bars are switched off (TQDM_DISABLE): a headless run has no widget frontend, and a saved
+    widget reads "0%" on a static page.
+    """
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        client.execute()
+    finally:
+        if previous is None:
+            os.environ.pop("TQDM_DISABLE")
+        else:
+            os.environ["TQDM_DISABLE"] = previous
+    return nb
+
+
+def build(master_path, out=None, run_solution=True):
+    """Write the source, student and solution notebooks of one master (under out, mirroring the repo, if given)."""
+    name = Path(master_path).stem
+    paths = generated_paths(name, Path(out) if out else REPO)
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    source = read_master(master_path)
+    nbformat.write(source, paths["source"])
+    with tempfile.TemporaryDirectory() as workdir:
+        nbformat.write(nbgrader_release(name, paths["source"], workdir), paths["student"])
+    solution = solution_notebook(source)
+    if run_solution:
+        started = time.perf_counter()
+        execute(solution, generated_paths(name)["solution"].parent)
+        print(f"executed the {name} solution notebook in {time.perf_counter() - started:.1f} s")
+    nbformat.write(solution, paths["solution"])
+    return paths
+
+
+def stale_notebooks():
+    """'<exercise> <kind>' of each committed generated notebook whose cells differ from a fresh build."""
+    stale = []
+    with tempfile.TemporaryDirectory() as out:
+        for master in master_paths():
+            fresh = build(master, out, run_solution=False)
+            for kind, path in generated_paths(master.stem).items():
+                current = code_sources(nbformat.read(path, as_version=4)) if path.is_file() else None
+                if current != code_sources(nbformat.read(fresh[kind], as_version=4)):
+                    stale.append(f"{master.stem} {kind}")
+    return stale
+
+
+def main(args):
+    if args.check:
+        stale = stale_notebooks()
+        if stale:
+            print("stale generated notebooks:", ", ".join(stale), "- run: python -m autograder build")
+            return 1
+        print("generated notebooks are up to date")
+        return 0
+    masters = [p for p in master_paths() if not args.names or p.stem in args.names]
+    unknown = sorted(set(args.names) - {p.stem for p in masters})
+    if unknown:
+        print(f"build: no master named {', '.join(unknown)} (known: {', '.join(p.stem for p in master_paths())})", file=sys.stderr)
+        return 2
+    for master in masters:
+        for kind, path in build(master, run_solution=not args.no_execute).items():
+            print(f"wrote {kind:8} {path.relative_to(REPO)}")
+    return 0

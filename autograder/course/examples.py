@@ -1,0 +1,94 @@
+"""Generated submissions: the bundled examples (examples/<exercise>/), and the ones tests and bench/ grade.
+
+Every one starts from an exercise's student notebook as released and fills its answer cells from the master's
+solution, then changes what it must. Never edit examples/ by hand: run
+
+    python -m autograder.course.examples            # rewrite examples/<exercise>/ for every exercise
+"""
+
+import re
+import sys
+
+import nbformat
+
+from autograder import REPO
+from autograder.grader.exercise import exercise_named, master_paths
+from autograder.notebooks import grade_id, solution_answers
+
+EXAMPLES = REPO / "examples"
+# Per exercise: the line of the master's training cell that sets its recipe, and a short honest recipe (the same
+# loop, fewer and smaller steps) that passes the training test at the grader's seed with a margin.
+RECIPES = {
+    # 8 layers, 1200 steps of 256: about 10 s on one core, held-out NLL 0.35-0.41 over seeds (target 0.45)
+    "realnvp": (r"^N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = .*$", "N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 8, 1200, 256, 3e-3"),
+    # 600 steps of 128: 7-13 s, held-out 2.235-2.253 bits/dim over 10 seeds (target 2.35)
+    "realnvp_digits": (
+        r"^N_LAYERS, HIDDEN, N_STEPS, BATCH, LEARNING_RATE = .*$",
+        "N_LAYERS, HIDDEN, N_STEPS, BATCH, LEARNING_RATE = 8, 64, 600, 128, 1e-3",
+    ),
+}
+# Per exercise, a classic one-line bug for the demo: (answer grade_id, correct text, wrong text).
+CLASSIC_BUGS = {
+    # the inverse adds the translation back instead of subtracting it first
+    "realnvp": ("coupling", "return (y - t) * torch.exp(-s)", "return y * torch.exp(-s) + t"),
+    # bits per dimension left in nats: the division by ln 2 is missing
+    "realnvp_digits": ("bpd", "return -log_p.mean() / (dim * math.log(2))", "return -log_p.mean() / dim"),
+}
+EXAMPLE_NAMES = {
+    "realnvp": ("ada_correct", "ben_inverse_bug", "cleo_broken"),
+    "realnvp_digits": ("dora_correct", "eli_bpd_in_nats", "fay_broken"),
+}
+
+
+def student_notebook(exercise):
+    return REPO / "notebooks" / f"{exercise}.ipynb"
+
+
+def answers(exercise="realnvp", quick=True):
+    """The master's answers, with the exercise's short training recipe when quick."""
+    solved = solution_answers(exercise_named(exercise).nb)
+    if quick:
+        line, recipe = RECIPES[exercise]
+        assert re.search(line, solved["train"], re.M), f"the {exercise} master's training cell no longer sets its recipe on one line"
+        solved["train"] = re.sub(line, recipe, solved["train"], flags=re.M)
+    return solved
+
+
+def filled(answer_sources, exercise="realnvp"):
+    """The exercise's released student notebook with its answer cells replaced by answer_sources (grade_id -> source)."""
+    nb = nbformat.read(student_notebook(exercise), as_version=4)
+    for cell in nb.cells:
+        if grade_id(cell) in answer_sources:
+            cell.source = answer_sources[grade_id(cell)]
+    return nb
+
+
+def with_bug(answer_sources, grade, old, new):
+    """A copy of answer_sources with old replaced by new in one answer (which must contain old)."""
+    assert old in answer_sources[grade], f"{old!r} is not in the {grade} answer any more"
+    return {**answer_sources, grade: answer_sources[grade].replace(old, new)}
+
+
+def example_files(exercise):
+    """file name -> text of each bundled example submission of the exercise: correct, a classic bug, broken."""
+    solved = answers(exercise)
+    correct, buggy, broken = EXAMPLE_NAMES[exercise]
+    text = nbformat.writes(filled(solved, exercise))
+    return {
+        f"{correct}.ipynb": text,
+        f"{buggy}.ipynb": nbformat.writes(filled(with_bug(solved, *CLASSIC_BUGS[exercise]), exercise)),
+        f"{broken}.ipynb": text[: len(text) // 2],  # a notebook cut in half by a failed upload
+    }
+
+
+def write_examples():
+    for path in master_paths():
+        folder = EXAMPLES / path.stem
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in example_files(path.stem).items():
+            (folder / name).write_text(text, encoding="utf-8")
+            print(f"wrote {(folder / name).relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    sys.exit(write_examples())

@@ -1,0 +1,133 @@
+"""Gradescope's results.json, written from a Record, and a check of a results.json against Gradescope's spec.
+
+The one path from a grading result to Gradescope: `grade --gradescope` (OUT/results/<student>.json) and the
+autograder zip's run_autograder both call results(). Every test cell is one entry in "tests"; its output is
+the failure message the grader recorded (an exception's type and message), never test code.
+"""
+
+import ast
+import json
+import math
+
+from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, grade_id, is_test, without_region
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+TEST_STATUSES = ("passed", "failed")
+OUTPUT_FORMATS = ("text", "html", "simple_format", "md", "ansi")
+ORDERS = ("asc", "desc")
+
+
+def test_titles(master):
+    """grade_id -> the first line of the test cell's docstring (what it checks), for each test cell of the master."""
+    titles = {}
+    for cell in master.cells:
+        if is_test(cell):
+            try:
+                doc = ast.get_docstring(ast.parse(without_region(cell.source, BEGIN_HIDDEN, END_HIDDEN)))
+            except SyntaxError:
+                doc = None
+            titles[grade_id(cell)] = doc.strip().splitlines()[0] if doc else ""
+    return titles
+
+
+def _test_entry(test, titles):
+    title = titles.get(test.grade_id, "")
+    passed = test.points == test.max_points
+    return {
+        "name": f"{test.grade_id}: {title}" if title else test.grade_id,
+        "score": test.points,
+        "max_score": test.max_points,
+        "status": "passed" if passed else "failed",
+        "output": "passed" if passed else test.message or "failed",
+        "output_format": "text",
+        "visibility": "visible",
+    }
+
+
+def _summary(record):
+    text = f"Score {record.score:g} / {record.max_score:g} (status: {record.status})."
+    return text + (f"\n{record.message}" if record.message else "")
+
+
+def results(record, titles=None):
+    """The results.json content (a dict) for one student's Record."""
+    data = {
+        "score": record.score,
+        "execution_time": round(record.seconds, 1),
+        "output": _summary(record),
+        "output_format": "text",
+        "stdout_visibility": "hidden",  # the grader's log is for instructors
+        "tests": [_test_entry(t, titles or {}) for t in record.tests],
+    }
+    if record.leaderboard:
+        data["leaderboard"] = [{"name": m.name, "value": m.value, "order": m.order} for m in record.leaderboard]
+    return data
+
+
+def results_json(record, titles=None):
+    return json.dumps(results(record, titles), ensure_ascii=False, indent=1)
+
+
+def failure_results(message, seconds=0.0):
+    """A valid results.json for when there is no Record at all (the grader itself failed): score 0 and why."""
+    return {
+        "score": 0,
+        "execution_time": round(seconds, 1),
+        "output": message,
+        "output_format": "text",
+        "stdout_visibility": "hidden",
+        "tests": [],
+    }
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _test_problems(index, test):
+    where = f"tests[{index}]"
+    problems = [f"{where}.{key} is missing" for key in ("name", "score", "max_score", "status", "output") if key not in test]
+    problems += [f"{where}.{key} is not a number" for key in ("score", "max_score") if key in test and not _number(test[key])]
+    if _number(test.get("score")) and _number(test.get("max_score")) and not 0 <= test["score"] <= test["max_score"]:
+        problems.append(f"{where}.score {test['score']} is not between 0 and max_score {test['max_score']}")
+    for key, allowed in (("status", TEST_STATUSES), ("visibility", VISIBILITIES), ("output_format", OUTPUT_FORMATS)):
+        if key in test and test[key] not in allowed:
+            problems.append(f"{where}.{key} is {test[key]!r}, not one of {allowed}")
+    problems += [f"{where}.{key} is not a string" for key in ("name", "output") if key in test and not isinstance(test[key], str)]
+    return problems
+
+
+def _leaderboard_problems(board):
+    if not isinstance(board, list):
+        return ["leaderboard is not a list"]
+    problems = []
+    for index, entry in enumerate(board):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not _number(entry.get("value")):
+            problems.append(f"leaderboard[{index}] needs a name (string) and a value (number)")
+        elif entry.get("order", "desc") not in ORDERS:
+            problems.append(f"leaderboard[{index}].order is {entry['order']!r}, not one of {ORDERS}")
+    return problems
+
+
+def problems(data, forbidden=()):
+    """What makes data an invalid results.json ([] when valid): missing or mistyped fields, values outside the
+    spec's, a score that is not the sum of the tests', and any of the forbidden strings (hidden-test code)."""
+    if not isinstance(data, dict):
+        return ["results.json is not a JSON object"]
+    found = [f"{key} is missing" for key in ("score", "execution_time", "output", "stdout_visibility", "tests") if key not in data]
+    found += [f"{key} is not a number" for key in ("score", "execution_time") if key in data and not _number(data[key])]
+    if "output" in data and not isinstance(data["output"], str):
+        found.append("output is not a string")
+    if data.get("stdout_visibility", "hidden") not in VISIBILITIES:
+        found.append(f"stdout_visibility is {data['stdout_visibility']!r}, not one of {VISIBILITIES}")
+    tests = data.get("tests", [])
+    if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):
+        return found + ["tests is not a list of objects"]
+    for index, test in enumerate(tests):
+        found += _test_problems(index, test)
+    scores = [t.get("score") for t in tests]
+    if tests and _number(data.get("score")) and all(map(_number, scores)) and not math.isclose(data["score"], sum(scores)):
+        found.append(f"score {data['score']} is not the sum of the tests' scores ({sum(scores)})")
+    found += _leaderboard_problems(data["leaderboard"]) if "leaderboard" in data else []
+    text = json.dumps(data, ensure_ascii=False)
+    return found + [f"results.json shows {marker!r}" for marker in forbidden if marker in text]

@@ -1,0 +1,117 @@
+"""What the grader writes: per-student feedback HTML (no hidden-test code), grades.csv and the terminal summary.
+A student's Record (record.py) is the single source for all of them, and for Gradescope's results.json
+(gradescope/results.py).
+"""
+
+import base64
+import csv
+import html
+import os
+from collections import Counter
+
+from autograder.grader.answers import redact_hidden
+
+MAX_TEXT = 2000
+MAX_IMAGE_BYTES = 150_000
+STYLE = (
+    "body{font:14px/1.4 sans-serif;max-width:60em;margin:2em auto;padding:0 1em}"
+    "pre{background:#f6f6f6;padding:.5em;overflow-x:auto;white-space:pre-wrap}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}"
+    ".fail{color:#a00}.ok{color:#070}.out{border-left:3px solid #ccc;margin-left:1em}"
+)
+
+
+def write_atomic(path, text):
+    """Write text to path so that a reader (or a re-run after kill -9) sees the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _truncated(text, limit=MAX_TEXT):
+    return text if len(text) <= limit else text[:limit] + f"\n… ({len(text) - limit} more characters cut)"
+
+
+def _visible_source(cell):
+    """The source a student may see: grader lines dropped, hidden tests removed."""
+    meta = cell.metadata.get("autograder", {})
+    lines = cell.source.splitlines()
+    if meta.get("kind") in ("test", "given") and lines and lines[0].endswith(".restore(globals())"):
+        lines = [line for line in lines[1:] if not line.startswith("_ag_")]
+    return redact_hidden("\n".join(lines)).strip()
+
+
+def _outputs_html(cell, tokens):
+    parts = []
+    for output in cell.get("outputs", []):
+        kind = output.get("output_type")
+        if kind == "stream":
+            text = "".join(line for line in output.get("text", "").splitlines(True) if not any(t in line for t in tokens))
+            if text.strip():
+                parts.append(f"<pre class=out>{html.escape(_truncated(text))}</pre>")
+        elif kind == "error":  # the message, never the traceback: it can quote hidden test lines
+            message = _truncated(f"{output.get('ename', '')}: {output.get('evalue', '')}", 500)
+            parts.append(f"<pre class='out fail'>{html.escape(message)}</pre>")
+        elif kind in ("execute_result", "display_data"):
+            data = output.get("data", {})
+            png = data.get("image/png")
+            if isinstance(png, str) and len(png) * 3 // 4 <= MAX_IMAGE_BYTES:
+                base64.b64decode(png, validate=False)
+                parts.append(f"<img alt=figure src='data:image/png;base64,{png}'>")
+            elif "text/plain" in data:
+                parts.append(f"<pre class=out>{html.escape(_truncated(str(data['text/plain'])))}</pre>")
+    return "".join(parts)
+
+
+def feedback_html(record, nb=None, tokens=(), title="Autograder"):
+    """The student's feedback page: per-part points and messages, then their notebook as graded (if it ran)."""
+    rows = "".join(
+        f"<tr><td>{html.escape(t.grade_id)}</td><td class={'ok' if t.points == t.max_points else 'fail'}>"
+        f"{t.points:g} / {t.max_points:g}</td><td>{html.escape(t.message)}</td></tr>"
+        for t in record.tests
+    )
+    body = [
+        f"<h1>{html.escape(title)}: feedback for {html.escape(record.student_id)}</h1>",
+        f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b> — status: {html.escape(record.status)}</p>",
+        f"<p>{html.escape(record.message)}</p>" if record.message else "",
+        f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{rows}</table>",
+    ]
+    for cell in nb.cells if nb is not None else []:
+        kind = cell.metadata.get("autograder", {}).get("kind")
+        if cell.cell_type != "code" or kind in ("guard", "report"):
+            continue
+        label = {"answer": "your answer", "student": "a cell you added", "test": "test", "given": "given"}.get(kind, "")
+        body.append(f"<h3>{html.escape(label)} {html.escape(cell.metadata.get('autograder', {}).get('grade_id') or '')}</h3>")
+        body.append(f"<pre>{html.escape(_truncated(_visible_source(cell), 20_000))}</pre>{_outputs_html(cell, tokens)}")
+    return f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>" + "\n".join(body)
+
+
+def write_csv(path, records, test_ids):
+    """grades.csv: one row per submission, one column per test cell."""
+    columns = ["student_id", *test_ids, "score", "max_score", "status", "message"]
+    lines = []
+    for record in records:
+        points = record.points()
+        row = {"student_id": record.student_id, **{gid: points.get(gid, 0.0) for gid in test_ids}}
+        row.update(score=record.score, max_score=record.max_score, status=record.status, message=record.message)
+        lines.append(row)
+    partial = path.with_name(f".{path.name}.partial")
+    with open(partial, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        writer.writerows(lines)
+    os.replace(partial, path)
+
+
+def summary(records, slowest=5):
+    """The table printed at the end of a batch."""
+    counts = Counter(r.status for r in records)
+    mean = sum(r.score for r in records) / len(records) if records else 0.0
+    max_score = records[0].max_score if records else 0.0
+    lines = [f"{len(records)} submissions graded, mean score {mean:.2f} / {max_score:g}", "", f"{'status':<16} count"]
+    lines += [f"{status:<16} {count:>5}" for status, count in counts.most_common()]
+    lines += ["", "slowest submissions:"]
+    for r in sorted(records, key=lambda r: -r.seconds)[:slowest]:
+        lines.append(f"  {r.seconds:7.1f} s  {r.student_id}  ({r.status}, {r.score:g})")
+    return "\n".join(lines)

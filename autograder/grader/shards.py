@@ -1,0 +1,217 @@
+"""Grade a class as N shards on any batch scheduler (a SLURM array, a Kubernetes Indexed Job), then merge them.
+
+    python -m autograder grade SUBMISSIONS --out OUT_K --shard K/N     # K = 0 … N-1, or auto/N
+    python -m autograder merge OUT_0 OUT_1 … --out OUT
+
+Shard K grades the submissions at positions K, K+N, K+2N, … of the sorted list that `grade` would grade, and
+writes OUT_K/shard.json: which shard it is, the students it owns, the master it graded with. The merge reads
+every shard's records, keeps the newest record of a student graded twice, refuses to mix assignments or
+masters, says which shard or student is missing, and writes one grades.csv, feedback/, records/ and
+gradebook.db, the same as a one-shot `grade` of the same submissions would.
+"""
+
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.grader.exercise import ExerciseError, exercise_named
+from autograder.grader.gradebook import open_gradebook, record_grades
+from autograder.grader.record import Record, master_digest
+from autograder.grader.report import summary, write_atomic, write_csv
+from autograder.grader.submissions import safe_name
+
+MANIFEST = "shard.json"
+# Where an array job puts the task's index: SLURM (--array) and Kubernetes (Indexed Jobs).
+INDEX_VARIABLES = ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX")
+
+
+def parse_shard(text, environ=None):
+    """(k, n) from "K/N", where K may be "auto": the array job's index (SLURM_ARRAY_TASK_ID, counted from
+    SLURM_ARRAY_TASK_MIN, or JOB_COMPLETION_INDEX). Raises ValueError with a message an instructor can act on."""
+    environ = os.environ if environ is None else environ
+    k_text, _, n_text = text.partition("/")
+    if not n_text.strip().isdigit() or int(n_text) < 1:
+        raise ValueError(f"--shard {text!r}: expected K/N with N a whole number of shards, e.g. 0/4 or auto/4")
+    n = int(n_text)
+    if k_text.strip() == "auto":
+        k_text = _array_index(environ)
+    if not k_text.strip().isdigit() or not 0 <= int(k_text) < n:
+        raise ValueError(f"--shard {text!r}: K must be a whole number from 0 to {n - 1}")
+    return int(k_text), n
+
+
+def _array_index(environ):
+    if environ.get("SLURM_ARRAY_TASK_ID", "").isdigit():
+        return str(int(environ["SLURM_ARRAY_TASK_ID"]) - int(environ.get("SLURM_ARRAY_TASK_MIN", "0") or 0))
+    if environ.get("JOB_COMPLETION_INDEX", "").isdigit():
+        return environ["JOB_COMPLETION_INDEX"]
+    raise ValueError(f"--shard auto/N: none of {', '.join(INDEX_VARIABLES)} is set: this is not an array job; give K/N")
+
+
+def select_shard(submissions, k, n):
+    """The k-th of n shards of submissions, which discover() returns sorted by student id: a stable order."""
+    return list(submissions)[k::n]
+
+
+def write_manifest(out, k, n, mine, assignment, master_sha256):
+    """OUT/shard.json, written before grading starts, so a merge knows whom a crashed shard owed."""
+    manifest = {"shard": k, "of": n, "assignment": assignment, "master_sha256": master_sha256, "students": [s.student_id for s in mine]}
+    write_atomic(Path(out) / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+
+
+@dataclass
+class Merged:
+    """What merge() found: the winning record of each student (and the folder it came from), and what is wrong."""
+
+    records: dict = field(default_factory=dict)  # student_id -> Record
+    sources: dict = field(default_factory=dict)  # student_id -> the shard folder its record came from
+    problems: list = field(default_factory=list)  # missing shards, folders or students: merged all the same
+    refusals: list = field(default_factory=list)  # mixed assignments or masters: nothing is written
+    notes: list = field(default_factory=list)  # a student graded twice: which record was kept
+    exercise: object = None  # the exercise every shard graded, as this checkout's master declares it
+
+
+def _read_records(folder, merged):
+    """[(Record, graded_at)] of one shard folder; each unreadable record file is a problem, not a stop."""
+    found = []
+    for path in sorted((folder / "records").glob("*.json")):
+        try:
+            record = Record.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            merged.problems.append(f"{path}: cannot be read ({error}); that student is graded again by a re-run of its shard")
+            continue
+        found.append((record, record.graded_at or path.stat().st_mtime))
+    return found
+
+
+def _read_manifest(folder, merged):
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None  # a plain `grade` OUT (a regrade of a few students, say) merges too
+    except (OSError, ValueError) as error:
+        merged.problems.append(f"{folder / MANIFEST}: cannot be read ({error})")
+        return None
+
+
+def _refuse_if_mixed(merged, label, values):
+    """Refuse when the records or manifests disagree on label (assignment or master): value -> folders."""
+    if len(values) > 1:
+        listing = "; ".join(f"{value or 'unknown'} in {', '.join(sorted(map(str, folders)))}" for value, folders in sorted(values.items()))
+        merged.refusals.append(f"the shards were graded with different {label}s ({listing}): merge only shards of one {label}")
+
+
+def _keep_newest(merged, record, graded_at, folder, when):
+    previous = merged.records.get(record.student_id)
+    if previous is not None:
+        older = when[record.student_id] > graded_at
+        merged.notes.append(
+            f"{record.student_id} was graded in {merged.sources[record.student_id]} and in {folder}: "
+            f"kept the newer record, from {merged.sources[record.student_id] if older else folder}"
+        )
+        if older:
+            return
+    merged.records[record.student_id], merged.sources[record.student_id], when[record.student_id] = record, folder, graded_at
+
+
+def _check_complete(merged, manifests):
+    """Every shard 0 … N-1 present, and a record for every student a shard owned."""
+    counts = {m["of"] for m in manifests.values()}
+    if len(counts) > 1:
+        merged.problems.append(f"the shards split the class differently (into {' and '.join(map(str, sorted(counts)))}): check the list")
+    for n in counts:
+        have = {m["shard"] for m in manifests.values() if m["of"] == n}
+        merged.problems += [f"shard {k}/{n} is missing: its students are not in the merge" for k in range(n) if k not in have]
+    for folder, manifest in manifests.items():
+        missing = [s for s in manifest.get("students", []) if s not in merged.records]
+        merged.problems += [
+            f"{s} (shard {manifest['shard']}/{manifest['of']}, {folder}) has no record: run that shard again" for s in missing
+        ]
+
+
+def _this_checkout(merged, assignments, masters, master_sha256):
+    """The exercise the shards graded, from this checkout's masters; its master's digest joins the comparison."""
+    named = [a for a in assignments if a]
+    if len(named) != 1:
+        return
+    try:
+        merged.exercise = exercise_named(named[0])
+    except ExerciseError as error:
+        merged.refusals.append(str(error))
+        return
+    masters.setdefault(master_sha256 or master_digest(merged.exercise.master_path), set()).add("this checkout")
+
+
+def merge(folders, master_sha256=None):
+    """Read the shard folders; a Merged with the newest record of each student and every problem found."""
+    merged, assignments, masters, manifests, when = Merged(), {}, {}, {}, {}
+    for folder in map(Path, folders):
+        if not (folder / "records").is_dir() and not (folder / MANIFEST).is_file():  # a shard with no students has no records/
+            merged.problems.append(f"{folder}: neither records/ nor {MANIFEST}: not the OUT of a `grade` run (or that shard never started)")
+            continue
+        manifest = _read_manifest(folder, merged)
+        if manifest is not None:
+            manifests[folder] = manifest
+            assignments.setdefault(manifest.get("assignment", ""), set()).add(folder)
+            masters.setdefault(manifest.get("master_sha256", ""), set()).add(folder)
+        for record, graded_at in _read_records(folder, merged):
+            assignments.setdefault(record.assignment, set()).add(folder)
+            masters.setdefault(record.master_sha256, set()).add(folder)
+            _keep_newest(merged, record, graded_at, folder, when)
+    _refuse_if_mixed(merged, "assignment", assignments)
+    _this_checkout(merged, assignments, masters, master_sha256)
+    _refuse_if_mixed(merged, "master", {k[:12] if k else k: v for k, v in masters.items()})
+    _check_complete(merged, manifests)
+    return merged
+
+
+def _copy_if_there(source, target):
+    if source.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def write_merged(merged, out):
+    """OUT/records, feedback, results (Gradescope's, when the shards wrote them), grades.csv and a fresh gradebook."""
+    out, exercise = Path(out), merged.exercise
+    records = [merged.records[s] for s in sorted(merged.records)]
+    for record in records:
+        name = safe_name(record.student_id)
+        write_atomic(out / "records" / f"{name}.json", record.to_json())
+        for sub, suffix in (("feedback", ".html"), ("results", ".json")):
+            _copy_if_there(merged.sources[record.student_id] / sub / f"{name}{suffix}", out / sub / f"{name}{suffix}")
+    fresh = out / ".gradebook.db.partial"
+    fresh.unlink(missing_ok=True)
+    gb = open_gradebook(fresh, exercise)
+    for record in records:
+        record_grades(gb, exercise.name, record)
+    gb.close()
+    os.replace(fresh, out / "gradebook.db")  # a gradebook of earlier merges would keep students no shard has now
+    write_csv(out / "grades.csv", records, [gid for gid, _ in exercise.tests])
+    return records
+
+
+def main(args):
+    out = Path(args.out).resolve()
+    if any(Path(f).resolve() == out for f in args.shards):
+        print(f"merge: --out {args.out} is one of the shard folders: give a new folder", file=sys.stderr)
+        return 2
+    merged = merge(args.shards)
+    for line in merged.refusals:
+        print(f"merge refused: {line}", file=sys.stderr)
+    if not merged.refusals and merged.exercise is None:
+        merged.refusals.append("no record or manifest names the exercise: nothing to merge")
+    if merged.refusals:
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    records = write_merged(merged, out)
+    for line in merged.notes:
+        print(f"note: {line}")
+    print(summary(records))
+    for line in merged.problems:
+        print(f"problem: {line}", file=sys.stderr)
+    print(f"\n{len(records)} students merged from {len(args.shards)} folders into {out / 'grades.csv'}")
+    return 1 if merged.problems else 0
