@@ -14,12 +14,15 @@ import pytest
 from conftest import REPO
 
 from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
+from autograder.course import examples
 from autograder.notebooks import grade_id, is_answer, is_test, solution_answers
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = REPO / "artifacts" / "browser"
 SOLVED, PLANTED_BUG = "notebooks/realnvp_solved.ipynb", "notebooks/realnvp_planted_bug.ipynb"
+# The second exercise: its blank notebook, and a solved copy with the examples' short training recipe.
+DIGITS, DIGITS_SOLVED = "notebooks/realnvp_digits.ipynb", "notebooks/realnvp_digits_solved.ipynb"
 STUDENT, SOLUTION = f"notebooks/{STUDENT_NOTEBOOK.name}", f"solutions/{SOLUTION_NOTEBOOK.name}"
 # A common mistake: the loss as a Python float. Its test cell says so; training then fails at loss.backward().
 BUG = ("return -flow.log_prob(x).mean()", "return -flow.log_prob(x).mean().item()")
@@ -56,6 +59,7 @@ def _course_copy(root, master):
     nbformat.write(_notebook_with_answers(answers), root / SOLVED)
     assert BUG[0] in answers["nll"], "the planted bug no longer applies to the master's nll_loss: update BUG"
     nbformat.write(_notebook_with_answers({**answers, "nll": answers["nll"].replace(*BUG)}), root / PLANTED_BUG)
+    nbformat.write(examples.filled(examples.answers("realnvp_digits", quick=True), "realnvp_digits"), root / DIGITS_SOLVED)
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +208,18 @@ def test_solution_notebook_renders_every_figure_at_a_readable_size(solution_tab,
     errors = {grade_id(cell): seen["stderr"] for cell, seen in zip(cells, shown, strict=True) if seen["stderr"]}
     assert not errors, f"cells wrote errors or warnings (a red box in JupyterLab): {errors}"
     _assert_progress_bar_rendered(cells, shown)
+
+
+def test_the_digits_notebook_opens_and_a_solved_copy_passes_the_validate_button(page, server, artifacts):
+    url, token, _ = server
+    lab.open_notebook(page, url, token, DIGITS)
+    page.screenshot(path=artifacts / "6-digits-notebook.png")
+    assert "Real NVP on 8" in page.locator(".jp-Notebook").inner_text()[:2000]
+    lab.open_notebook(page, url, token, DIGITS_SOLVED)
+    kind, text = _validate(page)
+    page.screenshot(path=artifacts / "7-digits-validate-success.png")
+    _close_dialog(page)
+    assert (kind, text.strip()) == ("success", "Success! Your notebook passes all the tests."), text[:2000]
 
 
 def _assert_progress_bar_rendered(cells, shown):

@@ -13,6 +13,7 @@ from nbclient.exceptions import CellExecutionError
 from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from autograder.course import build, examples
 from autograder.grader.batch import Options, grade_batch
+from autograder.grader.exercise import exercise_named, master_paths
 from autograder.notebooks import grade_id, solution_answers
 
 NLL_TARGET = 0.30  # the solution's held-out NLL target on the test split (the data's entropy is about 0.289)
@@ -56,13 +57,14 @@ def test_nbgrader_validate_invert_passes_on_the_blank_notebook():
     assert "Success! The notebook does not pass any tests." in result.stdout, result.stdout + result.stderr
 
 
-def test_solution_gets_full_marks_from_the_grader(master, tmp_path):
-    """The master's own answers, its full training included, graded by the grader as a student's notebook."""
+@pytest.mark.parametrize("name", [p.stem for p in master_paths()])
+def test_solution_gets_full_marks_from_the_grader(name, tmp_path):
+    """Each master's own answers, its full training included, graded by the grader as a student's notebook."""
     (tmp_path / "submissions").mkdir()
-    notebook = examples.filled(solution_answers(master))
+    notebook = examples.filled(solution_answers(exercise_named(name).nb), name)
     (tmp_path / "submissions" / "solution.ipynb").write_text(nbformat.writes(notebook), encoding="utf-8")
     [record] = grade_batch(tmp_path / "submissions", tmp_path / "out", Options(workers=1, progress=False))
-    assert (record["status"], record["score"], record["max_score"]) == ("ok", 10, 10), record["message"]
+    assert (record.assignment, record.status, record.score, record.max_score) == (name, "ok", 10, 10), record.message
 
 
 def test_solution_notebook_reaches_its_nll_target():
