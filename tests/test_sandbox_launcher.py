@@ -207,3 +207,19 @@ def test_inside_the_sandbox_python_is_read_only_processes_are_limited_and_no_nam
     assert found["job"] == "wrote"
     if user:  # root's kernel is a plain uid: it has no user namespace to nest in, and no privilege to use one
         assert found["nested user namespace"] != 0
+
+
+def test_as_root_without_namespaces_a_python_the_uid_cannot_start_means_root_and_no_chmod(tmp_path, monkeypatch):
+    """The fallback's decision alone: the uid's probe fails (Python under /root, say), so the kernel runs as root,
+    the summary says so, and no permission is changed for nothing."""
+    from autograder import isolation
+
+    monkeypatch.setattr(isolation.shutil, "which", lambda name: None)  # no bwrap
+    monkeypatch.setattr(isolation, "_facts", lambda *args: (None, "PermissionError: [Errno 13] Permission denied"))
+    private = tmp_path / "course"
+    private.mkdir(mode=0o755)
+    private.chmod(0o755)  # whatever the umask
+    found = isolation.measure(tmp_path, [2_000_000_123], [], [], private=[str(private)])
+    assert found.uids == [] and found.held == [] and found.level == "partial"
+    assert "the kernel runs as root: uid 2000000123 could not start Python" in found.describe()
+    assert os.stat(private).st_mode & 0o007 == 0o005
