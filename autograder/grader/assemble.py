@@ -1,7 +1,7 @@
 """Assemble the notebook that grades one submission: the master's cells, pristine, around the student's answers.
 
 Every code cell the grader owns is wrapped: a given or test cell starts by restoring the snapshot of pristine
-helpers (kernel_guard.Guard); a test cell ends by printing a token that the student's code never saw; after
+helpers (autograder/kernel/guard.py, Guard); a test cell ends by printing a token that the student's code never saw; after
 a given or test cell, the names it defined join the snapshot. Names use a per-submission nonce.
 """
 

@@ -1,6 +1,6 @@
 """Grade one submission: execute its graded notebook in a confined kernel, then score it.
 
-The kernel is started through sandbox.py (bubblewrap's namespaces where the host allows them: no files but the
+The kernel is started through autograder/kernel/launcher.py (bubblewrap's namespaces where the host allows them: no files but the
 Python installation and its scratch folders, no network, its own processes; a throwaway uid when the grader is
 root; OS limits) in a scratch folder that holds only the data, and talks to the grader over Unix sockets. A cell
 that runs past its timeout is interrupted; if it ignores the interrupt, or a cell kills the kernel, the notebook

@@ -1,6 +1,6 @@
 """Which confinement this host allows, measured once per run through the kernel launcher itself.
 
-`probe` runs the launcher (sandbox.py) as a real kernel would be run, with a command that reports what it can
+`probe` runs the launcher (autograder/kernel/launcher.py) as a real kernel would be run, with a command that reports what it can
 see: its network interfaces, the processes in /proc, its uid, and which of the paths it must not see exist.
 The run's `Isolation` follows from that report, never from assumptions:
 

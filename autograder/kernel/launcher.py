@@ -1,6 +1,6 @@
 """Kernel launcher: confine one student's kernel, then exec it. Standard library only (it runs before the kernel).
 
-    python autograder/sandbox.py --memory BYTES [--parent PID] [--nproc N] [--uid U] [--own PATH ...]
+    python autograder/kernel/launcher.py --memory BYTES [--parent PID] [--nproc N] [--uid U] [--own PATH ...]
                                  [--bwrap BWRAP --ro PATH ... --rw PATH ... --hide PATH ... --shm PATH] -- KERNEL COMMAND
 
 In order: a new session (the grader kills the process group); death with the grader's worker (--parent); when
