@@ -91,8 +91,8 @@ def test_gradescope_results_are_valid_and_sum_to_the_score(graded):
 
 
 def test_a_snooping_kernel_finds_neither_master_nor_gradebook_and_writes_only_its_scratch(graded):
-    if not graded[2]["snoop"]["isolation"].startswith("full"):
-        pytest.skip("the filesystem is hidden only where namespaces are allowed: " + graded[2]["snoop"]["isolation"])
+    if not graded[2]["snoop"].isolation.startswith("full"):
+        pytest.skip("the filesystem is hidden only where namespaces are allowed: " + graded[2]["snoop"].isolation)
     text = (graded[1] / "feedback" / "snoop.html").read_text(encoding="utf-8")
     found = re.search(r"SNOOP FOUND \[(.*?)\]", text).group(1)
     assert MASTER.name not in found  # neither this repository's master nor any other copy on the machine

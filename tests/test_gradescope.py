@@ -351,7 +351,7 @@ def test_without_cap_sys_admin_run_autograder_still_writes_a_valid_results_json(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="needs the sandbox's fallback when unshare is refused (issue 9 item 3, the sandbox branch)")
-def test_without_cap_sys_admin_the_grader_still_grades(without_sys_admin):
+def test_without_cap_sys_admin_the_grader_still_grades_and_says_how_it_confined_the_kernel(without_sys_admin):
     data, stdout = without_sys_admin
     assert _test_points(data) == CORRECT_WITHOUT_TRAINING, stdout
+    assert re.search(r"^isolation: (full|partial: missing .+)$", stdout, re.M), stdout[-2000:]

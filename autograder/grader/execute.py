@@ -272,7 +272,7 @@ def _stub(cell, why):
 
 
 def execute_confined(graded, sandbox, job_name, limits, exercise):
-    """Run graded.nb (hardening.Graded) in a fresh scratch folder; returns (nb, problems)."""
+    """Run graded.nb (assemble.Graded) in a fresh scratch folder; returns (nb, problems)."""
     job = sandbox.scratch / job_name
     shutil.rmtree(job, ignore_errors=True)
     for sub in ("work", "runtime", "mpl", "ipython", "tmp", "shm"):

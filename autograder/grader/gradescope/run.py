@@ -74,6 +74,7 @@ def graded_results(root, limits, assignment):
     notebook, why_not = find_notebook(root / "submission", exercise.name)
     record = grade_one(notebook, student, limits, exercise) if notebook else ungraded_record(student, exercise, "not a notebook", why_not)
     print(f"{student}: {record.status}, {record.score:g} / {record.max_score:g}; {record.message}")
+    print(f"isolation: {record.isolation or 'not measured (the notebook was not run)'}")
     return results(record, test_titles(exercise.nb))
 
 
