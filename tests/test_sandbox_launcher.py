@@ -212,7 +212,7 @@ def test_inside_the_sandbox_python_is_read_only_processes_are_limited_and_no_nam
 def test_as_root_without_namespaces_a_python_the_uid_cannot_start_means_root_and_no_chmod(tmp_path, monkeypatch):
     """The fallback's decision alone: the uid's probe fails (Python under /root, say), so the kernel runs as root,
     the summary says so, and no permission is changed for nothing."""
-    from autograder import isolation
+    from autograder.grader import isolation
 
     monkeypatch.setattr(isolation.shutil, "which", lambda name: None)  # no bwrap
     monkeypatch.setattr(isolation, "_facts", lambda *args: (None, "PermissionError: [Errno 13] Permission denied"))
