@@ -12,6 +12,7 @@ import sys
 import nbformat
 
 from autograder import REPO
+from autograder.course.build import generated_paths
 from autograder.grader.exercise import exercise_named, master_paths
 from autograder.notebooks import grade_id, solution_answers
 
@@ -40,10 +41,6 @@ EXAMPLE_NAMES = {
 }
 
 
-def student_notebook(exercise):
-    return REPO / "notebooks" / f"{exercise}.ipynb"
-
-
 def answers(exercise="realnvp", quick=True):
     """The master's answers, with the exercise's short training recipe when quick."""
     solved = solution_answers(exercise_named(exercise).nb)
@@ -56,7 +53,7 @@ def answers(exercise="realnvp", quick=True):
 
 def filled(answer_sources, exercise="realnvp"):
     """The exercise's released student notebook with its answer cells replaced by answer_sources (grade_id -> source)."""
-    nb = nbformat.read(student_notebook(exercise), as_version=4)
+    nb = nbformat.read(generated_paths(exercise)["student"], as_version=4)
     for cell in nb.cells:
         if grade_id(cell) in answer_sources:
             cell.source = answer_sources[grade_id(cell)]
