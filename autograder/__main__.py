@@ -1,10 +1,10 @@
-"""Command line: python -m autograder {build,demo,grade,merge,gradescope} ..."""
+"""Command line: python -m autograder {build,demo,grade,merge,report,gradescope} ..."""
 
 import argparse
 import sys
 
 from autograder.course import build, demo
-from autograder.grader import batch, shards
+from autograder.grader import batch, outputs, shards
 from autograder.grader.gradescope import package
 
 
@@ -48,6 +48,9 @@ def parser():
     merge_cmd.add_argument("shards", nargs="+", metavar="SHARD_OUT", help="the OUT folder of each shard")
     merge_cmd.add_argument("--out", required=True, help="folder for the merged grades.csv, feedback/, records/, gradebook.db")
     merge_cmd.set_defaults(run=shards.main)
+    report_cmd = commands.add_parser("report", help="rewrite every report of OUT (grades.csv, ...) from its records")
+    report_cmd.add_argument("out", metavar="OUT", help="the OUT folder of a `grade` or `merge` run")
+    report_cmd.set_defaults(run=outputs.main)
     gradescope_cmd = commands.add_parser("gradescope", help="build Gradescope's autograder zip: OUT/gradescope/<assignment>.zip")
     gradescope_cmd.add_argument("--assignment", default=None, help="the exercise (a master's name); default: one zip per exercise")
     gradescope_cmd.add_argument("--out", default="out", help="folder under which gradescope/<assignment>.zip is written (default out)")

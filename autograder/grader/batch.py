@@ -34,8 +34,9 @@ from autograder.grader.gradescope.results import results_json, test_titles
 from autograder.grader.isolation import measure
 from autograder.grader.leaderboard import leaderboard
 from autograder.grader.lifetime import LOCK_NAME, BatchBusy, UidLease, become_subreaper, die_with_parent, run_lock, run_scratch
+from autograder.grader.outputs import write_outputs
 from autograder.grader.record import Record, master_digest
-from autograder.grader.report import feedback_html, summary, write_atomic, write_csv
+from autograder.grader.report import feedback_html, summary, write_atomic
 from autograder.grader.shards import select_shard, write_manifest
 from autograder.grader.submissions import discover, extract_zip, safe_name
 
@@ -234,8 +235,8 @@ def _grade_all(submissions, out, options, scratch_root, uids):
         write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", record.to_json())
         record_grades(gb, exercise.name, record)
     records = [load_record(out, s) for s in found]
-    write_csv(out / "grades.csv", records, [gid for gid, _ in exercise.tests])
     gb.close()
+    write_outputs(out, exercise, records)
     return records
 
 

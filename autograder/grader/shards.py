@@ -19,8 +19,9 @@ from pathlib import Path
 
 from autograder.grader.exercise import ExerciseError, exercise_named
 from autograder.grader.gradebook import open_gradebook, record_grades
+from autograder.grader.outputs import write_outputs
 from autograder.grader.record import Record, master_digest
-from autograder.grader.report import summary, write_atomic, write_csv
+from autograder.grader.report import summary, write_atomic
 from autograder.grader.submissions import safe_name
 
 MANIFEST = "shard.json"
@@ -190,7 +191,7 @@ def write_merged(merged, out):
         record_grades(gb, exercise.name, record)
     gb.close()
     os.replace(fresh, out / "gradebook.db")  # a gradebook of earlier merges would keep students no shard has now
-    write_csv(out / "grades.csv", records, [gid for gid, _ in exercise.tests])
+    write_outputs(out, exercise, records)
     return records
 
 
