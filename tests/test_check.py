@@ -248,6 +248,7 @@ def test_a_visible_failure_prints_the_test_s_message_exit_1(tiny_checks):
     assert code == 1, out + err
     assert results_in(out) == {"test_scaled": ("FAILED", ["AssertionError: scaled(1.0) should be 3.0, got 4.0"])}
     assert re.search(r"test_scaled\s+0 / 2", out)
+    assert ("isolation: full" if shutil.which("bwrap") else "isolation: partial") in out
 
 
 def test_a_bug_only_hidden_tests_catch_passes_and_its_message_never_shows(tiny_checks):
@@ -287,7 +288,7 @@ def test_an_ordinary_user_checks_a_notebook(tmp_path):
         shutil.rmtree(root, ignore_errors=True)
     assert done[0][0] == 0, done[0][1] + done[0][2]
     assert done[1][0] == 1 and "scaled(1.0) should be 3.0, got 4.0" in done[1][1], done[1][1] + done[1][2]
-    assert "isolation: " in done[0][1]
+    assert ("isolation: full" if shutil.which("bwrap") else "isolation: partial") in done[0][1]
 
 
 # --- the bundled examples, against Jupyter's own run of the same notebook ---
