@@ -1,10 +1,10 @@
-"""Command line: python -m autograder {build,demo,grade,merge,report,gradescope} ..."""
+"""Command line: python -m autograder {build,demo,grade,merge,report,gradescope,check} ..."""
 
 import argparse
 import sys
 
 from autograder.course import build, demo
-from autograder.grader import batch, outputs, shards
+from autograder.grader import batch, check, outputs, shards
 from autograder.grader.gradescope import package
 
 
@@ -58,6 +58,16 @@ def parser():
         "--torch-index", default="", help="pip index URL of PyTorch's CPU wheels for setup.sh (default: pip's default index)"
     )
     gradescope_cmd.set_defaults(run=package.main)
+    check_cmd = commands.add_parser("check", help="run one notebook with its visible tests only, in a fresh kernel, and print each result")
+    check_cmd.add_argument("notebook", help="the notebook to check (.ipynb)")
+    check_cmd.add_argument("--assignment", help="the exercise (its master's name); default: found from the notebook")
+    check_cmd.add_argument("--timeout", type=int, default=60, help="seconds per cell whose master sets none (default 60, as grade)")
+    check_cmd.add_argument(
+        "--cell-timeout", action="append", default=[], metavar="GRADE_ID=S", help="seconds for one cell, over the master's (repeatable)"
+    )
+    check_cmd.add_argument("--wall-timeout", type=int, default=600, help="seconds for the whole notebook (default 600)")
+    check_cmd.add_argument("--quiet", action="store_true", help="no progress line")
+    check_cmd.set_defaults(run=check.main)
     return top
 
 

@@ -11,9 +11,8 @@ import shutil
 import jupyterlab_browser as lab
 import nbformat
 import pytest
-from conftest import REPO
+from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
-from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from autograder.course import examples
 from autograder.notebooks import grade_id, is_answer, is_test, solution_answers
 

@@ -2,9 +2,8 @@
 
 import nbformat
 import pytest
-from conftest import REPO
+from conftest import REPO, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, STUDENT_NOTEBOOK
 
-from autograder import SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, STUDENT_NOTEBOOK
 from autograder.course import build
 from autograder.grader.exercise import master_paths
 from autograder.notebooks import grade_id, is_answer, is_test

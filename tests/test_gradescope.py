@@ -16,11 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
-from conftest import REPO
+from conftest import ASSIGNMENT, MASTER, REPO
 from hostile_bank import CORRECT_WITHOUT_TRAINING, _base, _with_extra
 from test_grader import HIDDEN_MARKERS
 
-from autograder import ASSIGNMENT, MASTER
 from autograder.course.examples import EXAMPLES
 from autograder.grader.execute import TestResult
 from autograder.grader.exercise import load_exercise

@@ -7,10 +7,9 @@ import sys
 
 import nbformat
 import pytest
-from conftest import REPO
+from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from nbclient.exceptions import CellExecutionError
 
-from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from autograder.course import build, examples
 from autograder.grader.batch import Options, grade_batch
 from autograder.grader.exercise import exercise_named, master_paths

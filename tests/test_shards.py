@@ -12,10 +12,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import ASSIGNMENT, MASTER, REPO
 from nbgrader.api import Gradebook
 
-from autograder import ASSIGNMENT, MASTER
 from autograder.course.examples import EXAMPLES
 from autograder.grader.execute import TestResult
 from autograder.grader.record import Record, master_digest
