@@ -250,3 +250,45 @@ def test_overrides_and_extensions_of_unknown_students_are_warned_about(tmp_path)
     warnings = term_warnings([_record("ana")], term)
     assert any("line 2: no graded student 'anna' (did you mean ana?)" in w for w in warnings)
     assert any("'bo' has a row but no submission" in w for w in warnings)
+
+
+@pytest.mark.slow  # nbgrader creates a gradebook with alembic: 5 to 25 s, by the machine's load
+def test_the_gradebook_gets_the_final_score_in_nbgraders_own_fields(tmp_path):
+    from nbgrader.api import Gradebook
+
+    from autograder.grader.gradebook import open_gradebook, record_grades, record_term
+
+    overrides = f"student,test,points,reason\nana,{LAST},{MAXIMA[LAST]:g},regrade\nbo,total,4.5,agreed\n"
+    term = _term(tmp_path, overrides=overrides)
+    records = [
+        apply_term(_record("ana", dict(MAXIMA, **{LAST: 0.0}), at="2025-03-20T00:00:00+00:00"), term),  # late even after her extension
+        apply_term(_record("bo", at="2025-03-30T00:00:00+00:00"), term),  # late, but the total is final
+        apply_term(_record("dee", at="2025-03-15T10:00:00+00:00"), term),
+    ]
+    gb = open_gradebook(tmp_path / "gradebook.db", EXERCISE)
+    for record in records:
+        record_grades(gb, EXERCISE.name, record)
+    record_term(gb, EXERCISE.name, records, term.deadlines)
+    gb.close()
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        for record in records:
+            submission = gb.find_submission(EXERCISE.name, record.student_id)
+            assert max(0.0, submission.score - submission.late_submission_penalty) == pytest.approx(record.score)  # nbgrader export's score
+        ana = gb.find_submission(EXERCISE.name, "ana")
+        assert ana.extension == timedelta(days=3) and ana.timestamp.isoformat() == "2025-03-20T00:00:00"
+        assert gb.find_assignment(EXERCISE.name).duedate.isoformat() == "2025-03-14T22:59:00"  # nbgrader keeps naive UTC
+        assert gb.find_grade(LAST, EXERCISE.name, EXERCISE.name, "ana").extra_credit == MAXIMA[LAST]
+
+
+def test_a_merge_takes_the_shards_kept_files_only_when_they_agree(tmp_path):
+    from autograder.grader.shards import shard_term_files
+
+    for shard, text in (("s0", "a"), ("s1", "a"), ("s2", "b")):
+        (tmp_path / shard).mkdir()
+        (tmp_path / shard / "overrides.csv").write_text(text)
+    assert shard_term_files([tmp_path / "s0", tmp_path / "s1"], tmp_path / "out") == {"overrides": tmp_path / "s0" / "overrides.csv"}
+    with pytest.raises(ValueError, match="the shards kept different overrides.csv"):
+        shard_term_files([tmp_path / "s0", tmp_path / "s2"], tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "overrides.csv").write_text("mine")
+    assert shard_term_files([tmp_path / "s0", tmp_path / "s2"], tmp_path / "out") == {}  # OUT's own copy wins

@@ -64,29 +64,38 @@ def record_term(gb, name, records, deadlines=None):
     as extra credit on its cell (the override minus the cell's score; an override of the total on the first test
     cell). Extra credit on autograded cells is this function's: the next report rewrites it."""
     zone = deadlines.default.due.tzinfo if deadlines is not None else datetime.UTC
-    gb.find_assignment(name).duedate = _utc_naive(deadlines.default.due.isoformat(), zone) if deadlines is not None else None
-    for record in records:
-        try:
-            submission = gb.find_submission(name, record.student_id)
-        except MissingEntry:  # a record the gradebook has not seen (copied into OUT by hand): add it first
-            record_grades(gb, name, record)
-            submission = gb.find_submission(name, record.student_id)
-        submission.timestamp = _utc_naive(record.submitted_at, zone) if record.submitted_at else None
-        due = _utc_naive(record.due, zone) if record.due else None
-        submission.extension = due - gb.find_assignment(name).duedate if record.extension and due else None
-        gb.find_submission_notebook(name, name, record.student_id).late_submission_penalty = record.late_penalty
-        _extra_credit(gb, name, record)
+    assignment = gb.find_assignment(name)
+    cells = {cell.id: cell.name for cell in gb.find_notebook(name, name).grade_cells}  # one query, not one per grade
+    assignment.duedate = _utc_naive(deadlines.default.due.isoformat(), zone) if deadlines is not None else None
+    with gb.db.no_autoflush:  # one flush at the commit, not one before every query
+        for record in records:
+            _record_late_fields(gb, name, record, assignment.duedate, cells, zone)
     gb.db.commit()
 
 
-def _extra_credit(gb, name, record):
+def _record_late_fields(gb, name, record, class_due, cells, zone):
+    try:
+        submission = gb.find_submission(name, record.student_id)
+    except MissingEntry:  # a record the gradebook has not seen (copied into OUT by hand): add it first
+        record_grades(gb, name, record)
+        submission = gb.find_submission(name, record.student_id)
+    submission.timestamp = _utc_naive(record.submitted_at, zone) if record.submitted_at else None
+    due = _utc_naive(record.due, zone) if record.due else None
+    submission.extension = due - class_due if record.extension and due else None
+    notebook = next(nb for nb in submission.notebooks if nb.name == name)
+    notebook.late_submission_penalty = record.late_penalty
+    _extra_credit({cells[g.cell_id]: g for g in notebook.grades}, record)
+
+
+def _extra_credit(grades, record):
+    """Each autograded cell's extra credit: its override less its score (the total's shift on the first cell)."""
     points = record.points()
     total = record.total_override()
     shift = total.points - (record.raw_score - record.late_penalty) if total is not None else 0.0
     for index, test in enumerate(record.tests):
         if getattr(test, "manual", False) and test.grade_id not in {o.test for o in record.overrides}:
             continue  # a manually graded cell's extra credit is formgrader's
-        grade = gb.find_grade(test.grade_id, name, name, record.student_id)
+        grade = grades[test.grade_id]
         base = grade.manual_score if grade.manual_score is not None else grade.auto_score or 0.0
         extra = points[test.grade_id] - base + (shift if index == 0 else 0.0)
         grade.extra_credit = round(extra, 6) or None

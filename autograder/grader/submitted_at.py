@@ -12,13 +12,13 @@ from pathlib import Path
 
 import dateutil.parser
 import dateutil.tz
-from nbgrader.utils import parse_utc
 
 TIMESTAMP = "timestamp.txt"
 
 
 def read_timestamp(path):
     """(ISO 8601 UTC text, "") from an nbgrader timestamp.txt, or ("", why it cannot be used)."""
+    from nbgrader.utils import parse_utc  # here: importing nbgrader takes seconds, and most downloads have no timestamp.txt
     try:
         text = Path(path).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as error:
