@@ -16,7 +16,6 @@ A run holds a lock on OUT, its own scratch folder and (as root) its own leased k
 workers die with it, even after kill -9, and take their kernels along (lifetime.py).
 """
 
-import difflib
 import hashlib
 import multiprocessing
 import os
@@ -46,7 +45,7 @@ from autograder.grader.outputs import print_warnings, write_intake, write_output
 from autograder.grader.record import Record, master_digest
 from autograder.grader.report import feedback_html, summary, write_atomic
 from autograder.grader.shards import select_shard, write_manifest
-from autograder.grader.submissions import discover, safe_name, survey
+from autograder.grader.submissions import discover, safe_name, similar_ids, survey
 from autograder.grader.term import load_term
 
 MAX_FILE_BYTES = 20 * 2**20
@@ -260,7 +259,7 @@ def select_only(found, only):
     by_id = {s.student_id: s for s in found}
     unknown = [i for i in only if unicodedata.normalize("NFC", i) not in by_id]
     if unknown:
-        hints = {i: difflib.get_close_matches(i, list(by_id), n=3) for i in unknown}
+        hints = {i: similar_ids(i, by_id) for i in unknown}
         said = "; ".join(f"{i!r}" + (f" (did you mean {', '.join(hints[i])}?)" if hints[i] else "") for i in unknown)
         raise UnknownStudent(f"--only: no submission of {said}; the students are: {', '.join(sorted(by_id)) or 'none'}")
     return [by_id[unicodedata.normalize("NFC", i)] for i in dict.fromkeys(only)]

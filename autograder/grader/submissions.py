@@ -7,6 +7,7 @@ reason: a symbolic link, not a regular file), and what is not graded is named in
 notebook in a folder, other files beside the graded one, two submissions with one student id, system metadata.
 """
 
+import difflib
 import hashlib
 import os
 import stat
@@ -19,7 +20,7 @@ from autograder.grader.junk import IGNORED, is_junk
 from autograder.grader.lms_names import canvas_name
 from autograder.grader.submitted_at import TIMESTAMP, submission_time
 
-__all__ = ["IGNORED", "Submission", "Survey", "discover", "safe_name", "survey"]
+__all__ = ["IGNORED", "Submission", "Survey", "discover", "safe_name", "similar_ids", "survey"]
 KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
 
 
@@ -186,6 +187,13 @@ def survey(folder, assignment, entry_times=None):
         listing = ", ".join(f"{name} ({count})" for name, count in sorted(found.junk.items()))
         found.warnings.append(f"ignored, not submissions (system files): {listing}")
     return found
+
+
+def similar_ids(student_id, known, n=3):
+    """The known ids that student_id most likely means: those that contain it (or it them), then close spellings."""
+    wanted = student_id.casefold()
+    inside = [k for k in sorted(known) if wanted in k.casefold() or k.casefold() in wanted]
+    return list(dict.fromkeys(inside + difflib.get_close_matches(student_id, sorted(known), n=n)))[:n]
 
 
 def discover(folder, assignment):

@@ -10,7 +10,6 @@ apply_term() sets, on a Record, this student's due time, whether and how late th
 overrides and the notes for grades.csv ("for review: no submission time", never a silent penalty).
 """
 
-import difflib
 import filecmp
 import shutil
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from autograder.grader.deadlines import describe_duration, load_deadlines
 from autograder.grader.overrides import load_overrides
+from autograder.grader.submissions import similar_ids
 
 KEPT = {"deadlines": "deadlines.csv", "overrides": "overrides.csv"}
 CANVAS_NAME = "Canvas file name"
@@ -132,7 +132,7 @@ def apply_term(record, term):
 
 
 def _closest(name, known):
-    close = difflib.get_close_matches(name, known, n=3)
+    close = similar_ids(name, known)
     return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
