@@ -292,3 +292,32 @@ def test_a_merge_takes_the_shards_kept_files_only_when_they_agree(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "overrides.csv").write_text("mine")
     assert shard_term_files([tmp_path / "s0", tmp_path / "s2"], tmp_path / "out") == {}  # OUT's own copy wins
+
+
+def test_the_feedback_head_shows_the_final_score_and_keeps_the_graded_notebook_below(tmp_path):
+    from autograder.grader.report import NOTEBOOK_MARK, feedback_head, refresh_feedback
+
+    record = _record("dee", dict(MAXIMA, **{LAST: 0.0}), at="2025-03-15T00:30:00", source="zip entry")
+    page = tmp_path / "dee.html"
+    page.write_text(feedback_head(record) + "\n" + NOTEBOOK_MARK + "<h3>your answer</h3><pre>def f(x): ...</pre>", encoding="utf-8")
+    overrides = f"student,test,points,reason\ndee,{LAST},{MAXIMA[LAST]:g},<script>alert(1)</script> a fair point\n"
+    assert refresh_feedback(page, apply_term(record, _term(tmp_path, overrides=overrides)), "Real NVP")
+    text = page.read_text(encoding="utf-8")
+    assert "submitted 2025-03-15 00:30+01:00; due 2025-03-14 23:59+01:00: <b>late</b> by 31 min" in text
+    assert f"late penalty <b>-{0.1 * EXERCISE.max_score:g}</b> (10% per started day" in text
+    assert "set by your instructor</b> (the grader gave 0): &lt;script&gt;alert(1)&lt;/script&gt; a fair point" in text
+    assert text.endswith("<h3>your answer</h3><pre>def f(x): ...</pre>") and text.count(NOTEBOOK_MARK) == 1
+    assert not refresh_feedback(page, record, "Real NVP")  # the same record: the page is left as it is
+
+
+def test_a_feedback_page_of_an_older_grader_keeps_what_follows_its_table(tmp_path):
+    from autograder.grader.report import refresh_feedback
+
+    page = tmp_path / "old.html"
+    page.write_text(
+        "<!doctype html><h1>old</h1><p>Score: 3 / 10</p><table><tr><td>x</td></tr></table>\n<h3>your answer</h3>", encoding="utf-8"
+    )
+    refresh_feedback(page, apply_term(_record("dee"), Term()), "Real NVP")
+    text = page.read_text(encoding="utf-8")
+    assert f"Score: <b>{EXERCISE.max_score:g} / {EXERCISE.max_score:g}</b>" in text and text.endswith("<h3>your answer</h3>")
+    assert "Score: 3 / 10" not in text

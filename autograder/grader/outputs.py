@@ -48,18 +48,21 @@ def read_intake(out):
         return []
 
 
-def _rewrite_student_files(out, exercise, record, titles, gradescope):
-    name = safe_name(record.student_id)
-    path = out / "records" / f"{name}.json"
-    text = record.to_json()
+def _write_if_changed(path, text):
+    """Write text to path unless it already holds it (a rerun that changes nothing touches nothing)."""
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         write_atomic(path, text)
+
+
+def _rewrite_student_files(out, exercise, record, titles, gradescope):
+    name = safe_name(record.student_id)
+    _write_if_changed(out / "records" / f"{name}.json", record.to_json())
     page = out / "feedback" / f"{name}.html"
     if page.is_file():
         refresh_feedback(page, record, exercise.title)
     result = out / "results" / f"{name}.json"
     if gradescope or result.is_file():
-        write_atomic(result, results_json(record, titles))
+        _write_if_changed(result, results_json(record, titles))
 
 
 def write_outputs(out, exercise, records, term=None, gradescope=False):

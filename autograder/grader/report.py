@@ -87,9 +87,9 @@ def _test_rows(record):
 
 def _when(text, due):
     """A record's ISO time in the due time's zone, to the minute: 2025-03-14 23:59+01:00."""
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo and due:
-        moment = moment.astimezone(datetime.fromisoformat(due).tzinfo)
+    moment, zone = datetime.fromisoformat(text), datetime.fromisoformat(due).tzinfo if due else None
+    if zone is not None:  # a zip entry's time without a zone is read in the due time's, as term.py reads it
+        moment = moment.astimezone(zone) if moment.tzinfo else moment.replace(tzinfo=zone)
     return moment.isoformat(" ", "minutes")
 
 
