@@ -51,7 +51,8 @@ def _rows(reader, required, optional, label):
     if optional is not None:  # None: any other column is welcome
         known = [c.lower() for c in (*required, *optional)]
         problems += [f"{label} line 1: unknown column {h!r} (the columns are {', '.join(known)})" for h in names if h and h not in known]
-    problems += [f"{label} line 1: column {h!r} appears twice" for h in sorted({h for h in names if h and names.count(h) > 1})]
+    checked = names if optional is not None else [c.lower() for c in required]  # an LMS export may repeat its own columns
+    problems += [f"{label} line 1: column {h!r} appears twice" for h in sorted({h for h in names if h in checked and names.count(h) > 1})]
     if problems:
         raise TableError("\n".join(problems))
     rows = []

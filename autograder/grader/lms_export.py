@@ -27,7 +27,7 @@ from pathlib import Path
 from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError
 from autograder.grader.outputs import exercise_of, read_records
-from autograder.grader.roster import CANVAS_TEST_STUDENT, match, read_roster
+from autograder.grader.roster import CANVAS_TEST_STUDENT, Matching, match, read_roster
 from autograder.grader.term import apply_term, late_by, load_term
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -87,8 +87,6 @@ def write_rows(path, rows, bom=False):
 
 def _matching(records, args):
     """The Matching of records to the roster (Moodle without a roster: every record is its own identifier)."""
-    from autograder.grader.roster import Matching
-
     if args.format == "moodle" and not args.roster:
         return Matching(pairs=[(r, None) for r in records])
     required = ("student", "id") if args.format == "canvas" else (MOODLE_COLUMNS[args.moodle_id][1],)

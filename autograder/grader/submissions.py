@@ -18,7 +18,7 @@ from pathlib import Path
 
 from autograder.grader.junk import IGNORED, is_junk
 from autograder.grader.lms_names import canvas_name
-from autograder.grader.submitted_at import TIMESTAMP, submission_time
+from autograder.grader.submitted_at import CANVAS_NAME, TIMESTAMP, submission_time
 
 __all__ = ["IGNORED", "Submission", "Survey", "discover", "safe_name", "similar_ids", "survey"]
 KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
@@ -140,7 +140,7 @@ def _canvas_submission(student_id, group, assignment, found):
         if any(name.endswith(".ipynb") for name in rest):
             notes = (f"for review: {len(group)} files in the Canvas submission: graded {chosen.name}, not {', '.join(rest)}",)
     marks = "LATE" if canvas.late else ""
-    return Submission(student_id, chosen, notes, "", "", "Canvas file name", marks, canvas.user_id)
+    return Submission(student_id, chosen, notes, "", "", CANVAS_NAME, marks, canvas.user_id)
 
 
 def _one(student_id, entry, assignment, found, entry_times):

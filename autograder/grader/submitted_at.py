@@ -14,6 +14,7 @@ import dateutil.parser
 import dateutil.tz
 
 TIMESTAMP = "timestamp.txt"
+CANVAS_NAME, ZIP_ENTRY, FILE_TIME = "Canvas file name", "zip entry", "file time"  # the other sources, in order
 
 
 def read_timestamp(path):
@@ -58,6 +59,6 @@ def submission_time(notebook, student_root, entry_times=None):
             notes.append(f"for review: {why}: not used")
     resolved = notebook.resolve()
     if entry_times and resolved in entry_times:
-        return entry_times[resolved], "zip entry", notes
+        return entry_times[resolved], ZIP_ENTRY, notes
     mtime = notebook.lstat().st_mtime
-    return datetime.fromtimestamp(mtime, UTC).isoformat(), "file time", notes
+    return datetime.fromtimestamp(mtime, UTC).isoformat(), FILE_TIME, notes

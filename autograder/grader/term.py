@@ -19,10 +19,9 @@ from pathlib import Path
 from autograder.grader.deadlines import describe_duration, load_deadlines
 from autograder.grader.overrides import load_overrides
 from autograder.grader.submissions import similar_ids
+from autograder.grader.submitted_at import CANVAS_NAME, FILE_TIME
 
 KEPT = {"deadlines": "deadlines.csv", "overrides": "overrides.csv"}
-CANVAS_NAME = "Canvas file name"
-FILE_TIME = "file time"
 
 
 @dataclass
