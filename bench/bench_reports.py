@@ -3,6 +3,7 @@ OUT` (outputs.write_outputs) on a synthetic class, and the Canvas export.
 
     python bench/bench_reports.py              # 300 students, 3 rounds
     python bench/bench_reports.py -n 50        # a quick check
+    python bench/bench_reports.py --assignment realnvp_digits
 
 The class is made without a kernel: each student gets a record of the exercise's tests, a feedback page the size of
 a real one (the graded notebook's code and outputs, about 60 kB) and a row in a fresh gradebook.db; a third are
@@ -80,8 +81,9 @@ def main():
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("-n", type=int, default=300, help="students (default 300)")
     options.add_argument("--rounds", type=int, default=3)
+    options.add_argument("--assignment", default="realnvp", help="the exercise whose tests the records hold (default realnvp)")
     args = options.parse_args()
-    exercise = exercise_named("realnvp")
+    exercise = exercise_named(args.assignment)
     rounds = [one_round(args.n, exercise) for _ in range(args.rounds)]
     for label, values in zip(("write_outputs, no term", "write_outputs, deadlines + overrides", "export --format canvas"), zip(*rounds)):
         median = statistics.median(values)
