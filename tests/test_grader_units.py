@@ -8,12 +8,13 @@ from hostile_bank import _base, _stripped
 
 from autograder.course import examples
 from autograder.grader.answers import NotANotebook, extract, read_cells
+from autograder.grader.archive import extract_zip
 from autograder.grader.assemble import assemble_graded, suspicious
 from autograder.grader.exercise import master_paths
 from autograder.grader.names import defined_names
 from autograder.grader.record import Record
 from autograder.grader.report import feedback_html
-from autograder.grader.submissions import discover, extract_zip, safe_name
+from autograder.grader.submissions import discover, safe_name
 
 
 def _nb_bytes(answer_sources):
@@ -38,7 +39,7 @@ def test_a_zip_from_the_lms_is_unpacked_without_escaping_its_folder(tmp_path):
         bundle.writestr("class/ann.ipynb", "{}")
         bundle.writestr("class/bo b.ipynb", "{}")
         bundle.writestr("../escape.ipynb", "{}")
-    folder = extract_zip(archive, tmp_path / "unpacked")
+    folder = extract_zip(archive, tmp_path / "unpacked").folder
     assert sorted(s.student_id for s in discover(folder, "realnvp")) == ["ann", "bo b"]
     assert not (tmp_path / "escape.ipynb").exists()
 

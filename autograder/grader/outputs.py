@@ -1,16 +1,28 @@
 """Everything a class's OUT holds that is written from its records alone, after grading.
 
 `grade` and `merge` end here, and `python -m autograder report OUT` runs it again on an OUT whose records exist
-(after a manual grading session, say, or to rewrite what a newer grader writes), so that every report of a class
-is written by one function from one list of records and none can drift from another.
+(after a manual grading session, say, after changing OUT/overrides.csv, or to rewrite what a newer grader writes),
+so that every report of a class is written by one function from one list of records and none can drift from
+another. It applies the final-score layer (term.py: deadlines, overrides) to the records first, and rewrites
+the records, grades.csv, the feedback pages' scores, Gradescope's results, the gradebook's late fields and
+OUT/warnings.txt: what was not graded (kept by `grade` in OUT/intake.json) and what the term names in vain.
 """
 
+import json
 import sys
 from pathlib import Path
 
+from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError, exercise_named
+from autograder.grader.gradebook import open_gradebook, record_term
+from autograder.grader.gradescope.results import results_json, test_titles
 from autograder.grader.record import Record
-from autograder.grader.report import summary, write_csv
+from autograder.grader.report import refresh_feedback, summary, write_atomic, write_csv
+from autograder.grader.submissions import safe_name
+from autograder.grader.term import apply_term, load_term, term_warnings
+
+INTAKE = "intake.json"  # what `grade` found but did not grade, and why
+WARNINGS = "warnings.txt"
 
 
 def read_records(out):
@@ -24,12 +36,65 @@ def read_records(out):
     return sorted(records, key=lambda r: r.student_id), problems
 
 
-def write_outputs(out, exercise, records):
-    """Write grades.csv (and every other class-level report) into out from records; returns the paths written."""
+def write_intake(out, warnings):
+    write_atomic(Path(out) / INTAKE, json.dumps({"warnings": list(warnings)}, ensure_ascii=False, indent=1))
+
+
+def read_intake(out):
+    """The warnings `grade` kept in OUT/intake.json ([] when there is none)."""
+    try:
+        return list(json.loads((Path(out) / INTAKE).read_text(encoding="utf-8"))["warnings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _write_if_changed(path, text):
+    """Write text to path unless it already holds it (a rerun that changes nothing touches nothing)."""
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        write_atomic(path, text)
+
+
+def _rewrite_student_files(out, exercise, record, titles, gradescope):
+    name = safe_name(record.student_id)
+    _write_if_changed(out / "records" / f"{name}.json", record.to_json())
+    page = out / "feedback" / f"{name}.html"
+    if page.is_file():
+        refresh_feedback(page, record, exercise.title)
+    result = out / "results" / f"{name}.json"
+    if gradescope or result.is_file():
+        _write_if_changed(result, results_json(record, titles))
+
+
+def write_outputs(out, exercise, records, term=None, gradescope=False):
+    """Apply term (default: OUT's kept deadlines and overrides) to records, then write grades.csv and every other
+    class-level report into out (Gradescope's results for every student with gradescope, else where one exists);
+    returns the paths written. TableError when a kept CSV has a problem."""
     out = Path(out)
+    term = term if term is not None else load_term(out, exercise)
+    titles = test_titles(exercise.nb)
+    for record in records:
+        apply_term(record, term)
+        _rewrite_student_files(out, exercise, record, titles, gradescope)
     grades = out / "grades.csv"
     write_csv(grades, records, [gid for gid, _ in exercise.tests])
-    return [grades]
+    written = [grades]
+    if (out / "gradebook.db").is_file() and records:
+        gb = open_gradebook(out / "gradebook.db", exercise)
+        record_term(gb, exercise.name, records, term.deadlines)
+        gb.close()
+    warnings = read_intake(out) + term_warnings(records, term)
+    write_atomic(out / WARNINGS, "".join(f"{line}\n" for line in warnings))
+    return written + [out / WARNINGS]
+
+
+def print_warnings(out, file=sys.stderr):
+    """Print OUT/warnings.txt, one 'warning:' line each (nothing when there is none)."""
+    path = Path(out) / WARNINGS
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    for line in lines:
+        print(f"warning: {line}", file=file)
+    if lines:
+        print(f"(kept in {path})", file=file)
 
 
 def exercise_of(records):
@@ -48,11 +113,15 @@ def main(args):
     records, problems = read_records(out)
     try:
         exercise = exercise_of(records)
-    except ExerciseError as error:
+        term = load_term(out, exercise, args.deadlines, args.overrides)
+    except (ExerciseError, TableError) as error:
         print(f"report: {error}", file=sys.stderr)
         return 2
-    written = write_outputs(out, exercise, records)
+    for line in term.said:
+        print(line)
+    written = write_outputs(out, exercise, records, term)
     print(summary(records))
+    print_warnings(out)
     for line in problems:
         print(f"problem: {line}", file=sys.stderr)
     print("\nwrote " + ", ".join(str(p) for p in written))

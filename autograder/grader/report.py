@@ -8,8 +8,10 @@ import csv
 import html
 import os
 from collections import Counter
+from datetime import datetime
 
 from autograder.grader.answers import redact_hidden
+from autograder.grader.term import late_by
 
 MAX_TEXT = 2000
 MAX_IMAGE_BYTES = 150_000
@@ -64,19 +66,66 @@ def _outputs_html(cell, tokens):
     return "".join(parts)
 
 
+NOTEBOOK_MARK = "<!-- autograder: the graded notebook -->"  # the page's head (scores) is rewritten above it
+
+
+def _test_rows(record):
+    overridden = {o.test: o for o in record.overrides}
+    points = record.points()
+    rows = []
+    for t in record.tests:
+        got, why = points[t.grade_id], html.escape(t.message)
+        if t.grade_id in overridden:
+            o = overridden[t.grade_id]
+            why = f"<b>set by your instructor</b> (the grader gave {t.points:g}): {html.escape(o.reason)}" + (f"<br>{why}" if why else "")
+        rows.append(
+            f"<tr><td>{html.escape(t.grade_id)}</td><td class={'ok' if got == t.max_points else 'fail'}>"
+            f"{got:g} / {t.max_points:g}</td><td>{why}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def _when(text, due):
+    """A record's ISO time in the due time's zone, to the minute: 2025-03-14 23:59+01:00."""
+    moment, zone = datetime.fromisoformat(text), datetime.fromisoformat(due).tzinfo if due else None
+    if zone is not None:  # a zip entry's time without a zone is read in the due time's, as term.py reads it
+        moment = moment.astimezone(zone) if moment.tzinfo else moment.replace(tzinfo=zone)
+    return moment.isoformat(" ", "minutes")
+
+
+def _term_html(record):
+    """What the deadline and the instructor decided, for the student: submitted, due, late, penalty, total."""
+    parts = []
+    if record.due:
+        handed = f"submitted {_when(record.submitted_at, record.due)}" if record.submitted_at else "submitted (the time is not known)"
+        due = f"due {_when(record.due, record.due)}" + (" (your extended due time)" if record.extension else "")
+        late = ": <b>late</b> (the LMS marks it late)" if record.late else ""
+        late = f": <b>late</b> by {late_by(record)}" if record.late_seconds else late
+        late += f", late penalty <b>-{record.late_penalty:g}</b> ({html.escape(record.late_rule)})" if record.late_penalty else ""
+        parts.append(f"<p>{handed}; {due}{late}.</p>")
+    total = record.total_override()
+    if total is not None:
+        parts.append(f"<p><b>Your instructor set the total to {total.points:g}</b>: {html.escape(total.reason)}</p>")
+    return "".join(parts)
+
+
+def feedback_head(record, title="Autograder"):
+    """The top of the feedback page: the final score (and the raw one beside it), the deadline, the tests' points."""
+    raw = f" (tests: {record.raw_score:g}" + (f", late penalty -{record.late_penalty:g}" if record.late_penalty else "") + ")"
+    shown = raw if record.raw_score != record.score or record.late_penalty else ""
+    return "\n".join([
+        f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>",
+        f"<h1>{html.escape(title)}: feedback for {html.escape(record.student_id)}</h1>",
+        f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b>{shown} — status: {html.escape(record.status)}</p>",
+        _term_html(record),
+        f"<p>{html.escape(record.message)}</p>" if record.message else "",
+        f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{_test_rows(record)}</table>",
+    ])
+
+
 def feedback_html(record, nb=None, tokens=(), title="Autograder"):
     """The student's feedback page: per-part points and messages, then their notebook as graded (if it ran)."""
-    rows = "".join(
-        f"<tr><td>{html.escape(t.grade_id)}</td><td class={'ok' if t.points == t.max_points else 'fail'}>"
-        f"{t.points:g} / {t.max_points:g}</td><td>{html.escape(t.message)}</td></tr>"
-        for t in record.tests
-    )
-    body = [
-        f"<h1>{html.escape(title)}: feedback for {html.escape(record.student_id)}</h1>",
-        f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b> — status: {html.escape(record.status)}</p>",
-        f"<p>{html.escape(record.message)}</p>" if record.message else "",
-        f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{rows}</table>",
-    ]
+    body = []
     for cell in nb.cells if nb is not None else []:
         kind = cell.metadata.get("autograder", {}).get("kind")
         if cell.cell_type != "code" or kind in ("guard", "report"):
@@ -84,17 +133,37 @@ def feedback_html(record, nb=None, tokens=(), title="Autograder"):
         label = {"answer": "your answer", "student": "a cell you added", "test": "test", "given": "given"}.get(kind, "")
         body.append(f"<h3>{html.escape(label)} {html.escape(cell.metadata.get('autograder', {}).get('grade_id') or '')}</h3>")
         body.append(f"<pre>{html.escape(_truncated(_visible_source(cell), 20_000))}</pre>{_outputs_html(cell, tokens)}")
-    return f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>" + "\n".join(body)
+    return feedback_head(record, title) + "\n" + NOTEBOOK_MARK + "\n" + "\n".join(body)
+
+
+def refresh_feedback(path, record, title="Autograder"):
+    """Rewrite the head of the feedback page at path from record, keeping the graded notebook below it; returns
+    True when the page changed. A page of an older grader (no mark) keeps what follows its first table."""
+    old = path.read_text(encoding="utf-8")
+    if NOTEBOOK_MARK in old:
+        body = old[old.index(NOTEBOOK_MARK) :]
+    else:
+        body = NOTEBOOK_MARK + (old[old.index("</table>") + len("</table>") :] if "</table>" in old else "")
+    new = feedback_head(record, title) + "\n" + body
+    if new != old:
+        write_atomic(path, new)
+    return new != old
+
+
+CSV_TERM_COLUMNS = ("submitted_at", "submitted_from", "due", "late_by", "raw_score", "late_penalty")
 
 
 def write_csv(path, records, test_ids):
-    """grades.csv: one row per submission, one column per test cell."""
-    columns = ["student_id", *test_ids, "score", "max_score", "status", "message"]
+    """grades.csv: one row per submission, one column per test cell (after overrides), when it was handed in, the
+    raw score and the late penalty, then the final score."""
+    columns = ["student_id", *test_ids, *CSV_TERM_COLUMNS, "score", "max_score", "status", "message"]
     lines = []
     for record in records:
         points = record.points()
         row = {"student_id": record.student_id, **{gid: points.get(gid, 0.0) for gid in test_ids}}
-        row.update(score=record.score, max_score=record.max_score, status=record.status, message=record.message)
+        row.update(submitted_at=record.submitted_at, submitted_from=record.submitted_from, due=record.due, late_by=late_by(record))
+        row.update(raw_score=record.raw_score, late_penalty=record.late_penalty)
+        row.update(score=record.score, max_score=record.max_score, status=record.status, message=record.notes)
         lines.append(row)
     partial = path.with_name(f".{path.name}.partial")
     with open(partial, "w", newline="", encoding="utf-8") as handle:
@@ -104,6 +173,19 @@ def write_csv(path, records, test_ids):
     os.replace(partial, path)
 
 
+def _term_summary(records):
+    """Counts of what deadlines and overrides did, when they did anything."""
+    late = [r for r in records if r.late]
+    counts = {
+        "late": len(late),
+        "late, penalised": sum(1 for r in late if r.late_penalty),
+        "overridden": sum(1 for r in records if r.overrides),
+        "no time (review)": sum(1 for r in records if any("no submission time" in n for n in r.term_notes)),
+    }
+    shown = [f"{label:<16} {count:>5}" for label, count in counts.items() if count]
+    return ["", *shown] if shown else []
+
+
 def summary(records, slowest=5):
     """The table printed at the end of a batch."""
     counts = Counter(r.status for r in records)
@@ -111,6 +193,7 @@ def summary(records, slowest=5):
     max_score = records[0].max_score if records else 0.0
     lines = [f"{len(records)} submissions graded, mean score {mean:.2f} / {max_score:g}", "", f"{'status':<16} count"]
     lines += [f"{status:<16} {count:>5}" for status, count in counts.most_common()]
+    lines += _term_summary(records)
     lines += ["", "slowest submissions:"]
     for r in sorted(records, key=lambda r: -r.seconds)[:slowest]:
         lines.append(f"  {r.seconds:7.1f} s  {r.student_id}  ({r.status}, {r.score:g})")

@@ -10,6 +10,7 @@ masters, says which shard or student is missing, and writes one grades.csv, feed
 gradebook.db, the same as a one-shot `grade` of the same submissions would.
 """
 
+import filecmp
 import json
 import os
 import shutil
@@ -17,12 +18,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError, exercise_named
 from autograder.grader.gradebook import open_gradebook, record_grades
-from autograder.grader.outputs import write_outputs
+from autograder.grader.outputs import print_warnings, read_intake, write_intake, write_outputs
 from autograder.grader.record import Record, master_digest
 from autograder.grader.report import summary, write_atomic
 from autograder.grader.submissions import safe_name
+from autograder.grader.term import KEPT, load_term
 
 MANIFEST = "shard.json"
 # Where an array job puts the task's index: SLURM (--array) and Kubernetes (Indexed Jobs).
@@ -175,8 +178,28 @@ def _copy_if_there(source, target):
         shutil.copyfile(source, target)
 
 
-def write_merged(merged, out):
-    """OUT/records, feedback, results (Gradescope's, when the shards wrote them), grades.csv and a fresh gradebook."""
+def shard_term_files(folders, out):
+    """{kind: path} of the deadlines and overrides the shards kept, for a merge given none and whose OUT keeps none;
+    ValueError when two shards kept different files (merge refuses to guess)."""
+    chosen = {}
+    for kind, name in KEPT.items():
+        copies = [Path(f) / name for f in folders if (Path(f) / name).is_file()]
+        if (Path(out) / name).is_file() or not copies:
+            continue
+        if any(not filecmp.cmp(copies[0], c, shallow=False) for c in copies[1:]):
+            raise ValueError(f"the shards kept different {name} ({', '.join(map(str, copies))}): give --{kind} FILE")
+        chosen[kind] = copies[0]
+    return chosen
+
+
+def merge_intake(folders):
+    """The shards' warnings of what was not graded, each once (every shard surveys the whole download)."""
+    return list(dict.fromkeys(line for f in folders for line in read_intake(f)))
+
+
+def write_merged(merged, out, term=None, folders=()):
+    """OUT/records, feedback, results (Gradescope's, when the shards wrote them), grades.csv and a fresh gradebook;
+    term (default: OUT's kept deadlines and overrides) applied by write_outputs."""
     out, exercise = Path(out), merged.exercise
     records = [merged.records[s] for s in sorted(merged.records)]
     for record in records:
@@ -191,7 +214,8 @@ def write_merged(merged, out):
         record_grades(gb, exercise.name, record)
     gb.close()
     os.replace(fresh, out / "gradebook.db")  # a gradebook of earlier merges would keep students no shard has now
-    write_outputs(out, exercise, records)
+    write_intake(out, merge_intake(folders))
+    write_outputs(out, exercise, records, term)
     return records
 
 
@@ -207,8 +231,17 @@ def main(args):
         merged.refusals.append("no record or manifest names the exercise: nothing to merge")
     if merged.refusals:
         return 2
+    try:
+        kept = shard_term_files(args.shards, out)
+        term = load_term(out, merged.exercise, args.deadlines or kept.get("deadlines"), args.overrides or kept.get("overrides"))
+    except (ValueError, TableError) as error:
+        print(f"merge refused: {error}", file=sys.stderr)
+        return 2
     out.mkdir(parents=True, exist_ok=True)
-    records = write_merged(merged, out)
+    for line in term.said:
+        print(line)
+    records = write_merged(merged, out, term, args.shards)
+    print_warnings(out)
     for line in merged.notes:
         print(f"note: {line}")
     print(summary(records))
