@@ -6,8 +6,8 @@
 Shard K grades the submissions at positions K, K+N, K+2N, … of the sorted list that `grade` would grade, and
 writes OUT_K/shard.json: which shard it is, the students it owns, the master it graded with. The merge reads
 every shard's records, keeps the newest record of a student graded twice, refuses to mix assignments or
-masters, says which shard or student is missing, and writes one grades.csv, feedback/, records/ and
-gradebook.db, the same as a one-shot `grade` of the same submissions would.
+masters, says which shard or student is missing, and writes one grades.csv, feedback/, records/, code/,
+gradebook.db, report.html and similarity.html, the same as a one-shot `grade` of the same submissions would.
 """
 
 import json
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from autograder.grader.exercise import ExerciseError, exercise_named
 from autograder.grader.gradebook import open_gradebook, record_grades
-from autograder.grader.outputs import write_outputs
+from autograder.grader.outputs import closing_lines, write_outputs
 from autograder.grader.record import Record, master_digest
 from autograder.grader.report import summary, write_atomic
 from autograder.grader.submissions import safe_name
@@ -175,15 +175,17 @@ def _copy_if_there(source, target):
         shutil.copyfile(source, target)
 
 
-def write_merged(merged, out):
-    """OUT/records, feedback, results (Gradescope's, when the shards wrote them), grades.csv and a fresh gradebook."""
+def write_merged(merged, out, similarity=True):
+    """OUT/records, feedback, results (Gradescope's, when the shards wrote them), code, grades.csv, a fresh gradebook
+    and the class's pages."""
     out, exercise = Path(out), merged.exercise
     records = [merged.records[s] for s in sorted(merged.records)]
     for record in records:
-        name = safe_name(record.student_id)
+        name, source = safe_name(record.student_id), merged.sources[record.student_id]
+        (out / "code" / f"{name}.json").unlink(missing_ok=True)  # an earlier merge's, from another shard's record
+        for sub, suffix in (("code", ".json"), ("feedback", ".html"), ("results", ".json")):
+            _copy_if_there(source / sub / f"{name}{suffix}", out / sub / f"{name}{suffix}")
         write_atomic(out / "records" / f"{name}.json", record.to_json())
-        for sub, suffix in (("feedback", ".html"), ("results", ".json")):
-            _copy_if_there(merged.sources[record.student_id] / sub / f"{name}{suffix}", out / sub / f"{name}{suffix}")
     fresh = out / ".gradebook.db.partial"
     fresh.unlink(missing_ok=True)
     gb = open_gradebook(fresh, exercise)
@@ -191,7 +193,7 @@ def write_merged(merged, out):
         record_grades(gb, exercise.name, record)
     gb.close()
     os.replace(fresh, out / "gradebook.db")  # a gradebook of earlier merges would keep students no shard has now
-    write_outputs(out, exercise, records)
+    write_outputs(out, exercise, records, similarity)
     return records
 
 
@@ -208,11 +210,12 @@ def main(args):
     if merged.refusals:
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    records = write_merged(merged, out)
+    records = write_merged(merged, out, not args.no_similarity)
     for line in merged.notes:
         print(f"note: {line}")
     print(summary(records))
     for line in merged.problems:
         print(f"problem: {line}", file=sys.stderr)
     print(f"\n{len(records)} students merged from {len(args.shards)} folders into {out / 'grades.csv'}")
+    print(closing_lines(out, not args.no_similarity))
     return 1 if merged.problems else 0

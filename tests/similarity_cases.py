@@ -1,0 +1,98 @@
+"""Classes of code for the similarity tests and bench: what students wrote, copied with disguises or written apart.
+
+A disguised copy is what a student who copies and hides it makes: every local name renamed, the methods of each
+class in another order, the code reformatted (through ast) and new comments between its lines. The independent
+submissions are the master's solution, the banks' valid variants (each the solution with the cells it writes, as
+the bank grades them) and tests/banks/realnvp/variant_written_apart.py, every answer written apart from the master's.
+"""
+
+import ast
+import random
+
+from bank_entries import exercises_with_banks, load_bank
+
+from autograder.grader.exercise import exercise_named
+from autograder.grader.similarity import Code
+from autograder.notebooks import solution_answers
+
+WRITTEN_APART = ("realnvp", "variant_written_apart")
+COMMENTS = ("# keep the shapes straight", "# see the lecture notes", "# TODO tidy", "# this part was tricky", "# checked by hand")
+
+
+class _Renamer(ast.NodeTransformer):
+    """Renames every argument and every name assigned inside a function (not the public names a cell defines)."""
+
+    def __init__(self, rng):
+        self.rng, self.names = rng, {}
+
+    def _new(self, name):
+        if name not in self.names:
+            self.names[name] = f"{self.rng.choice(['v', 'tmp', 'val', 'q'])}{len(self.names)}_{name[::-1][:3]}"
+        return self.names[name]
+
+    def visit_FunctionDef(self, node):
+        for arg in node.args.args[1:] if node.args.args and node.args.args[0].arg == "self" else node.args.args:
+            arg.arg = self._new(arg.arg)
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
+                self._new(inner.id)
+        self.generic_visit(node)
+        return node
+
+    def visit_Name(self, node):
+        node.id = self.names.get(node.id, node.id)
+        return node
+
+
+def _reorder_methods(tree, rng):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            methods = [n for n in node.body if isinstance(n, ast.FunctionDef)]
+            others = [n for n in node.body if not isinstance(n, ast.FunctionDef)]
+            order = methods[:]
+            rng.shuffle(order)
+            node.body = others + (order if order != methods else methods[::-1])
+
+
+def disguised(source, seed=0):
+    """source copied and hidden: names renamed, methods reordered, reformatted, a comment every few lines."""
+    rng = random.Random(seed)
+    tree = ast.parse(source)
+    _reorder_methods(tree, rng)
+    text = ast.unparse(_Renamer(rng).visit(tree))
+    lines = []
+    for line in text.splitlines():
+        if line.strip() and rng.random() < 0.35:
+            lines.append(line[: len(line) - len(line.lstrip())] + rng.choice(COMMENTS))
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def variants():
+    """{(exercise, name): {grade_id: source}} of every valid variant of the banks: the cells it writes."""
+    return {(e, name): entry.answers for e in exercises_with_banks() for name, entry in load_bank(e).items() if entry.kind == "variant"}
+
+
+def written_apart():
+    """The answers of tests/banks/realnvp/variant_written_apart.py (every answer cell of the moons exercise)."""
+    return variants()[WRITTEN_APART]
+
+
+def copied(answers, seed=0):
+    """A disguised copy of every answer in answers (grade_id -> source)."""
+    return {gid: disguised(source, seed=seed + i) for i, (gid, source) in enumerate(answers.items())}
+
+
+def bank_class(exercise):
+    """[Code] of a class as the bank grades it: the master's solution, and each valid variant as the solution with
+    the cells that variant writes (its other cells are the solution's, as in tests/banks/)."""
+    solution = solution_answers(exercise_named(exercise).nb)
+    codes = [Code.of("solution", solution, [])]
+    codes += [Code.of(name, {**solution, **answers}, []) for (e, name), answers in variants().items() if e == exercise]
+    return codes
+
+
+def moons_class():
+    """The moons bank class, and "copier": a disguised copy of the answers written apart. Only copier and
+    variant_written_apart should pair up."""
+    return [*bank_class("realnvp"), Code.of("copier", copied(written_apart()), [])]
