@@ -28,21 +28,26 @@ K, W = 10, 6  # tokens per k-gram, k-grams per window: any shared run of 15 toke
 MOSS_RARITY = 10  # MOSS's default -m: a passage held by more submissions than this is ignored
 RARE_SHARE = 0.1  # ... and, in a class of fewer than 100, by more than a tenth of it (at least 3)
 THRESHOLD, MIN_SHARED = 0.6, 15  # a pair is flagged at this score with this many fingerprints shared (measured: README)
-NBGRADER_TEMPLATE = "# YOUR CODE HERE\nraise NotImplementedError()\n"
+NBGRADER_TEMPLATE = ("# YOUR CODE HERE", "raise NotImplementedError()")  # what nbgrader puts in place of a solution
 _SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER, tokenize.ERRORTOKEN}
 _MASKED = {tokenize.NUMBER: "N", tokenize.STRING: "S", tokenize.NEWLINE: ";", tokenize.INDENT: "{", tokenize.DEDENT: "}"}
 
 
-def _tokens_of(source):
-    """[(token, line)] of source; raises tokenize.TokenError or SyntaxError when it is not whole Python."""
+def _tokens_of(source, partial=False):
+    """[(token, line)] of source. Raises tokenize.TokenError or SyntaxError when it is not whole Python, unless
+    partial: then the tokens read before the error."""
     found = []
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type in _SKIPPED:
-            continue
-        if tok.type == tokenize.NAME:
-            found.append(("V" if not keyword.iskeyword(tok.string) else tok.string, tok.start[0]))
-        else:
-            found.append((_MASKED.get(tok.type, tok.string), tok.start[0]))
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type in _SKIPPED:
+                continue
+            if tok.type == tokenize.NAME:
+                found.append(("V" if not keyword.iskeyword(tok.string) else tok.string, tok.start[0]))
+            else:
+                found.append((_MASKED.get(tok.type, tok.string), tok.start[0]))
+    except (tokenize.TokenError, SyntaxError):
+        if not partial:
+            raise
     return found
 
 
@@ -50,18 +55,18 @@ def normalise(source):
     """[(token, line number)] of a cell: identifiers V, numbers N, strings S, newlines ;, indents { }; keywords and
     operators as written; comments, blank lines and IPython's %magic and !shell lines dropped.
 
-    Code that does not tokenise as a whole (a syntax error, an unfinished bracket) is read line by line."""
+    Code that does not tokenise as a whole (a syntax error, an unfinished bracket) is read line by line, each line
+    as far as it goes."""
     lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
     try:
         return _tokens_of("\n".join(lines) + "\n")
     except (tokenize.TokenError, SyntaxError):
-        found = []
-        for number, line in enumerate(lines, 1):
-            try:
-                found += [(token, number) for token, _ in _tokens_of(line.strip() + "\n") if token not in "{}"]
-            except (tokenize.TokenError, SyntaxError):
-                continue
-        return found
+        return [
+            (token, number)
+            for number, line in enumerate(lines, 1)
+            for token, _ in _tokens_of(line.strip() + "\n", partial=True)
+            if token not in "{}"
+        ]
 
 
 _IDS = {}
@@ -119,15 +124,24 @@ class Code:
         return code
 
 
+def released_answer(source):
+    """An answer cell as nbgrader releases it: each solution region replaced by its template, at its indentation."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if line.strip() == BEGIN_SOLUTION:
+            indent, inside = line[: len(line) - len(line.lstrip())], True
+            lines += [f"{indent}{template}" for template in NBGRADER_TEMPLATE]
+        elif line.strip() == END_SOLUTION:
+            inside = False
+        elif not inside:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 def starter_sources(exercise):
     """The code a student is given: the master's code cells as released (answer templates, given cells, visible tests)."""
-    sources = []
-    for cell in exercise.nb.cells:
-        if cell.cell_type != "code":
-            continue
-        source = without_region(cell.source, BEGIN_HIDDEN, END_HIDDEN)
-        sources.append(without_region(source, BEGIN_SOLUTION, END_SOLUTION) + NBGRADER_TEMPLATE if is_answer(cell) else source)
-    return sources
+    code = [cell for cell in exercise.nb.cells if cell.cell_type == "code"]
+    return [released_answer(c.source) if is_answer(c) else without_region(c.source, BEGIN_HIDDEN, END_HIDDEN) for c in code]
 
 
 def starter_hashes(sources):
