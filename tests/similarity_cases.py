@@ -73,6 +73,15 @@ def variants():
     return {(e, name): entry.answers for e in exercises_with_banks() for name, entry in load_bank(e).items() if entry.kind == "variant"}
 
 
+def implementations(exercise):
+    """grade_id -> [source] of every variant of that answer in the exercise's bank."""
+    found = {}
+    for (name, _), answers in variants().items():
+        for gid, source in answers.items() if name == exercise else ():
+            found.setdefault(gid, []).append(source)
+    return found
+
+
 def written_apart():
     """The answers of tests/banks/realnvp/variant_written_apart.py (every answer cell of the moons exercise)."""
     return variants()[WRITTEN_APART]

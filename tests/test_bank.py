@@ -9,6 +9,10 @@ import shutil
 import pytest
 from bank_entries import BankEntryError, bank_settings, exercises_with_banks, grade_bank, load_bank, parse_entry
 from conftest import REPO
+from report_reading import csv_rows, report_differences
+
+from autograder.grader.exercise import exercise_named
+from autograder.grader.similarity import MIN_SHARED, THRESHOLD
 
 BANKS = {exercise: load_bank(exercise) for exercise in exercises_with_banks()}
 ENTRIES = [(exercise, name) for exercise, bank in BANKS.items() for name in bank]
@@ -136,6 +140,25 @@ def test_every_hidden_block_fails_on_some_planted_bug_that_passes_the_visible_ch
     }
     test_ids = set(bank_settings(exercise)["test_ids"])
     assert test_ids <= proven, f"hidden blocks no planted bug makes fail on its own: {sorted(test_ids - proven)}"
+
+
+@pytest.mark.parametrize("exercise", sorted(BANKS))
+def test_the_banks_class_report_shows_the_numbers_of_its_grades_csv(exercise, graded):
+    out = ARTIFACTS / exercise / "out"
+    assert len(csv_rows(out / "grades.csv")) == len(graded[exercise])
+    assert report_differences((out / "report.html").read_text(encoding="utf-8"), out / "grades.csv", exercise_named(exercise)) == []
+
+
+@pytest.mark.parametrize("exercise", sorted(BANKS))
+def test_the_similarity_check_compares_every_entry_of_the_bank_and_flags_no_valid_variant(exercise, graded):
+    """The bank's entries are the master's solution with a few cells changed: what they share, most of the class
+    shares, and proves nothing; each variant's own cells are written apart from the others'."""
+    out = ARTIFACTS / exercise / "out"
+    assert sorted(p.stem for p in (out / "code").glob("*.json")) == sorted(graded[exercise])
+    flagged = [r for r in csv_rows(out / "similarity.csv") if float(r["score"]) >= THRESHOLD and int(r["shared"]) >= MIN_SHARED]
+    variants = {name for name, entry in BANKS[exercise].items() if entry.kind == "variant"}
+    assert [r for r in flagged if {r["student_a"], r["student_b"]} & variants] == []
+    assert (out / "similarity.html").is_file()
 
 
 GOOD_HEADER = '"""A bug."""\n# expect_lost: test_nll\n# train: stub\n# caught_visibly: test_nll\n\n'

@@ -209,8 +209,9 @@ def _failures_section(stats):
             continue
         groups = s.groups()
         more = groups[GROUPS_SHOWN:]
-        extra = f"<p class=note>and {len(more)} other messages ({sum(len(m) for _, m in more)} failures)</p>" if more else ""
-        listing = table(["count", "message", "students"], [_group_row(g, m) for g, m in groups[:GROUPS_SHOWN]], (0,))
+        others = f"and {_count(len(more), 'other message')} ({_count(sum(len(m) for _, m in more), 'failure')})"
+        extra = f"<p class=note>{others}</p>" if more else ""
+        listing = table(["count", "message", "students"], [_group_row(g, m) for g, m in groups[:GROUPS_SHOWN]], (0,), full=True)
         parts.append(f"<h3><code>{html.escape(s.grade_id)}</code>: {len(s.failures)} failed</h3>{listing}{extra}")
     if len(parts) == 1:
         parts.append("<p>No test failed in a submission that ran.</p>")

@@ -18,7 +18,8 @@ STYLE = (
     "a{color:#1a5fb4}code,pre{font:12.5px/1.4 ui-monospace,Menlo,Consolas,monospace}"
     ".cards{display:flex;gap:1em;flex-wrap:wrap;margin:.8em 0}.card{border:1px solid #ddd;border-radius:6px;padding:.5em 1em;"
     "min-width:7em}.card b{display:block;font-size:1.5em}figure{margin:.5em 0}figcaption{color:#666;font-size:.9em}"
-    ".ok{color:#1e7b34}.fail{color:#b3261e}.hidden{color:#b35c00}"
+    ".ok{color:#1e7b34}.fail{color:#b3261e}.hidden{color:#b35c00}table.full{width:100%;table-layout:fixed}"
+    "table.full td:first-child,table.full th:first-child{width:3.5em}table.full td:last-child,table.full th:last-child{width:17em}"
 )
 
 
@@ -38,10 +39,11 @@ def student_link(student_id):
     return f"<a href='{html.escape(feedback_href(student_id))}'>{html.escape(student_id)}</a>"
 
 
-def table(header, rows, numeric=()):
-    """An HTML table: header (plain text cells), rows (lists of HTML cells); columns in numeric are right-aligned."""
+def table(header, rows, numeric=(), full=False):
+    """An HTML table: header (plain text cells), rows (lists of HTML cells); columns in numeric are right-aligned;
+    full: as wide as the page, so that the tables of one section line up."""
     head = "".join(f"<th{' class=n' if i in numeric else ''}>{html.escape(h)}</th>" for i, h in enumerate(header))
     body = "".join(
         "<tr>" + "".join(f"<td{' class=n' if i in numeric else ''}>{c}</td>" for i, c in enumerate(row)) + "</tr>" for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table{' class=full' if full else ''}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
