@@ -2,8 +2,8 @@
 
 A disguised copy is what a student who copies and hides it makes: every local name renamed, the methods of each
 class in another order, the code reformatted (through ast) and new comments between its lines. The independent
-submissions are the master's solution, the banks' valid variants (each the solution with the cells it writes, as
-the bank grades them) and tests/banks/realnvp/variant_written_apart.py, every answer written apart from the master's.
+submissions are the master's solution, the banks' entries as the bank grades them (each the solution with the
+cells it writes) and tests/banks/realnvp/variant_written_apart.py, every answer written apart from the master's.
 """
 
 import ast
@@ -11,9 +11,7 @@ import random
 
 from bank_entries import exercises_with_banks, load_bank
 
-from autograder.grader.exercise import exercise_named
-from autograder.grader.similarity import Code
-from autograder.notebooks import solution_answers
+from autograder.grader.similarity import MIN_SHARED, THRESHOLD, Code
 
 WRITTEN_APART = ("realnvp", "variant_written_apart")
 COMMENTS = ("# keep the shapes straight", "# see the lecture notes", "# TODO tidy", "# this part was tricky", "# checked by hand")
@@ -93,15 +91,25 @@ def copied(answers, seed=0):
 
 
 def bank_class(exercise):
-    """[Code] of a class as the bank grades it: the master's solution, and each valid variant as the solution with
-    the cells that variant writes (its other cells are the solution's, as in tests/banks/)."""
-    solution = solution_answers(exercise_named(exercise).nb)
-    codes = [Code.of("solution", solution, [])]
-    codes += [Code.of(name, {**solution, **answers}, []) for (e, name), answers in variants().items() if e == exercise]
-    return codes
+    """[Code] of the exercise's bank as the bank grades it: each entry's answers (the master's solution with the
+    cells it changes, its training cell by its train mode), what OUT/code holds after tests/test_bank.py."""
+    return [Code.of(name, entry.graded_answers(), []) for name, entry in load_bank(exercise).items()]
+
+
+def flagged_for_own_code(comparison, exercise):
+    """[(a, b, cells)] of the flagged pairs in which the shared code is a valid variant's own: one of the cells
+    that variant writes shares THRESHOLD of its fingerprints, and at least MIN_SHARED (the bank derives the rest
+    of each entry from the master's solution, and its training cells from the master's: they may pair entries)."""
+    own = {name: set(entry.answers) for name, entry in load_bank(exercise).items() if entry.kind == "variant"}
+    found = []
+    for pair in comparison.flagged():
+        for name in (pair.a, pair.b):
+            cells = sorted(c for c in own.get(name, ()) if pair.cells.get(c, (0, 0))[0] >= THRESHOLD and pair.cells[c][1] >= MIN_SHARED)
+            found += [(pair.a, pair.b, cells)] if cells else []
+    return found
 
 
 def moons_class():
-    """The moons bank class, and "copier": a disguised copy of the answers written apart. Only copier and
+    """The moons bank as graded, and "copier": a disguised copy of the answers written apart. Only copier and
     variant_written_apart should pair up."""
     return [*bank_class("realnvp"), Code.of("copier", copied(written_apart()), [])]

@@ -33,8 +33,8 @@ def write_outputs(out, exercise, records, similarity=True):
     out = Path(out)
     grades = out / "grades.csv"
     write_csv(grades, records, [gid for gid, _ in exercise.tests])
-    compared = write_similarity(out, exercise, records) if similarity else []
     write_atomic(out / "report.html", report_html(exercise, records))
+    compared = write_similarity(out, exercise, records) if similarity else []  # last: the grades come first
     return [grades, *compared, out / "report.html"]
 
 

@@ -175,6 +175,17 @@ class Pair:
     def flagged(self):
         return self.score >= THRESHOLD and self.shared >= MIN_SHARED
 
+    @property
+    def rank(self):
+        """The order of similarity: a pair that shares enough to judge first, then by score, then by shared."""
+        return (self.shared >= MIN_SHARED, self.score, self.shared)
+
+
+def most_similar_first(pair):
+    """A sort key: the most similar pair first (Pair.rank), ties by the students' ids."""
+    enough, score, shared = pair.rank
+    return (not enough, -score, -shared, pair.a, pair.b)
+
 
 @dataclass
 class Comparison:
@@ -189,13 +200,13 @@ class Comparison:
         best = dict.fromkeys(self.codes)
         for pair in self.pairs.values():
             for s in (pair.a, pair.b):
-                if best[s] is None or (pair.score, pair.shared) > (best[s].score, best[s].shared):
+                if best[s] is None or pair.rank > best[s].rank:
                     best[s] = pair
         return best
 
     def flagged(self):
         """The pairs above the threshold, the most similar first."""
-        return sorted((p for p in self.pairs.values() if p.flagged), key=lambda p: (-p.score, -p.shared, p.a, p.b))
+        return sorted((p for p in self.pairs.values() if p.flagged), key=most_similar_first)
 
 
 def _by_answer(code, counted):

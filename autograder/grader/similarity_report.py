@@ -16,7 +16,18 @@ from pathlib import Path
 from autograder.grader.charts import histogram_svg
 from autograder.grader.html_page import page, student_link, table
 from autograder.grader.report import write_atomic
-from autograder.grader.similarity import MIN_SHARED, THRESHOLD, Code, K, W, compare, rarity_limit, starter_hashes, starter_sources
+from autograder.grader.similarity import (
+    MIN_SHARED,
+    THRESHOLD,
+    Code,
+    K,
+    W,
+    compare,
+    most_similar_first,
+    rarity_limit,
+    starter_hashes,
+    starter_sources,
+)
 from autograder.grader.submissions import safe_name
 
 SIDE_BY_SIDE = 40  # flagged pairs shown in full; the table lists them all
@@ -65,7 +76,7 @@ def write_csv(path, comparison):
     """similarity.csv: the flagged pairs and each student's closest match, the most similar first."""
     pairs = {(p.a, p.b): p for p in comparison.flagged()}
     pairs.update({(p.a, p.b): p for p in comparison.closest().values() if p is not None})
-    rows = sorted(pairs.values(), key=lambda p: (-p.score, -p.shared, p.a, p.b))
+    rows = sorted(pairs.values(), key=most_similar_first)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     with open(partial, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -133,7 +144,7 @@ def _pairs_table(comparison, flagged):
 
 
 def _closest_table(comparison, closest, missing):
-    ranked = sorted(closest.items(), key=lambda item: (-(item[1].score if item[1] else 0), item[0]))
+    ranked = sorted(closest.items(), key=lambda item: (most_similar_first(item[1]) if item[1] else (True, 0, 0, "", ""), item[0]))
     rows = []
     for student, pair in ranked:
         other = (pair.b if pair.a == student else pair.a) if pair else None
