@@ -99,7 +99,7 @@ class CellStats:
         return sorted(by_group.items(), key=lambda item: (-len(item[1]), item[0]))
 
 
-def test_stats(exercise, records):
+def cell_stats(exercise, records):
     """[CellStats] in the master's order (then any test only the records know), from each record's tests."""
     order = [gid for gid, _ in exercise.tests]
     order += list(dict.fromkeys(t.grade_id for r in records for t in r.tests if t.grade_id not in order))
@@ -272,7 +272,7 @@ def report_html(exercise, records):
     )
     if not records:
         return page(title, head + "<p>No submission has been graded.</p>")
-    stats = test_stats(exercise, records)
+    stats = cell_stats(exercise, records)
     sections = [
         _scores_section(records),
         _tests_section(stats),

@@ -23,9 +23,9 @@ STYLE = (
 )
 
 
-def page(title, body):
-    """A whole HTML document: title (plain text) and body (HTML)."""
-    head = f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title><style>{STYLE}</style>"
+def page(title, body, style=""):
+    """A whole HTML document: title (plain text), body (HTML) and the page's own style beyond the common one."""
+    head = f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title><style>{STYLE}{style}</style>"
     return f"{head}\n<body>\n{body}\n</body></html>\n"
 
 

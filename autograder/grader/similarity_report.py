@@ -162,31 +162,33 @@ def _closest_table(comparison, closest, missing):
     return table(["student", "closest other submission", "score", "shared", "rare fingerprints"], rows, (2, 3, 4))
 
 
-def similarity_html(exercise, comparison, missing, starter_count):
-    """The similarity page of a compared class."""
-    flagged, closest = comparison.flagged(), comparison.closest()
-    n = len(comparison.codes)
-    title = f"{exercise.title}: similarity"
-    in_flagged = len({s for p in flagged for s in (p.a, p.b)})
-    cards = [("compared", n), ("pairs flagged", len(flagged)), ("students in them", in_flagged), ("not compared", len(missing))]
-    lead = (
-        f"<p class=lead>What each student wrote (answer cells and added cells) compared with every other submission. A flag "
-        f"is for a person to review: similar code can have innocent causes, and no grade changes.</p><p class=note>Tokens normalised "
+def _method(n, starter_count):
+    """What the page compared and how, in a sentence or two."""
+    return (
+        "<p class=lead>What each student wrote (answer cells and added cells) compared with every other submission. A flag "
+        "is for a person to review: similar code can have innocent causes, and no grade changes.</p><p class=note>Tokens normalised "
         f"(identifiers and literals masked, comments dropped); fingerprints of {K}-token runs, winnowed in windows of {W} (any shared "
         f"run of {K + W - 1} tokens is seen); the {starter_count} k-grams of the starter code never count, nor a fingerprint held by "
         f"more than {rarity_limit(n)} submissions. Score: the shared fingerprints over the rare fingerprints of the smaller side, "
         f"in the whole submission or in one answer cell (one that shares at least {MIN_SHARED}), whichever is larger; a pair is "
         f"flagged at {100 * THRESHOLD:.0f}% with at least {MIN_SHARED} fingerprints shared.</p>"
     )
+
+
+def similarity_html(exercise, comparison, missing, starter_count):
+    """The similarity page of a compared class (missing: student_id -> why not compared)."""
+    flagged, closest = comparison.flagged(), comparison.closest()
+    title, n = f"{exercise.title}: similarity", len(comparison.codes)
+    in_flagged = len({s for p in flagged for s in (p.a, p.b)})
+    cards = [("compared", n), ("pairs flagged", len(flagged)), ("students in them", in_flagged), ("not compared", len(missing))]
     body = [
-        f"<h1>{html.escape(title)}</h1>{lead}<div class=cards>"
-        + "".join(f"<div class=card><b>{v}</b>{html.escape(k)}</div>" for k, v in cards)
-        + "</div>",
+        f"<h1>{html.escape(title)}</h1>{_method(n, starter_count)}<div class=cards>",
+        "".join(f"<div class=card><b>{v}</b>{html.escape(k)}</div>" for k, v in cards) + "</div>",
         f"<h2>Pairs above the threshold</h2>{_pairs_table(comparison, flagged)}",
         f"<h2>Closest match per student</h2>{_closest_figure(closest)}{_closest_table(comparison, closest, missing)}",
         f"<h2>Side by side</h2>{_side_by_side(comparison, flagged)}" if flagged else "",
     ]
-    return page(title, f"<style>{STYLE}</style>" + "".join(body))
+    return page(title, "".join(body), STYLE)
 
 
 def write_similarity(out, exercise, records):
