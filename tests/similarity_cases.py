@@ -8,6 +8,7 @@ cells it writes) and tests/banks/realnvp/variant_written_apart.py, every answer 
 
 import ast
 import random
+from functools import cache
 
 from bank_entries import exercises_with_banks, load_bank
 
@@ -90,10 +91,11 @@ def copied(answers, seed=0):
     return {gid: disguised(source, seed=seed + i) for i, (gid, source) in enumerate(answers.items())}
 
 
+@cache
 def bank_class(exercise):
-    """[Code] of the exercise's bank as the bank grades it: each entry's answers (the master's solution with the
-    cells it changes, its training cell by its train mode), what OUT/code holds after tests/test_bank.py."""
-    return [Code.of(name, entry.graded_answers(), []) for name, entry in load_bank(exercise).items()]
+    """(Code, ...) of the exercise's bank as the bank grades it: each entry's answers (the master's solution with
+    the cells it changes, its training cell by its train mode), what OUT/code holds after tests/test_bank.py."""
+    return tuple(Code.of(name, entry.graded_answers(), []) for name, entry in load_bank(exercise).items())
 
 
 def flagged_for_own_code(comparison, exercise):
