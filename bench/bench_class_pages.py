@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from similarity_cases import implementations  # noqa: E402
-from synthetic_class import synthetic_codes, synthetic_records, write_class  # noqa: E402
+from synthetic_class import student_ids, synthetic_codes, synthetic_records, write_class  # noqa: E402
 
 from autograder.grader.class_report import report_html  # noqa: E402
 from autograder.grader.exercise import exercise_named  # noqa: E402
@@ -30,6 +30,14 @@ from autograder.grader.outputs import read_records  # noqa: E402
 from autograder.grader.report import write_atomic  # noqa: E402
 from autograder.grader.similarity import MIN_SHARED, THRESHOLD  # noqa: E402
 from autograder.grader.similarity_report import write_similarity  # noqa: E402
+from autograder.grader.submissions import safe_name  # noqa: E402
+
+
+def planted(out, n, copies=5):
+    """The pairs synthetic_codes planted (the last `copies` students copied the first), where both have code."""
+    ids = student_ids(n)
+    pairs = [(ids[i], ids[n - copies + i]) for i in range(copies)]
+    return {frozenset(p) for p in pairs if all((out / "code" / f"{safe_name(s)}.json").is_file() for s in p)}
 
 
 def main():
@@ -57,10 +65,14 @@ def main():
         write_similarity(out, exercise, records)
         similarity_s = time.perf_counter() - started
         with open(out / "similarity.csv", newline="", encoding="utf-8") as handle:
-            flagged = sum(float(r["score"]) >= THRESHOLD and int(r["shared"]) >= MIN_SHARED for r in csv.DictReader(handle))
+            rows = list(csv.DictReader(handle))
+        flagged = {
+            frozenset((r["student_a"], r["student_b"])) for r in rows if float(r["score"]) >= THRESHOLD and int(r["shared"]) >= MIN_SHARED
+        }
         size = (out / "similarity.html").stat().st_size
         print(f"similarity for {len(list((out / 'code').iterdir()))} submissions: {similarity_s:.2f} s on one core (target 60 s), "
-              f"{size / 1024:.0f} KiB, {flagged} pairs flagged")  # fmt: skip
+              f"{size / 1024:.0f} KiB; {len(flagged)} pairs flagged, {len(flagged & planted(out, args.n))} of the "
+              f"{len(planted(out, args.n))} planted copies among them")  # fmt: skip
 
 
 if __name__ == "__main__":
