@@ -1,4 +1,4 @@
-"""Command line: python -m autograder {build,demo,grade,merge,report,export,gradescope,check} ..."""
+"""Command line: python -m autograder {build,demo,grade,merge,report,similarity,export,gradescope,check} ..."""
 
 import argparse
 import sys
@@ -68,16 +68,22 @@ def parser():
         "--only", action="append", default=[], metavar="ID", help="regrade just this student, keep the others' records (repeatable)"
     )
     _term_options(grade_cmd)
+    grade_cmd.add_argument("--no-similarity", action="store_true", help="do not write similarity.csv and similarity.html")
     grade_cmd.set_defaults(run=batch.main)
     merge_cmd = commands.add_parser("merge", help="merge the OUT folders of `grade --shard` runs into one OUT")
     merge_cmd.add_argument("shards", nargs="+", metavar="SHARD_OUT", help="the OUT folder of each shard")
     merge_cmd.add_argument("--out", required=True, help="folder for the merged grades.csv, feedback/, records/, gradebook.db")
     _term_options(merge_cmd)
+    merge_cmd.add_argument("--no-similarity", action="store_true", help="do not write similarity.csv and similarity.html")
     merge_cmd.set_defaults(run=shards.main)
-    report_cmd = commands.add_parser("report", help="rewrite every report of OUT (grades.csv, ...) from its records")
+    report_cmd = commands.add_parser("report", help="rewrite every report of OUT (grades.csv, report.html, ...) from its records")
     report_cmd.add_argument("out", metavar="OUT", help="the OUT folder of a `grade` or `merge` run")
     _term_options(report_cmd)
+    report_cmd.add_argument("--no-similarity", action="store_true", help="do not write similarity.csv and similarity.html")
     report_cmd.set_defaults(run=outputs.main)
+    similarity_cmd = commands.add_parser("similarity", help="compare what the students of OUT wrote: OUT/similarity.csv and .html")
+    similarity_cmd.add_argument("out", metavar="OUT", help="the OUT folder of a `grade` or `merge` run")
+    similarity_cmd.set_defaults(run=outputs.similarity_main)
     _export_command(commands)
     gradescope_cmd = commands.add_parser("gradescope", help="build Gradescope's autograder zip: OUT/gradescope/<assignment>.zip")
     gradescope_cmd.add_argument("--assignment", default=None, help="the exercise (a master's name); default: one zip per exercise")

@@ -1,13 +1,14 @@
 """Grade a whole class: a pool of workers, one submission each at a time; results land in OUT atomically.
 
     python -m autograder grade SUBMISSIONS --out OUT [--workers N] [--timeout S] [--memory GB] [--force] [--shard K/N]
-                               [--only ID ...] [--deadlines DEADLINES.csv] [--overrides OVERRIDES.csv]
+                               [--only ID ...] [--deadlines DEADLINES.csv] [--overrides OVERRIDES.csv] [--no-similarity]
 
-A worker writes the student's feedback, then (optionally) Gradescope results, then the record
-OUT/records/<student>.json last: a record on disk means the student is graded. Only the parent writes the
-gradebook, after each record, and grades.csv at the end; a re-run (after kill -9, say) grades only the
-students without a record (all with --force) and brings the gradebook up to date idempotently. With --shard K/N
-only every N-th submission is graded, and OUT/shard.json says which (shards.py merges the N folders). With --only ID
+A worker writes what the student wrote (OUT/code/<student>.json, for the similarity check), the student's
+feedback, then (optionally) Gradescope results, then the record OUT/records/<student>.json last: a record on disk
+means the student is graded. Only the parent writes the gradebook, after each record, and grades.csv (and the
+class's other pages, outputs.py) at the end; a re-run (after kill -9, say) grades only the students without a
+record (all with --force) and brings the gradebook up to date idempotently. With --shard K/N only every N-th
+submission is graded, and OUT/shard.json says which (shards.py merges the N folders). With --only ID
 just those students are graded again (forced), everyone else's record is kept, and every report is rewritten.
 What was found but not graded (unsafe zip entries, a second notebook, system files) is kept in OUT/intake.json
 for OUT/warnings.txt; deadlines and overrides are applied by outputs.write_outputs (term.py).
@@ -41,10 +42,11 @@ from autograder.grader.gradescope.results import results_json, test_titles
 from autograder.grader.isolation import measure
 from autograder.grader.leaderboard import leaderboard
 from autograder.grader.lifetime import LOCK_NAME, BatchBusy, UidLease, become_subreaper, die_with_parent, run_lock, run_scratch
-from autograder.grader.outputs import print_warnings, write_intake, write_outputs
+from autograder.grader.outputs import closing_lines, print_warnings, write_intake, write_outputs
 from autograder.grader.record import Record, master_digest
-from autograder.grader.report import feedback_html, summary, write_atomic
+from autograder.grader.report import feedback_html, isolation_summary, summary, write_atomic
 from autograder.grader.shards import select_shard, write_manifest
+from autograder.grader.similarity_report import code_json
 from autograder.grader.submissions import discover, safe_name, similar_ids, survey
 from autograder.grader.term import load_term
 
@@ -106,7 +108,8 @@ def _digest(path):
 def grade_submission(submission, out, gradescope=False):
     """Grade one submission in this worker and write its files; returns its record. Never raises."""
     exercise, started = _worker["exercise"], time.monotonic()
-    nb, graded, metrics = None, None, []
+    nb, graded, metrics, name = None, None, [], safe_name(submission.student_id)
+    (out / "code" / f"{name}.json").unlink(missing_ok=True)  # what an earlier run read from an older file
     try:
         if submission.refused:
             raise Unreadable(submission.refused)
@@ -119,6 +122,7 @@ def grade_submission(submission, out, gradescope=False):
         if len(data) > MAX_FILE_BYTES:
             raise NotANotebook(f"the file is {len(data) // 2**20} MiB, more than a notebook for this exercise can be")
         extracted = extract(read_cells(data), exercise)
+        write_atomic(out / "code" / f"{name}.json", code_json(submission.student_id, extracted))
         graded = assemble_graded(exercise, extracted, seed=_worker["limits"].seed)
         outcome = grade_graded(graded, _worker["sandbox"], safe_name(submission.student_id), _worker["limits"], exercise)
         nb = outcome.nb
@@ -134,7 +138,6 @@ def grade_submission(submission, out, gradescope=False):
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         record = _record(submission, exercise, "grader error", detail[:500], digest=_digest(submission.path))
     record.seconds, record.leaderboard, record.graded_at = round(time.monotonic() - started, 1), metrics, time.time()
-    name = safe_name(submission.student_id)
     write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, graded.all_tokens() if graded else (), exercise.title))
     if gradescope:
         write_atomic(out / "results" / f"{name}.json", results_json(record, _worker["titles"]))
@@ -178,8 +181,11 @@ def _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exerci
 
 
 class Options:
-    def __init__(self, workers=None, limits=None, force=False, gradescope=False, progress=True, assignment=None, shard=None, **term):
+    def __init__(
+        self, workers=None, limits=None, force=False, gradescope=False, progress=True, assignment=None, shard=None, similarity=True, **term
+    ):
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.similarity = similarity  # write similarity.csv and similarity.html at the end
         self.limits, self.force, self.gradescope, self.progress = limits or Limits(), force, gradescope, progress
         self.assignment = assignment  # the exercise's name (or its master's path); None: found from the notebooks
         self.shard = shard  # (k, n): grade only every n-th submission from the k-th on; None: all
@@ -308,17 +314,8 @@ def _grade_all(submissions, out, options, scratch_root, uids):
     # a kept record takes what its file says now (a timestamp.txt added since, say); write_outputs saves it if changed
     records = [with_submission(r, s) for s, r in ((s, load_record(out, s)) for s in found) if r is not None]
     gb.close()
-    write_outputs(out, exercise, records, term, gradescope=options.gradescope)
+    write_outputs(out, exercise, records, term, gradescope=options.gradescope, similarity=options.similarity)
     return records
-
-
-def isolation_summary(records):
-    """The isolation each record was graded under, with counts (a resumed run may mix levels)."""
-    counts = {}
-    for record in records:
-        level = record.isolation or "unknown (graded by an older grader)"
-        counts[level] = counts.get(level, 0) + 1
-    return "\n".join(f"isolation: {level}" + (f" ({n} submissions)" if len(counts) > 1 else "") for level, n in counts.items())
 
 
 def _cell_timeout(spec):
@@ -334,7 +331,8 @@ def main(args):
     timeouts = dict(_cell_timeout(spec) for spec in args.cell_timeout)
     limits = Limits(cell_timeout=args.timeout, timeouts=timeouts, wall_timeout=args.wall_timeout, memory_bytes=int(args.memory * 2**30))
     term = {"only": args.only, "deadlines": args.deadlines, "overrides": args.overrides}
-    options = Options(args.workers, limits, args.force, args.gradescope, not args.quiet, args.assignment, args.shard, **term)
+    similarity = not args.no_similarity
+    options = Options(args.workers, limits, args.force, args.gradescope, not args.quiet, args.assignment, args.shard, similarity, **term)
     started = time.monotonic()
     try:
         records = grade_batch(args.submissions, args.out, options)
@@ -345,4 +343,5 @@ def main(args):
     print(isolation_summary(records))
     print_warnings(args.out)
     print(f"\nwall time {time.monotonic() - started:.1f} s with {options.workers} workers; grades in {Path(args.out) / 'grades.csv'}")
+    print(closing_lines(args.out, options.similarity))
     return 0

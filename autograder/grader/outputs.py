@@ -1,4 +1,5 @@
-"""Everything a class's OUT holds that is written from its records alone, after grading.
+"""Everything a class's OUT holds that is written from its records alone, after grading: grades.csv, report.html
+(class_report.py), similarity.csv and similarity.html (similarity_report.py, from OUT/code).
 
 `grade` and `merge` end here, and `python -m autograder report OUT` runs it again on an OUT whose records exist
 (after a manual grading session, say, after changing OUT/overrides.csv, or to rewrite what a newer grader writes),
@@ -12,12 +13,14 @@ import json
 import sys
 from pathlib import Path
 
+from autograder.grader.class_report import report_html
 from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError, exercise_named
 from autograder.grader.gradebook import open_gradebook, record_term
 from autograder.grader.gradescope.results import results_json, test_titles
 from autograder.grader.record import Record
 from autograder.grader.report import refresh_feedback, summary, write_atomic, write_csv
+from autograder.grader.similarity_report import write_similarity
 from autograder.grader.submissions import safe_name
 from autograder.grader.term import apply_term, load_term, term_warnings
 
@@ -65,10 +68,11 @@ def _rewrite_student_files(out, exercise, record, titles, gradescope):
         _write_if_changed(result, results_json(record, titles))
 
 
-def write_outputs(out, exercise, records, term=None, gradescope=False):
+def write_outputs(out, exercise, records, term=None, gradescope=False, similarity=True):
     """Apply term (default: OUT's kept deadlines and overrides) to records, then write grades.csv and every other
-    class-level report into out (Gradescope's results for every student with gradescope, else where one exists);
-    returns the paths written. TableError when a kept CSV has a problem."""
+    class-level report into out (Gradescope's results for every student with gradescope, else where one exists;
+    similarity.csv and .html unless not similarity; report.html); returns the paths written, the class report last.
+    TableError when a kept CSV has a problem."""
     out = Path(out)
     term = term if term is not None else load_term(out, exercise)
     titles = test_titles(exercise.nb)
@@ -77,14 +81,15 @@ def write_outputs(out, exercise, records, term=None, gradescope=False):
         _rewrite_student_files(out, exercise, record, titles, gradescope)
     grades = out / "grades.csv"
     write_csv(grades, records, [gid for gid, _ in exercise.tests])
-    written = [grades]
     if (out / "gradebook.db").is_file() and records:
         gb = open_gradebook(out / "gradebook.db", exercise)
         record_term(gb, exercise.name, records, term.deadlines)
         gb.close()
     warnings = read_intake(out) + term_warnings(records, term)
     write_atomic(out / WARNINGS, "".join(f"{line}\n" for line in warnings))
-    return written + [out / WARNINGS]
+    write_atomic(out / "report.html", report_html(exercise, records))
+    compared = write_similarity(out, exercise, records) if similarity else []  # last: the grades come first
+    return [grades, out / WARNINGS, *compared, out / "report.html"]
 
 
 def print_warnings(out, file=sys.stderr):
@@ -97,6 +102,12 @@ def print_warnings(out, file=sys.stderr):
         print(f"(kept in {path})", file=file)
 
 
+def closing_lines(out, similarity=True):
+    """What the terminal summary of grade, merge and report ends with: where the class's pages are."""
+    out = Path(out)
+    return (f"similarity: {out / 'similarity.html'}\n" if similarity else "") + f"class report: {out / 'report.html'}"
+
+
 def exercise_of(records):
     """The exercise every record was graded with, from this checkout's masters; ExerciseError when they disagree."""
     names = sorted({r.assignment for r in records if r.assignment})
@@ -105,24 +116,45 @@ def exercise_of(records):
     return exercise_named(names[0])
 
 
-def main(args):
-    out = Path(args.out)
+def _class_of(out):
+    """(exercise, records, problems) of OUT's records; ExerciseError when OUT holds no graded class."""
     if not (out / "records").is_dir():
-        print(f"report: {out} has no records/ folder: not the OUT of a `grade` or `merge` run", file=sys.stderr)
-        return 2
+        raise ExerciseError(f"{out} has no records/ folder: not the OUT of a `grade` or `merge` run")
     records, problems = read_records(out)
+    return exercise_of(records), records, problems
+
+
+def main(args):
+    """python -m autograder report OUT [--no-similarity]: every class-level file of OUT written again from its records."""
+    out, similarity = Path(args.out), not args.no_similarity
     try:
-        exercise = exercise_of(records)
+        exercise, records, problems = _class_of(out)
         term = load_term(out, exercise, args.deadlines, args.overrides)
     except (ExerciseError, TableError) as error:
         print(f"report: {error}", file=sys.stderr)
         return 2
     for line in term.said:
         print(line)
-    written = write_outputs(out, exercise, records, term)
+    written = write_outputs(out, exercise, records, term, similarity=similarity)
     print(summary(records))
     print_warnings(out)
     for line in problems:
         print(f"problem: {line}", file=sys.stderr)
     print("\nwrote " + ", ".join(str(p) for p in written))
+    print(closing_lines(out, similarity))
+    return 1 if problems else 0
+
+
+def similarity_main(args):
+    """python -m autograder similarity OUT: similarity.csv and similarity.html of OUT, from its records and code/."""
+    out = Path(args.out)
+    try:
+        exercise, records, problems = _class_of(out)
+    except ExerciseError as error:
+        print(f"similarity: {error}", file=sys.stderr)
+        return 2
+    for line in problems:
+        print(f"problem: {line}", file=sys.stderr)
+    csv_path, html_path = write_similarity(out, exercise, records)
+    print(f"wrote {csv_path}\nsimilarity: {html_path}")
     return 1 if problems else 0

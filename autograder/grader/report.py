@@ -198,3 +198,12 @@ def summary(records, slowest=5):
     for r in sorted(records, key=lambda r: -r.seconds)[:slowest]:
         lines.append(f"  {r.seconds:7.1f} s  {r.student_id}  ({r.status}, {r.score:g})")
     return "\n".join(lines)
+
+
+def isolation_summary(records):
+    """The isolation each record was graded under, with counts (a resumed run may mix levels)."""
+    counts = {}
+    for record in records:
+        level = record.isolation or "unknown (graded by an older grader)"
+        counts[level] = counts.get(level, 0) + 1
+    return "\n".join(f"isolation: {level}" + (f" ({n} submissions)" if len(counts) > 1 else "") for level, n in counts.items())

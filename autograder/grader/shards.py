@@ -6,8 +6,8 @@
 Shard K grades the submissions at positions K, K+N, K+2N, … of the sorted list that `grade` would grade, and
 writes OUT_K/shard.json: which shard it is, the students it owns, the master it graded with. The merge reads
 every shard's records, keeps the newest record of a student graded twice, refuses to mix assignments or
-masters, says which shard or student is missing, and writes one grades.csv, feedback/, records/ and
-gradebook.db, the same as a one-shot `grade` of the same submissions would.
+masters, says which shard or student is missing, and writes one grades.csv, feedback/, records/, code/,
+gradebook.db, report.html and similarity.html, the same as a one-shot `grade` of the same submissions would.
 """
 
 import filecmp
@@ -21,7 +21,7 @@ from pathlib import Path
 from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError, exercise_named
 from autograder.grader.gradebook import open_gradebook, record_grades
-from autograder.grader.outputs import print_warnings, read_intake, write_intake, write_outputs
+from autograder.grader.outputs import closing_lines, print_warnings, read_intake, write_intake, write_outputs
 from autograder.grader.record import Record, master_digest
 from autograder.grader.report import summary, write_atomic
 from autograder.grader.submissions import safe_name
@@ -197,16 +197,17 @@ def merge_intake(folders):
     return list(dict.fromkeys(line for f in folders for line in read_intake(f)))
 
 
-def write_merged(merged, out, term=None, folders=()):
-    """OUT/records, feedback, results (Gradescope's, when the shards wrote them), grades.csv and a fresh gradebook;
-    term (default: OUT's kept deadlines and overrides) applied by write_outputs."""
+def write_merged(merged, out, term=None, folders=(), similarity=True):
+    """OUT/records, feedback, results (Gradescope's, when the shards wrote them), code, grades.csv, a fresh gradebook
+    and the class's pages; term (default: OUT's kept deadlines and overrides) applied by write_outputs."""
     out, exercise = Path(out), merged.exercise
     records = [merged.records[s] for s in sorted(merged.records)]
     for record in records:
-        name = safe_name(record.student_id)
+        name, source = safe_name(record.student_id), merged.sources[record.student_id]
+        (out / "code" / f"{name}.json").unlink(missing_ok=True)  # an earlier merge's, from another shard's record
+        for sub, suffix in (("code", ".json"), ("feedback", ".html"), ("results", ".json")):
+            _copy_if_there(source / sub / f"{name}{suffix}", out / sub / f"{name}{suffix}")
         write_atomic(out / "records" / f"{name}.json", record.to_json())
-        for sub, suffix in (("feedback", ".html"), ("results", ".json")):
-            _copy_if_there(merged.sources[record.student_id] / sub / f"{name}{suffix}", out / sub / f"{name}{suffix}")
     fresh = out / ".gradebook.db.partial"
     fresh.unlink(missing_ok=True)
     gb = open_gradebook(fresh, exercise)
@@ -215,7 +216,7 @@ def write_merged(merged, out, term=None, folders=()):
     gb.close()
     os.replace(fresh, out / "gradebook.db")  # a gradebook of earlier merges would keep students no shard has now
     write_intake(out, merge_intake(folders))
-    write_outputs(out, exercise, records, term)
+    write_outputs(out, exercise, records, term, similarity=similarity)
     return records
 
 
@@ -240,7 +241,7 @@ def main(args):
     out.mkdir(parents=True, exist_ok=True)
     for line in term.said:
         print(line)
-    records = write_merged(merged, out, term, args.shards)
+    records = write_merged(merged, out, term, args.shards, similarity=not args.no_similarity)
     print_warnings(out)
     for line in merged.notes:
         print(f"note: {line}")
@@ -248,4 +249,5 @@ def main(args):
     for line in merged.problems:
         print(f"problem: {line}", file=sys.stderr)
     print(f"\n{len(records)} students merged from {len(args.shards)} folders into {out / 'grades.csv'}")
+    print(closing_lines(out, not args.no_similarity))
     return 1 if merged.problems else 0
