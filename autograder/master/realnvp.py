@@ -210,9 +210,11 @@ class Explorer:
         try:
             drawn = self.draw(**values)
         except NotImplementedError:
-            drawn = message_figure("Your code is not written yet (NotImplementedError): fill in the answer above, run it, then move a control.")
+            message = "Your code is not written yet (NotImplementedError): fill in the answer above, run it, then move a control."
+            drawn = message_figure(message), message
         except Exception as error:
-            drawn = message_figure(f"Your code raised {type(error).__name__}: {error}"[:300])
+            message = f"Your code raised {type(error).__name__}: {error}"[:300]
+            drawn = message_figure(message), message
         figure, caption = drawn if isinstance(drawn, tuple) else (drawn, "")
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
@@ -410,7 +412,7 @@ def draw_1d(map_name, a, c):
     axes[2].set(title=f"your density: $\\int p_X\\,dx$ = {mass:.3f}", xlabel="$x$")
     axes[2].legend(fontsize=7, loc="upper right")
     figure.tight_layout()
-    return figure, f"∫ p_X dx = {mass:.4f}"
+    return figure
 
 
 Explorer(draw_1d, {
@@ -750,7 +752,20 @@ def draw_coupling(mask_name, scale, shift, frequency):
     for row, (text, right) in enumerate(report):
         figure.text(0.06, 0.115 - 0.045 * row, ("✓ " if right else "✗ ") + text, color="tab:green" if right else "tab:red", fontsize=9)
     figure.subplots_adjust(bottom=0.25, top=0.93, left=0.06, right=0.98, wspace=0.15)
-    return figure, "<br>".join(("✓ " if right else "✗ ") + text for text, right in report)
+    return figure, coupling_verdict([right for _, right in report])
+
+
+def coupling_verdict(rights):
+    """One line under the live figure: what the three checks say, and where to look when one fails."""
+    log_det_right, inverse_right, kept_right = rights
+    if all(rights):
+        return "✓ Your layer agrees with autograd, its inverse undoes it, and the coordinate the mask keeps stays put."
+    hints = [
+        (kept_right, "✗ The coordinate the mask keeps moved: multiply s and t by (1 - b)."),
+        (log_det_right, "✗ Your log_det disagrees with autograd's log|det J| of your forward: check its sign, the (1 - b) on s, and that s sees b * x."),
+        (inverse_right, "✗ Your inverse does not undo your forward: subtract t first, then multiply by exp(-s), with the networks fed b * y."),
+    ]
+    return " ".join(hint for right, hint in hints if not right)
 
 
 Explorer(draw_coupling, {

@@ -185,9 +185,11 @@ class Explorer:
         try:
             drawn = self.draw(**values)
         except NotImplementedError:
-            drawn = message_figure("Your code is not written yet (NotImplementedError): fill in the answer above, run it, then move a control.")
+            message = "Your code is not written yet (NotImplementedError): fill in the answer above, run it, then move a control."
+            drawn = message_figure(message), message
         except Exception as error:
-            drawn = message_figure(f"Your code raised {type(error).__name__}: {error}"[:300])
+            message = f"Your code raised {type(error).__name__}: {error}"[:300]
+            drawn = message_figure(message), message
         figure, caption = drawn if isinstance(drawn, tuple) else (drawn, "")
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
