@@ -51,7 +51,7 @@ def test_student_notebook_has_no_answers_hidden_tests_or_outputs(student, master
 
 def test_student_notebook_keeps_the_answer_cell_contract(student, master):
     answers = [grade_id(c) for c in student.cells if is_answer(c)]
-    assert answers == [grade_id(c) for c in master.cells if is_answer(c)] == ["masks", "coupling", "realnvp", "nll", "train"]
+    assert answers == [grade_id(c) for c in master.cells if is_answer(c)] == ["change_of_variables", "masks", "coupling", "realnvp", "nll", "train"]
     tests = [grade_id(c) for c in student.cells if is_test(c)]
     assert len(tests) == len(set(tests)) >= len(answers)
     for cell in student.cells:
@@ -72,7 +72,7 @@ def test_points_in_headings_match_the_test_cells(master):
     headings = [c.source for c in master.cells if c.cell_type == "markdown" and re.search(r"^## Part \d", c.source, re.M)]
     stated = [int(m) for h in headings for m in re.findall(r"^## Part \d+ — .*\((\d+) points?\)", h, re.M)]
     tests = [c.metadata["nbgrader"]["points"] for c in master.cells if is_test(c)]
-    assert len(stated) == 5 and sum(stated) == sum(tests) == 10
+    assert len(stated) == 6 and sum(stated) == sum(tests) == 11
 
 
 def test_solution_notebook_has_answers_outputs_and_figures_but_no_hidden_tests(solution, student):

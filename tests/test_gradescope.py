@@ -302,9 +302,10 @@ def test_run_autograder_always_writes_a_valid_results_json(simulated, name):
 
 
 @pytest.mark.slow
-def test_the_correct_example_scores_10_on_gradescope_with_the_held_out_nll_on_the_leaderboard(simulated):
+def test_the_correct_example_scores_full_marks_on_gradescope_with_the_held_out_nll_on_the_leaderboard(simulated, exercise):
     data, stdout = simulated["correct"]
-    assert data["score"] == sum(t["score"] for t in data["tests"]) == sum(t["max_score"] for t in data["tests"]) == 10, stdout
+    total = sum(t["max_score"] for t in data["tests"])
+    assert data["score"] == sum(t["score"] for t in data["tests"]) == total == exercise.max_score, stdout
     assert [name for name in _test_points(data)] == TEST_IDS
     assert data["leaderboard"][0]["order"] == "asc" and 0.289 < data["leaderboard"][0]["value"] < 0.45
     assert "kim@uni.edu" in stdout  # the student id from submission_metadata.json

@@ -63,7 +63,8 @@ def test_solution_gets_full_marks_from_the_grader(name, tmp_path):
     notebook = examples.filled(solution_answers(exercise_named(name).nb), name)
     (tmp_path / "submissions" / "solution.ipynb").write_text(nbformat.writes(notebook), encoding="utf-8")
     [record] = grade_batch(tmp_path / "submissions", tmp_path / "out", Options(workers=1, progress=False))
-    assert (record.assignment, record.status, record.score, record.max_score) == (name, "ok", 10, 10), record.message
+    full = exercise_named(name).max_score
+    assert (record.assignment, record.status, record.score, record.max_score) == (name, "ok", full, full), record.message
 
 
 def test_solution_notebook_reaches_its_nll_target():
