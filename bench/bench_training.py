@@ -32,7 +32,7 @@ from autograder.notebooks import (  # noqa: E402
     solution_answers,  # noqa: E402
 )
 
-GIVEN = ("setup", "data", "check_helpers", "nets_prior", "true_density")
+GIVEN = ("setup", "data", "check_helpers", "nets_prior", "snapshots", "true_density")
 ANSWERS = ("masks", "coupling", "realnvp", "nll")
 INDEPENDENT_SEED = 20_261_129
 MOONS_MASTER = REPO / "autograder" / "master" / "realnvp.py"
