@@ -71,7 +71,8 @@ class _MasterIndex:
 
     def __init__(self, master):
         self.ids = []
-        self.answer_ids = set()
+        self.answer_ids = set()  # every cell the student writes: autograded answers and answers graded by hand
+        self.answer_types = {}  # answer grade_id -> the master's cell type: a Markdown answer is never run
         self.given_sources = {}
         self.given_names = {}
         self.test_first_lines = {}
@@ -79,8 +80,9 @@ class _MasterIndex:
             meta = _meta(cell)
             gid = meta.get("grade_id")
             self.ids.append(gid)
-            if meta.get("solution") and not meta.get("grade"):
+            if meta.get("solution"):
                 self.answer_ids.add(gid)
+                self.answer_types[gid] = cell.cell_type
             elif cell.cell_type == "code" and meta.get("grade"):
                 self.test_first_lines[_first_line(cell.source)] = gid
             elif cell.cell_type == "code":
@@ -116,8 +118,9 @@ def extract(cells, exercise):
         source = cell["source"]
         if gid in index.answer_ids and gid not in result.answers:
             result.answers[gid] = source
-            if cell["type"] != "code":
-                result.notes.append(f"answer cell '{gid}' was a {cell['type']} cell: graded as code")
+            if cell["type"] != index.answer_types[gid]:
+                how = "graded as code" if index.answer_types[gid] == "code" else "kept as text, never run"
+                result.notes.append(f"answer cell '{gid}' was a {cell['type']} cell: {how}")
         elif gid in index.answer_ids:
             result.notes.append(f"a second cell claims to be answer '{gid}': ignored")
         elif gid is None and cell["type"] == "code" and source.strip():

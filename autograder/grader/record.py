@@ -59,7 +59,14 @@ class Record:
         data = json.loads(text)
         try:
             tests = [
-                TestResult(t["grade_id"], float(t["points"]), float(t["max_points"]), t.get("message", ""), bool(t.get("visible_passed")))
+                TestResult(
+                    t["grade_id"],
+                    float(t["points"]),
+                    float(t["max_points"]),
+                    t.get("message", ""),
+                    bool(t.get("visible_passed")),
+                    bool(t.get("manual")),
+                )
                 for t in data["tests"]
             ]
             metrics = [Metric(m["name"], float(m["value"]), m.get("order", "asc")) for m in data.get("leaderboard", [])]
