@@ -48,8 +48,11 @@ def parser():
     merge_cmd.add_argument("shards", nargs="+", metavar="SHARD_OUT", help="the OUT folder of each shard")
     merge_cmd.add_argument("--out", required=True, help="folder for the merged grades.csv, feedback/, records/, gradebook.db")
     merge_cmd.set_defaults(run=shards.main)
-    report_cmd = commands.add_parser("report", help="rewrite every report of OUT (grades.csv, ...) from its records")
+    report_cmd = commands.add_parser(
+        "report", help="fold the gradebook's manual scores into OUT's records and rewrite every report (grades.csv, feedback, ...)"
+    )
     report_cmd.add_argument("out", metavar="OUT", help="the OUT folder of a `grade` or `merge` run")
+    report_cmd.add_argument("--assignment", help="the exercise (a master's name or path); default: the one the records name")
     report_cmd.set_defaults(run=outputs.main)
     gradescope_cmd = commands.add_parser("gradescope", help="build Gradescope's autograder zip: OUT/gradescope/<assignment>.zip")
     gradescope_cmd.add_argument("--assignment", default=None, help="the exercise (a master's name); default: one zip per exercise")

@@ -2,8 +2,9 @@
 
     python -m autograder grade SUBMISSIONS --out OUT [--workers N] [--timeout S] [--memory GB] [--force] [--shard K/N]
 
-A worker writes the student's feedback, then (optionally) Gradescope results, then the record
-OUT/records/<student>.json last: a record on disk means the student is graded. Only the parent writes the
+A worker writes the student's graded notebook (OUT/autograded/<student>/<assignment>/, for formgrader), their
+feedback, then (optionally) Gradescope results, then the record OUT/records/<student>.json last: a record on disk
+means the student is graded. Only the parent writes the
 gradebook, after each record, and grades.csv at the end; a re-run (after kill -9, say) grades only the
 students without a record (all with --force) and brings the gradebook up to date idempotently. With --shard K/N
 only every N-th submission is graded, and OUT/shard.json says which (shards.py merges the N folders).
@@ -22,11 +23,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import nbformat
 from tqdm import tqdm
 
 from autograder import REPO
 from autograder.grader.answers import NotANotebook, extract, read_cells
 from autograder.grader.assemble import assemble_graded, suspicious
+from autograder.grader.autograded import autograded_notebook, autograded_path
 from autograder.grader.execute import Limits, Sandbox, TestResult, grade_graded
 from autograder.grader.exercise import ExerciseError, exercise_named, load_exercise, master_paths
 from autograder.grader.gradebook import open_gradebook, record_grades
@@ -34,6 +37,7 @@ from autograder.grader.gradescope.results import results_json, test_titles
 from autograder.grader.isolation import measure
 from autograder.grader.leaderboard import leaderboard
 from autograder.grader.lifetime import LOCK_NAME, BatchBusy, UidLease, become_subreaper, die_with_parent, run_lock, run_scratch
+from autograder.grader.manual import pending
 from autograder.grader.outputs import write_outputs
 from autograder.grader.record import Record, master_digest
 from autograder.grader.report import feedback_html, summary, write_atomic
@@ -59,7 +63,7 @@ def _init_worker(parent, slots, scratch_root, limits, hide, isolation, master_pa
 
 def ungraded_record(student_id, exercise, status, message, file="", digest="", master_sha256=""):
     """The record of a submission that could not be run: every test cell at 0 points, with the reason."""
-    tests = [TestResult(gid, 0.0, points, message) for gid, points in exercise.tests]
+    tests = [TestResult(gid, 0.0, points, message) for gid, points in exercise.tests] + pending(exercise, message)
     record = Record(student_id, status, message, tests, file, digest, assignment=exercise.name, master_sha256=master_sha256)
     record.graded_at, record.isolation = time.time(), _worker.get("isolation", "")
     return record
@@ -81,7 +85,7 @@ def _digest(path):
 def grade_submission(submission, out, gradescope=False):
     """Grade one submission in this worker and write its files; returns its record. Never raises."""
     exercise, started = _worker["exercise"], time.monotonic()
-    nb, graded, metrics = None, None, []
+    nb, metrics = None, []
     try:
         if submission.path is None:
             raise NotANotebook("no file in the student's folder")
@@ -91,11 +95,12 @@ def grade_submission(submission, out, gradescope=False):
         extracted = extract(read_cells(data), exercise)
         graded = assemble_graded(exercise, extracted, seed=_worker["limits"].seed)
         outcome = grade_graded(graded, _worker["sandbox"], safe_name(submission.student_id), _worker["limits"], exercise)
-        nb = outcome.nb
-        flags = suspicious(extracted.answers, extracted.extras)
+        nb = autograded_notebook(outcome.nb, graded, exercise)
+        flags = suspicious(exercise.code_answers(extracted.answers), extracted.extras)
         notes = extracted.notes + outcome.messages + ([f"for review: the code uses {', '.join(flags)}"] if flags else [])
-        metrics = leaderboard(nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
-        record = _record(submission, exercise, outcome.status, "; ".join(notes), outcome.tests, digest=hashlib.sha256(data).hexdigest())
+        metrics = leaderboard(outcome.nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
+        tests = outcome.tests + pending(exercise)
+        record = _record(submission, exercise, outcome.status, "; ".join(notes), tests, digest=hashlib.sha256(data).hexdigest())
     except NotANotebook as error:
         record = _record(submission, exercise, "not a notebook", str(error), digest=_digest(submission.path))
     except Exception as error:  # a grader bug must cost one row, not the batch
@@ -103,7 +108,12 @@ def grade_submission(submission, out, gradescope=False):
         record = _record(submission, exercise, "grader error", detail[:500], digest=_digest(submission.path))
     record.seconds, record.leaderboard, record.graded_at = round(time.monotonic() - started, 1), metrics, time.time()
     name = safe_name(submission.student_id)
-    write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, graded.all_tokens() if graded else (), exercise.title))
+    autograded = autograded_path(out, submission.student_id, exercise.name)
+    if nb is not None:
+        write_atomic(autograded, nbformat.writes(nb))
+    else:
+        autograded.unlink(missing_ok=True)  # a graded notebook of an earlier file is not this one's
+    write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, title=exercise.title))
     if gradescope:
         write_atomic(out / "results" / f"{name}.json", results_json(record, _worker["titles"]))
     write_atomic(out / "records" / f"{name}.json", record.to_json())
@@ -166,7 +176,7 @@ def identify_exercise(found, paths=None):
     """The exercise the submissions belong to: the master whose grade_ids the notebooks carry most often."""
     exercises = [load_exercise(p) for p in (paths if paths is not None else master_paths())]
     seen = [_grade_ids(s.path) for s in found if s.path is not None]
-    votes = {e.name: sum(len(ids & ({g for g, _ in e.tests} | set(e.defines))) for ids in seen) for e in exercises}
+    votes = {e.name: sum(len(ids & ({g for g, _ in e.tests} | set(e.defines) | set(e.manual_ids))) for ids in seen) for e in exercises}
     best = max(votes.values(), default=0)
     winners = [e for e in exercises if votes[e.name] == best]
     if len(winners) == 1 and (best > 0 or len(exercises) == 1):

@@ -10,6 +10,7 @@ import os
 from collections import Counter
 
 from autograder.grader.answers import redact_hidden
+from autograder.grader.manual import is_awaiting
 
 MAX_TEXT = 2000
 MAX_IMAGE_BYTES = 150_000
@@ -64,35 +65,60 @@ def _outputs_html(cell, tokens):
     return "".join(parts)
 
 
+def _row(test):
+    """One line of the feedback's table; an answer graded by hand says so, and awaits its score or shows it."""
+    name = html.escape(test.grade_id) + (" (written answer, graded by hand)" if test.manual else "")
+    if is_awaiting(test):
+        return f"<tr><td>{name}</td><td>– / {test.max_points:g}</td><td>{html.escape(test.message)}</td></tr>"
+    css = "ok" if test.points == test.max_points else "fail"
+    return f"<tr><td>{name}</td><td class={css}>{test.points:g} / {test.max_points:g}</td><td>{html.escape(test.message)}</td></tr>"
+
+
+def _score_line(record):
+    waiting = sum(t.max_points for t in record.tests if is_awaiting(t))
+    line = f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b> — status: {html.escape(record.status)}"
+    return line + (f" ({waiting:g} points of written answers await manual grading)</p>" if waiting else "</p>")
+
+
+def _cell_html(cell, tests, tokens):
+    """A graded notebook's cell as the student may see it ("" for what is not theirs to see: a rubric before grading)."""
+    meta = cell.metadata.get("autograder", {})
+    kind, gid = meta.get("kind"), meta.get("grade_id") or ""
+    if kind == "rubric":
+        graded = gid in tests and not is_awaiting(tests[gid])
+        return f"<h3>rubric of {html.escape(gid)}</h3><pre>{html.escape(_truncated(cell.source))}</pre>" if graded else ""
+    if (cell.cell_type != "code" and kind != "manual") or kind in ("guard", "report"):
+        return ""
+    labels = {"answer": "your answer", "manual": "your written answer", "student": "a cell you added", "test": "test", "given": "given"}
+    text = f"<h3>{html.escape(labels.get(kind, ''))} {html.escape(gid)}</h3>"
+    text += f"<pre>{html.escape(_truncated(_visible_source(cell), 20_000))}</pre>{_outputs_html(cell, tokens)}"
+    if kind == "manual" and gid in tests and not is_awaiting(tests[gid]):
+        test = tests[gid]
+        text += f"<p>Graded by hand: <b>{test.points:g} / {test.max_points:g}</b>. {html.escape(test.message)}</p>"
+    return text
+
+
 def feedback_html(record, nb=None, tokens=(), title="Autograder"):
-    """The student's feedback page: per-part points and messages, then their notebook as graded (if it ran)."""
-    rows = "".join(
-        f"<tr><td>{html.escape(t.grade_id)}</td><td class={'ok' if t.points == t.max_points else 'fail'}>"
-        f"{t.points:g} / {t.max_points:g}</td><td>{html.escape(t.message)}</td></tr>"
-        for t in record.tests
-    )
+    """The student's feedback page: per-part points and messages, then their notebook as graded (if it ran), with
+    each written answer's score, the grader's comment and the rubric once a person has graded it."""
     body = [
         f"<h1>{html.escape(title)}: feedback for {html.escape(record.student_id)}</h1>",
-        f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b> — status: {html.escape(record.status)}</p>",
+        _score_line(record),
         f"<p>{html.escape(record.message)}</p>" if record.message else "",
-        f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{rows}</table>",
+        f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{''.join(map(_row, record.tests))}</table>",
     ]
-    for cell in nb.cells if nb is not None else []:
-        kind = cell.metadata.get("autograder", {}).get("kind")
-        if cell.cell_type != "code" or kind in ("guard", "report"):
-            continue
-        label = {"answer": "your answer", "student": "a cell you added", "test": "test", "given": "given"}.get(kind, "")
-        body.append(f"<h3>{html.escape(label)} {html.escape(cell.metadata.get('autograder', {}).get('grade_id') or '')}</h3>")
-        body.append(f"<pre>{html.escape(_truncated(_visible_source(cell), 20_000))}</pre>{_outputs_html(cell, tokens)}")
-    return f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>" + "\n".join(body)
+    tests = {t.grade_id: t for t in record.tests}
+    body += [_cell_html(cell, tests, tokens) for cell in (nb.cells if nb is not None else [])]
+    return f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>" + "\n".join(filter(None, body))
 
 
 def write_csv(path, records, test_ids):
-    """grades.csv: one row per submission, one column per test cell."""
+    """grades.csv: one row per submission, one column per test cell and per answer graded by hand (test_ids: both),
+    left empty while that answer awaits its grader."""
     columns = ["student_id", *test_ids, "score", "max_score", "status", "message"]
     lines = []
     for record in records:
-        points = record.points()
+        points = {**record.points(), **{t.grade_id: "" for t in record.tests if is_awaiting(t)}}
         row = {"student_id": record.student_id, **{gid: points.get(gid, 0.0) for gid in test_ids}}
         row.update(score=record.score, max_score=record.max_score, status=record.status, message=record.message)
         lines.append(row)

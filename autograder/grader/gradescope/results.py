@@ -2,13 +2,16 @@
 
 The one path from a grading result to Gradescope: `grade --gradescope` (OUT/results/<student>.json) and the
 autograder zip's run_autograder both call results(). Every test cell is one entry in "tests"; its output is
-the failure message the grader recorded (an exception's type and message), never test code.
+the failure message the grader recorded (an exception's type and message), never test code. A written answer is
+one entry too: a note without a score while it awaits a person (on Gradescope itself, always: grade the written
+answers as Gradescope's own questions), its score and the grader's comment once `report` folded them in.
 """
 
 import ast
 import json
 import math
 
+from autograder.grader.manual import is_awaiting, points_text
 from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, grade_id, is_test, without_region
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -30,15 +33,23 @@ def test_titles(master):
     return titles
 
 
+def _note_entry(test):
+    """A written answer no person has graded yet: a note, with no score (Gradescope has no "pending" status)."""
+    name = f"{test.grade_id}: written answer, graded by hand ({points_text(test.max_points)})"
+    return {"name": name, "output": test.message, "output_format": "text", "visibility": "visible"}
+
+
 def _test_entry(test, titles):
-    title = titles.get(test.grade_id, "")
+    if is_awaiting(test):
+        return _note_entry(test)
+    title = "written answer, graded by hand" if test.manual else titles.get(test.grade_id, "")
     passed = test.points == test.max_points
     return {
         "name": f"{test.grade_id}: {title}" if title else test.grade_id,
         "score": test.points,
         "max_score": test.max_points,
         "status": "passed" if passed else "failed",
-        "output": "passed" if passed else test.message or "failed",
+        "output": test.message or ("passed" if passed else "failed"),  # a written answer's: the grader's comment
         "output_format": "text",
         "visibility": "visible",
     }
@@ -85,8 +96,15 @@ def _number(value):
 
 
 def _test_problems(index, test):
+    """What is wrong with one entry of tests; an entry without a score is a note (a written answer not graded yet),
+    which then has no max_score and no status either."""
     where = f"tests[{index}]"
-    problems = [f"{where}.{key} is missing" for key in ("name", "score", "max_score", "status", "output") if key not in test]
+    if "score" not in test:
+        required = ("name", "output")
+        problems = [f"{where} has no score but a {key}: a note has neither" for key in ("max_score", "status") if key in test]
+    else:
+        required, problems = ("name", "score", "max_score", "status", "output"), []
+    problems += [f"{where}.{key} is missing" for key in required if key not in test]
     problems += [f"{where}.{key} is not a number" for key in ("score", "max_score") if key in test and not _number(test[key])]
     if _number(test.get("score")) and _number(test.get("max_score")) and not 0 <= test["score"] <= test["max_score"]:
         problems.append(f"{where}.score {test['score']} is not between 0 and max_score {test['max_score']}")
@@ -125,7 +143,7 @@ def problems(data, forbidden=()):
         return found + ["tests is not a list of objects"]
     for index, test in enumerate(tests):
         found += _test_problems(index, test)
-    scores = [t.get("score") for t in tests]
+    scores = [t["score"] for t in tests if "score" in t]
     if tests and _number(data.get("score")) and all(map(_number, scores)) and not math.isclose(data["score"], sum(scores)):
         found.append(f"score {data['score']} is not the sum of the tests' scores ({sum(scores)})")
     found += _leaderboard_problems(data["leaderboard"]) if "leaderboard" in data else []
