@@ -291,7 +291,8 @@ def simulated(package, tmp_path_factory):
 
 
 def _test_points(data):
-    return {t["name"].split(":")[0]: t["score"] for t in data["tests"]}
+    """grade_id -> score of each scored entry (a written answer awaiting a person is a note without a score)."""
+    return {t["name"].split(":")[0]: t["score"] for t in data["tests"] if "score" in t}
 
 
 @pytest.mark.slow
@@ -303,10 +304,14 @@ def test_run_autograder_always_writes_a_valid_results_json(simulated, name):
 
 
 @pytest.mark.slow
-def test_the_correct_example_scores_10_on_gradescope_with_the_held_out_nll_on_the_leaderboard(simulated):
+def test_the_correct_example_scores_every_autograded_point_on_gradescope_with_the_held_out_nll_on_the_leaderboard(simulated):
     data, stdout = simulated["correct"]
-    assert data["score"] == sum(t["score"] for t in data["tests"]) == sum(t["max_score"] for t in data["tests"]) == 10, stdout
+    scored = [t for t in data["tests"] if "score" in t]
+    exercise = load_exercise(MASTER)
+    assert data["score"] == sum(t["score"] for t in scored) == sum(t["max_score"] for t in scored) == exercise.auto_max_score, stdout
     assert [name for name in _test_points(data)] == TEST_IDS
+    notes = [t["name"].split(":")[0] for t in data["tests"] if "score" not in t]
+    assert notes == list(exercise.manual_ids)  # the written answers: graded by hand, outside the autograder's points
     assert data["leaderboard"][0]["order"] == "asc" and 0.289 < data["leaderboard"][0]["value"] < 0.45
     assert "kim@uni.edu" in stdout  # the student id from submission_metadata.json
 
