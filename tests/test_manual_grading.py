@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
@@ -37,7 +38,7 @@ from autograder.notebooks import grade_id, solution_notebook
 TINY = REPO / "tests" / "fixtures" / "tiny_written_master.py"
 EXERCISE = load_exercise(TINY)
 NAME = EXERCISE.name
-HOSTILE_CODE = "open({marker!r}, 'w').write('ran')\nprint('THE WRITTEN ANSWER RAN')\n"
+HOSTILE_CODE = "print('THE WRITTEN ' + 'ANSWER RAN')\n"  # what it prints is not in its source: output only if it ran
 COMMENT = "Right idea; say what linearity means for sums."
 
 
@@ -51,11 +52,11 @@ def _released():
     return nb
 
 
-def _hostile(marker):
-    """The solved notebook with the Markdown answer turned into a code cell that writes marker and prints."""
+def _hostile():
+    """The solved notebook with the Markdown answer turned into a code cell that prints."""
     nb = _solved()
     cell = next(c for c in nb.cells if grade_id(c) == "why_linear")
-    cell.cell_type, cell.source, cell.outputs, cell.execution_count = "code", HOSTILE_CODE.format(marker=str(marker)), [], None
+    cell.cell_type, cell.source, cell.outputs, cell.execution_count = "code", HOSTILE_CODE, [], None
     return nb
 
 
@@ -158,11 +159,11 @@ def test_written_answers_are_found_by_grade_id_and_keep_the_master_cell_type():
     assert (code.cell_type, code.metadata["autograder"]["kind"]) == ("code", "manual") and 'print(f"scaled({x})' in code.source
 
 
-def test_a_written_answer_turned_into_code_stays_text_and_is_never_run(tmp_path):
-    found = extract(read_cells(_bytes(_hostile(tmp_path / "ran.txt"))), EXERCISE)
+def test_a_written_answer_turned_into_code_stays_text_and_is_never_run():
+    found = extract(read_cells(_bytes(_hostile())), EXERCISE)
     assert "answer cell 'why_linear' was a code cell: kept as text, never run" in found.notes
     cell = _cell(assemble_graded(EXERCISE, found), "why_linear")
-    assert cell.cell_type == "markdown" and "THE WRITTEN ANSWER RAN" in cell.source
+    assert cell.cell_type == "markdown" and cell.source == HOSTILE_CODE
     assert EXERCISE.code_answers(found.answers).keys() == {"scaled", "table"}  # what the review flags scan: code that runs
 
 
@@ -319,13 +320,12 @@ def test_feedback_shows_the_written_answer_and_only_once_graded_its_score_commen
 
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
-    """OUT of `grade` for the master's answers, the release left blank and a hostile submission; (out, marker)."""
+    """OUT of `grade` for the master's answers, the release left blank and a hostile submission."""
     folder, out = tmp_path_factory.mktemp("written-subs"), tmp_path_factory.mktemp("written-out")
-    marker = tmp_path_factory.mktemp("written-marker") / "ran.txt"
-    for student, nb in (("right", _solved()), ("blank", _released()), ("hostile", _hostile(marker))):
+    for student, nb in (("right", _solved()), ("blank", _released()), ("hostile", _hostile())):
         (folder / f"{student}.ipynb").write_bytes(_bytes(nb))
     grade_batch(folder, out, Options(workers=2, progress=False, gradescope=True, assignment=str(TINY)))
-    return out, marker
+    return out
 
 
 def _rows(out):
@@ -340,7 +340,7 @@ def _report(out):
 
 @pytest.mark.slow
 def test_graded_written_answers_await_a_person_in_the_gradebook_and_in_every_report(graded_class):
-    out, marker = graded_class
+    out = graded_class
     flags = _flags(out / "gradebook.db", NAME)
     assert {key for key, needs in flags.items() if needs} == {
         (s, gid) for s in ("right", "blank", "hostile") for gid in EXERCISE.manual_ids
@@ -350,10 +350,13 @@ def test_graded_written_answers_await_a_person_in_the_gradebook_and_in_every_rep
         ("2.0", "", "", "2.0"),
         ("0.0", "", "", "0.0"),
     ]
-    assert not marker.exists() and "kept as text, never run" in rows["hostile"]["message"]
+    assert "kept as text, never run" in rows["hostile"]["message"]
     hostile = nbformat.read(autograded_path(out, "hostile", NAME), as_version=4)
     written = next(c for c in hostile.cells if grade_id(c) == "why_linear")
-    assert written.cell_type == "markdown" and "THE WRITTEN ANSWER RAN" not in json.dumps([c.get("outputs", []) for c in hostile.cells])
+    ran = [c for c in hostile.cells if "THE WRITTEN ANSWER RAN" in json.dumps(c.get("outputs", []))]
+    assert (written.cell_type, written.source, ran) == ("markdown", HOSTILE_CODE, [])
+    right = nbformat.read(autograded_path(out, "right", NAME), as_version=4)
+    assert "scaled(2) = 6.0" in json.dumps([c.get("outputs", []) for c in right.cells])  # a code answer graded by hand runs
     source = nbformat.read(source_path(out, NAME), as_version=4)
     assert next(c for c in source.cells if grade_id(c) == "why_linear").metadata["autograder"]["rubric"]  # instructors' copy
 
@@ -361,7 +364,7 @@ def test_graded_written_answers_await_a_person_in_the_gradebook_and_in_every_rep
 @pytest.mark.slow
 def test_scores_given_in_the_gradebook_reach_grades_csv_the_records_the_feedback_and_gradescope(graded_class, tmp_path):
     out = tmp_path / "out"
-    shutil.copytree(graded_class[0], out)
+    shutil.copytree(graded_class, out)
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         _score_by_hand(gb, "right", "why_linear", 0.5, COMMENT)
         _score_by_hand(gb, "right", "table", 2.0)
@@ -384,7 +387,7 @@ def test_scores_given_in_the_gradebook_reach_grades_csv_the_records_the_feedback
 
 @pytest.mark.slow
 def test_feedback_pages_show_no_hidden_test_code_or_tokens(graded_class):
-    for page in (graded_class[0] / "feedback").glob("*.html"):
+    for page in (graded_class / "feedback").glob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "scaled(-2.0)" not in text and "HIDDEN TESTS" not in text and "[autograder" not in text and "_ag_" not in text, page.name
 
@@ -406,7 +409,7 @@ def test_formgrader_lists_the_class_shows_the_written_answers_and_grades_one(gra
             pytest.fail(message)
         pytest.skip(message)
     out = tmp_path / "out"
-    shutil.copytree(graded_class[0], out)
+    shutil.copytree(graded_class, out)
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     with lab.jupyterlab(out, tmp_path / "scratch", [f"--CourseDirectory.root={out}"]) as (url, token), sync_playwright() as playwright:
@@ -426,18 +429,31 @@ def test_formgrader_lists_the_class_shows_the_written_answers_and_grades_one(gra
             if s["student"] == "right"
         ]
         page.goto(f"{url}/formgrader/submissions/{right['id']}/")
-        page.locator("#why_linear").wait_for(timeout=30_000)
+        page.locator("#why_linear").wait_for(timeout=60_000)
         body = page.inner_text("body")
         assert "It multiplies its input by a constant" in body and "Rubric of why_linear" in body and "scaled(2) = 6.0" in body
         page.fill("#why_linear", "1")
         page.fill("#why_linear-comment", COMMENT)
-        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")  # formgrader saves a box when it loses the focus
         page.locator("#why_linear").press("Tab")
-        page.wait_for_timeout(2000)
+        saved = _wait_for(lambda: _grading_of(out, "right", "why_linear") == (1.0, False, COMMENT), 60)
         page.screenshot(path=ARTIFACTS / "submission.png", full_page=True)
         chromium.close()
-    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
-        grade = gb.find_grade("why_linear", NAME, NAME, "right")
-        assert (grade.manual_score, grade.needs_manual_grade) == (1.0, False)
-        assert gb.find_comment("why_linear", NAME, NAME, "right").manual_comment == COMMENT
+    assert saved, f"formgrader did not save the score and the comment: {_grading_of(out, 'right', 'why_linear')}"
     assert _report(out).returncode == 0 and _rows(out)["right"]["why_linear"] == "1.0"
+
+
+def _grading_of(out, student, gid):
+    """(manual score, needs manual grade, comment) of one answer in OUT's gradebook."""
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        grade, comment = gb.find_grade(gid, NAME, NAME, student), gb.find_comment(gid, NAME, NAME, student)
+        return grade.manual_score, grade.needs_manual_grade, comment.manual_comment
+
+
+def _wait_for(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
