@@ -31,8 +31,9 @@ from autograder.grader.exercise import ExerciseError, exercise_named, load_exerc
 from autograder.grader.gradebook import open_gradebook, record_grades
 from autograder.grader.gradescope.results import problems, results
 from autograder.grader.manual import AWAITING, GRADED, carry_hand_grades, fold_hand_grades, pending
+from autograder.grader.outputs import read_records, with_hand_grades
 from autograder.grader.record import Record
-from autograder.grader.report import feedback_html, write_csv
+from autograder.grader.report import feedback_html, write_atomic, write_csv
 from autograder.notebooks import grade_id, solution_notebook
 
 TINY = REPO / "tests" / "fixtures" / "tiny_written_master.py"
@@ -266,6 +267,16 @@ def test_a_fresh_gradebook_gets_the_hand_grades_carried_over(tmp_path, gradebook
     assert (grade.manual_score, grade.needs_manual_grade) == (1.0, False)
     assert fresh.find_comment("why_linear", NAME, NAME, "ann").manual_comment == COMMENT
     fresh.close()
+
+
+def test_an_export_reads_a_person_s_scores_from_the_records_with_hand_grades(tmp_path, gradebook_at):
+    records = [_record("ann"), _record("bob")]
+    for record in records:
+        write_atomic(tmp_path / "records" / f"{record.student_id}.json", record.to_json())
+    _score_by_hand(_gradebook(gradebook_at, tmp_path / "gradebook.db", *records), "ann", "why_linear", 1.0, COMMENT)
+    read, _ = read_records(tmp_path)
+    assert [r.score for r in with_hand_grades(tmp_path, EXERCISE, read)] == [3.0, 2.0]
+    assert Record.from_json((tmp_path / "records" / "ann.json").read_text(encoding="utf-8")).points()["why_linear"] == 1.0
 
 
 # --- the reports, from records ------------------------------------------------------------------------------------

@@ -36,11 +36,18 @@ def write_outputs(out, exercise, records):
     each feedback page and each Gradescope results.json there is, and OUT/source/ for formgrader.
     """
     out = Path(out)
-    for record in fold_hand_grades(out / "gradebook.db", exercise, records):
-        write_atomic(out / "records" / f"{safe_name(record.student_id)}.json", record.to_json())
+    with_hand_grades(out, exercise, records)
     grades = out / "grades.csv"
     write_csv(grades, records, [gid for gid, _ in exercise.tests] + list(exercise.manual_ids))
     return [grades, write_source(out, exercise), *write_pages(out, exercise, records)]
+
+
+def with_hand_grades(out, exercise, records):
+    """The records, with the scores a person gave their written answers in OUT/gradebook.db folded in (in place;
+    those that changed are rewritten in OUT/records): what every report and export of a class must start from."""
+    for record in fold_hand_grades(Path(out) / "gradebook.db", exercise, records):
+        write_atomic(Path(out) / "records" / f"{safe_name(record.student_id)}.json", record.to_json())
+    return records
 
 
 def write_pages(out, exercise, records):
