@@ -32,8 +32,9 @@ from autograder.grader.gradebook import open_gradebook, record_grades
 from autograder.grader.gradescope.results import problems, results
 from autograder.grader.manual import AWAITING, GRADED, carry_hand_grades, fold_hand_grades, pending
 from autograder.grader.outputs import read_records, with_hand_grades
-from autograder.grader.record import Record
+from autograder.grader.record import Record, master_digest
 from autograder.grader.report import feedback_html, write_atomic, write_csv
+from autograder.grader.shards import merge, write_merged
 from autograder.notebooks import grade_id, solution_notebook
 
 TINY = REPO / "tests" / "fixtures" / "tiny_written_master.py"
@@ -97,13 +98,13 @@ def _gradebook(gradebook_at, path, *records):
     return gb
 
 
-def _score_by_hand(gb, student, gid, score, comment=None):
+def _score_by_hand(gb, student, gid, score, comment=None, name=NAME):
     """What formgrader's GradeHandler and CommentHandler do on a PUT: manual score (then no manual grade needed), comment."""
-    grade = gb.find_grade(gid, NAME, NAME, student)
+    grade = gb.find_grade(gid, name, name, student)
     grade.manual_score = score
     grade.needs_manual_grade = score is None and grade.auto_score is None
     if comment is not None:
-        gb.find_comment(gid, NAME, NAME, student).manual_comment = comment
+        gb.find_comment(gid, name, name, student).manual_comment = comment
     gb.db.commit()
 
 
@@ -277,6 +278,25 @@ def test_an_export_reads_a_person_s_scores_from_the_records_with_hand_grades(tmp
     read, _ = read_records(tmp_path)
     assert [r.score for r in with_hand_grades(tmp_path, EXERCISE, read)] == [3.0, 2.0]
     assert Record.from_json((tmp_path / "records" / "ann.json").read_text(encoding="utf-8")).points()["why_linear"] == 1.0
+
+
+@pytest.mark.slow
+def test_a_merge_again_into_the_same_out_keeps_the_scores_a_person_gave_there(tmp_path):
+    exercise = exercise_named("realnvp")
+    shard = tmp_path / "shard"
+    for student in ("ann", "bob"):
+        tests = [TestResult(gid, points, points) for gid, points in exercise.tests] + pending(exercise)
+        record = Record(
+            student, "ok", "", tests, assignment=exercise.name, master_sha256=master_digest(exercise.master_path), graded_at=1.0
+        )
+        write_atomic(shard / "records" / f"{student}.json", record.to_json())
+    out, gid = tmp_path / "merged", exercise.manual_ids[0]
+    write_merged(merge([shard]), out)
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        _score_by_hand(gb, "ann", gid, 1.0, COMMENT, name=exercise.name)
+    write_merged(merge([shard]), out)  # a shard was graded again, say: the merge writes a fresh gradebook
+    assert (_rows(out)["ann"][gid], _rows(out)["bob"][gid], _rows(out)["ann"]["score"]) == ("1.0", "", str(exercise.auto_max_score + 1))
+    assert _flags(out / "gradebook.db", exercise.name)[("ann", gid)] is False and _flags(out / "gradebook.db", exercise.name)[("bob", gid)]
 
 
 # --- the reports, from records ------------------------------------------------------------------------------------
