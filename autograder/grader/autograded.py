@@ -82,7 +82,7 @@ def _rubric_cell(master_cell):
     points = points_text(float(nbgrader_meta(master_cell)["points"]))
     lines = "\n".join(f"- {line}" for line in rubric(master_cell).splitlines())
     cell = nbformat.v4.new_markdown_cell(f"**Rubric** of `{grade_id(master_cell)}` ({points}; instructors only)\n\n{lines}")
-    cell.metadata["autograder"] = {"kind": "rubric", "grade_id": grade_id(master_cell)}
+    cell.metadata["autograder"] = {"kind": "rubric", "grade_id": grade_id(master_cell), "rubric": rubric(master_cell).splitlines()}
     return cell
 
 

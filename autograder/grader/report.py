@@ -19,6 +19,7 @@ STYLE = (
     "pre{background:#f6f6f6;padding:.5em;overflow-x:auto;white-space:pre-wrap}"
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}"
     ".fail{color:#a00}.ok{color:#070}.out{border-left:3px solid #ccc;margin-left:1em}"
+    ".written{background:#f6f6f6;padding:.5em;white-space:pre-wrap}"
 )
 
 
@@ -85,13 +86,16 @@ def _cell_html(cell, tests, tokens):
     meta = cell.metadata.get("autograder", {})
     kind, gid = meta.get("kind"), meta.get("grade_id") or ""
     if kind == "rubric":
-        graded = gid in tests and not is_awaiting(tests[gid])
-        return f"<h3>rubric of {html.escape(gid)}</h3><pre>{html.escape(_truncated(cell.source))}</pre>" if graded else ""
+        if gid not in tests or is_awaiting(tests[gid]):
+            return ""
+        lines = html.escape(_truncated("\n".join(meta.get("rubric", []))))
+        return f"<h3>rubric of {html.escape(gid)}</h3><div class=written>{lines}</div>"
     if (cell.cell_type != "code" and kind != "manual") or kind in ("guard", "report"):
         return ""
     labels = {"answer": "your answer", "manual": "your written answer", "student": "a cell you added", "test": "test", "given": "given"}
     text = f"<h3>{html.escape(labels.get(kind, ''))} {html.escape(gid)}</h3>"
-    text += f"<pre>{html.escape(_truncated(_visible_source(cell), 20_000))}</pre>{_outputs_html(cell, tokens)}"
+    source = html.escape(_truncated(_visible_source(cell), 20_000))
+    text += f"<div class=written>{source}</div>" if cell.cell_type == "markdown" else f"<pre>{source}</pre>{_outputs_html(cell, tokens)}"
     if kind == "manual" and gid in tests and not is_awaiting(tests[gid]):
         test = tests[gid]
         text += f"<p>Graded by hand: <b>{test.points:g} / {test.max_points:g}</b>. {html.escape(test.message)}</p>"
