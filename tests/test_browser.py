@@ -15,7 +15,7 @@ from conftest import REPO
 
 from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from autograder.course import examples
-from autograder.notebooks import grade_id, is_answer, is_test, solution_answers
+from autograder.notebooks import grade_id, is_answer, is_manual, is_test, solution_answers
 
 pytestmark = pytest.mark.browser
 
@@ -42,10 +42,12 @@ def _require_chromium():
 
 
 def _notebook_with_answers(answers):
-    """The student notebook with its answer cells replaced by answers (grade_id -> source)."""
+    """The student notebook with its answer cells, written answers included, replaced by answers (grade_id -> source).
+
+    Validate lists a written answer left blank ("You did not provide a response"), as any unanswered cell."""
     nb = nbformat.read(STUDENT_NOTEBOOK, as_version=4)
     for cell in nb.cells:
-        if is_answer(cell):
+        if is_answer(cell) or is_manual(cell):
             cell.source = answers[grade_id(cell)]
     return nb
 
