@@ -36,8 +36,16 @@ def is_test(cell):
 
 
 def solution_answers(master):
-    """grade_id -> the master's answer (autograded and manual), solution markers removed."""
-    return {grade_id(c): without_markers(c.source, BEGIN_SOLUTION, END_SOLUTION) for c in master.cells if is_solution(c)}
+    """grade_id -> the master's answer of every answer cell that runs (code: autograded, or graded by hand), solution
+    markers removed."""
+    runs = [c for c in master.cells if is_solution(c) and c.cell_type == "code"]
+    return {grade_id(c): without_markers(c.source, BEGIN_SOLUTION, END_SOLUTION) for c in runs}
+
+
+def written_answers(master):
+    """grade_id -> the master's model answer of every Markdown answer graded by hand (text, never run)."""
+    written = [c for c in master.cells if is_manual(c) and c.cell_type != "code"]
+    return {grade_id(c): without_markers(c.source, BEGIN_SOLUTION, END_SOLUTION) for c in written}
 
 
 def read_master(path):

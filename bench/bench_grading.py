@@ -3,10 +3,16 @@ in one run; print both wall times and their ratio.
 
     python bench/bench_grading.py                  # 100 submissions, all cores for the grader
     python bench/bench_grading.py -n 6 --workers 2 # a quick check that both paths work
+    python bench/bench_grading.py --assignment NAME # another exercise (default: realnvp, the two moons)
+    python bench/bench_grading.py --explorers -n 10 --workers 1   # what the explorer cells cost the grader
+
+With --explorers, the same submissions are graded twice by `python -m autograder grade`, alternately with the
+master and with a copy of it whose explorer cells (grade_ids explorer_kit and explore_*) are removed, and the
+time per submission of both is printed: the explorers run in the grader without a frontend.
 
 The submissions are the released notebook with the master's answers and the bundled example's honest, short
-training cell (examples.RECIPES["realnvp"]: about 6 s on one idle core, passes test_train); one in five carries a
-classic bug, one in ten is cut in half.
+training cell (examples.RECIPES[NAME]; for the moons about 6 s on one idle core, passes test_train); one in five
+carries the example's classic bug, one in ten is cut in half.
 nbgrader runs in a real course folder (source/, submitted/, its own gradebook and config; data/ beside each
 notebook, as autograde needs), serially, as it always does.
 """
@@ -24,33 +30,79 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import nbformat  # noqa: E402
 
-from autograder import ASSIGNMENT, DATA_DIR, SOURCE_NOTEBOOK  # noqa: E402
+from autograder.course.build import generated_paths  # noqa: E402
 from autograder.course.examples import CLASSIC_BUGS, answers, filled, with_bug  # noqa: E402
+from autograder.grader.exercise import exercise_named  # noqa: E402
+
+DEFAULT_ASSIGNMENT = "realnvp"
 
 
-def submissions(n):
+def submissions(n, assignment):
     """student id -> notebook text."""
-    solved = answers(quick=True)
-    good = nbformat.writes(filled(solved))
-    buggy = nbformat.writes(filled(with_bug(solved, *CLASSIC_BUGS["realnvp"])))
+    solved = answers(assignment, quick=True)
+    good = nbformat.writes(filled(solved, assignment))
+    buggy = nbformat.writes(filled(with_bug(solved, *CLASSIC_BUGS[assignment]), assignment))
     return {f"s{i:03d}": buggy if i % 5 == 4 else good[: len(good) // 2] if i % 10 == 9 else good for i in range(n)}
 
 
-def course_folder(root, notebooks):
+def course_folder(root, notebooks, assignment):
     """A plain nbgrader course: source/, the release made by generate_assignment (gradebook), submitted/."""
-    (root / "source" / ASSIGNMENT).mkdir(parents=True)
-    shutil.copy(SOURCE_NOTEBOOK, root / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    (root / "source" / assignment).mkdir(parents=True)
+    shutil.copy(generated_paths(assignment)["source"], root / "source" / assignment / f"{assignment}.ipynb")
     (root / "nbgrader_config.py").write_text("c = get_config()\nc.Execute.timeout = 180\n")
+    data = exercise_named(assignment).data_files()
     for student, text in notebooks.items():
-        folder = root / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        (folder / f"{ASSIGNMENT}.ipynb").write_text(text)
-        shutil.copytree(DATA_DIR, folder / "data", ignore=shutil.ignore_patterns("*.py", "SHA256SUMS"))
+        folder = root / "submitted" / student / assignment
+        (folder / "data").mkdir(parents=True)
+        (folder / f"{assignment}.ipynb").write_text(text)
+        for path in data:  # staged beside the notebook, as autograde needs and as the grader does
+            shutil.copy(path, folder / "data" / path.name)
     nbgrader = [sys.executable, "-m", "nbgrader"]
-    subprocess.run([*nbgrader, "generate_assignment", ASSIGNMENT, "--force", "--log-level=ERROR"], cwd=root, check=True)
+    subprocess.run([*nbgrader, "generate_assignment", assignment, "--force", "--log-level=ERROR"], cwd=root, check=True)
     for student in notebooks:
         subprocess.run([*nbgrader, "db", "student", "add", student, "--log-level=ERROR"], cwd=root, check=True)
     return nbgrader
+
+
+def without_explorers(master, folder):
+    """A copy of the master (in folder) without its explorer cells: everything else, hidden tests included, as is."""
+    import jupytext
+
+    nb = jupytext.read(master)
+    nb.cells = [c for c in nb.cells if not str(c.metadata.get("nbgrader", {}).get("grade_id", "")).startswith("explore")]
+    path = Path(folder) / master.name
+    jupytext.write(nb, path, fmt="py:percent")
+    return path
+
+
+def grade_seconds(flat, out, workers, assignment):
+    """Wall seconds of `python -m autograder grade` on the folder flat."""
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "autograder", "grade", str(flat), "--out", str(out), "--workers", str(workers), "--quiet"]
+    command += ["--assignment", str(assignment)]
+    subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def compare_explorers(notebooks, workers, assignment, rounds=2):
+    """Grade the notebooks with and without the master's explorer cells, alternating; print seconds per submission."""
+    master = exercise_named(assignment).master_path
+    with tempfile.TemporaryDirectory(prefix="bench-explorers-") as scratch:
+        root = Path(scratch)
+        bare = without_explorers(master, root)
+        flat = root / "flat"
+        flat.mkdir()
+        for student, text in notebooks.items():
+            (flat / f"{student}.ipynb").write_text(text)
+        times = {"with explorers": [], "without": []}
+        for k in range(rounds):
+            for label, path in (("with explorers", master), ("without", bare)):
+                times[label].append(grade_seconds(flat, root / f"out-{label}-{k}", workers, path) / len(notebooks))
+    for label, values in times.items():
+        print(f"{label:15s}: " + ", ".join(f"{v:.2f}" for v in values) + " s per submission")
+    mean = {label: sum(v) / len(v) for label, v in times.items()}
+    print(f"the explorer cells add {mean['with explorers'] - mean['without']:+.2f} s per submission "
+          f"({mean['with explorers'] / mean['without']:.3f}x)")
 
 
 def main(argv=None):
@@ -58,16 +110,21 @@ def main(argv=None):
     parser.add_argument("-n", type=int, default=100, help="number of submissions (default 100)")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="workers for the autograder (default: cores)")
     parser.add_argument("--skip-nbgrader", action="store_true", help="time only the autograder (nbgrader takes ~30 s each)")
+    parser.add_argument("--assignment", default=DEFAULT_ASSIGNMENT, help=f"the exercise (default {DEFAULT_ASSIGNMENT})")
+    parser.add_argument("--explorers", action="store_true", help="compare grading with and without the explorer cells")
     args = parser.parse_args(argv)
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # nbgrader runs alembic
-    notebooks = submissions(args.n)
+    notebooks = submissions(args.n, args.assignment)
+    if args.explorers:
+        compare_explorers(notebooks, args.workers, args.assignment)
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
         root = Path(scratch)
         plain = None
         if not args.skip_nbgrader:
-            nbgrader = course_folder(root / "course", notebooks)
+            nbgrader = course_folder(root / "course", notebooks, args.assignment)
             started = time.perf_counter()
-            subprocess.run([*nbgrader, "autograde", ASSIGNMENT, "--force", "--log-level=ERROR"], cwd=root / "course", check=True)
+            subprocess.run([*nbgrader, "autograde", args.assignment, "--force", "--log-level=ERROR"], cwd=root / "course", check=True)
             plain = time.perf_counter() - started
         flat = root / "flat"
         flat.mkdir()

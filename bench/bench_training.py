@@ -8,6 +8,7 @@ density's own score on those points (the floor: no model can do better in expect
     python bench/bench_training.py                 # one seed of each recipe
     python bench/bench_training.py --seeds 20      # the solution's recipe over 20 seeds (spread, worst case)
     python bench/bench_training.py --course-steps 1000   # a shorter course run, extrapolated to 5001 steps
+    python bench/bench_training.py --master PATH   # another master of the moons exercise (default: the course's)
 """
 
 import argparse
@@ -18,13 +19,13 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TQDM_DISABLE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from sklearn.datasets import make_moons  # noqa: E402
 
-from autograder import DATA_DIR, MASTER  # noqa: E402
 from autograder.notebooks import (  # noqa: E402
     grade_id,
     read_master,
@@ -34,16 +35,17 @@ from autograder.notebooks import (  # noqa: E402
 GIVEN = ("setup", "data", "check_helpers", "nets_prior", "true_density")
 ANSWERS = ("masks", "coupling", "realnvp", "nll")
 INDEPENDENT_SEED = 20_261_129
+MOONS_MASTER = REPO / "autograder" / "master" / "realnvp.py"
 
 
-def master_namespace():
+def master_namespace(master_path=MOONS_MASTER):
     """The notebook's definitions, run from the master: given cells, then the solution's answers."""
-    master = read_master(MASTER)
+    master = read_master(master_path)
     sources = {grade_id(c): c.source for c in master.cells if grade_id(c)}
     sources.update(solution_answers(master))
     namespace = {"__name__": "realnvp_bench"}
     cwd = os.getcwd()
-    os.chdir(DATA_DIR.parent / "notebooks")  # where the notebook finds ../data
+    os.chdir(REPO / "notebooks")  # where the notebook finds ../data
     try:
         for name in GIVEN + ANSWERS:
             exec(compile(sources[name], f"<{name}>", "exec"), namespace)
@@ -93,8 +95,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1, help="seeds of the solution's recipe")
     parser.add_argument("--course-steps", type=int, default=5001, help="steps of the course's recipe (0: skip it)")
+    parser.add_argument("--master", type=Path, default=MOONS_MASTER, help="the moons exercise's master (default: the course's)")
     args = parser.parse_args(argv)
-    namespace, train_source = master_namespace()  # its setup cell sets the thread count both recipes run with
+    namespace, train_source = master_namespace(args.master)  # its setup cell sets the thread count both recipes run with
     x_fresh = torch.from_numpy(make_moons(100_000, noise=0.05, random_state=INDEPENDENT_SEED)[0].astype(np.float32))
     floor = -namespace["true_log_density"](x_fresh.numpy()).mean()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); held-out set: 100,000 fresh points "

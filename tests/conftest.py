@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository root, the master notebook, scratch folders with the data staged."""
+"""Shared fixtures: the repository root, the first exercise (two moons) that tests use as their example, its master."""
 
 import sys
 from pathlib import Path
@@ -9,8 +9,14 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from autograder import MASTER  # noqa: E402
+from autograder.course.build import generated_paths  # noqa: E402
 from autograder.grader.exercise import load_exercise  # noqa: E402
+
+# The tests' example exercise (the package names none): its master and the notebooks the build makes from it.
+ASSIGNMENT = "realnvp"
+MASTER = REPO / "autograder" / "master" / f"{ASSIGNMENT}.py"
+_BUILT = generated_paths(ASSIGNMENT)
+SOURCE_NOTEBOOK, STUDENT_NOTEBOOK, SOLUTION_NOTEBOOK = _BUILT["source"], _BUILT["student"], _BUILT["solution"]
 
 
 @pytest.fixture(scope="session")

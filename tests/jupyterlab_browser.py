@@ -178,3 +178,50 @@ def screenshot_whole_notebook(page, path):
     page.screenshot(path=path)
     page.set_viewport_size(VIEWPORT)
     page.wait_for_timeout(300)
+
+
+# --- explorers (ipywidgets) --------------------------------------------------------------------------
+
+def cell_locator(page, index):
+    """The index-th cell of the open notebook (notebook order, as cells() lists them)."""
+    return page.locator(".jp-NotebookPanel .jp-Notebook > .jp-WindowedPanel-outer .jp-Cell").nth(index)
+
+
+def explorer_controls(cell):
+    """The live controls an explorer cell shows: [(kind, locator)] for its sliders, dropdowns and toggle buttons."""
+    found = [("slider", c) for c in cell.locator(".widget-slider").all()]
+    found += [("dropdown", c) for c in cell.locator(".widget-dropdown select").all()]
+    found += [("toggle", c) for c in cell.locator(".widget-toggle-buttons").all()]
+    return found
+
+
+def explorer_image(cell):
+    """The explorer's figure, a widget image (not the plain fallback image, which a live frontend does not show)."""
+    return cell.locator("img.widget-image").first
+
+
+def move(page, kind, control):
+    """Change one control as a student would: arrow keys on a slider, another option, the other toggle button."""
+    if kind == "slider":
+        handle = control.locator(".noUi-handle").first
+        at_max = float(handle.get_attribute("aria-valuenow")) >= float(handle.get_attribute("aria-valuemax"))
+        handle.focus()
+        for _ in range(3):
+            page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+    elif kind == "dropdown":
+        options = control.locator("option").all_inner_texts()
+        current = control.input_value()
+        control.select_option(next(o for o in options if o != current))
+    else:
+        control.locator("button:not(.mod-active)").first.click()
+
+
+def wait_for_new_image(image, before, timeout_s=60):
+    """The image's pixels once they differ from `before` (PNG bytes of an element screenshot); AssertionError after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        image.page.wait_for_timeout(500)
+        now = image.screenshot()
+        if now != before:
+            return now
+    raise AssertionError(f"the explorer's figure did not change within {timeout_s} s of moving its control")

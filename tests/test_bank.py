@@ -9,6 +9,12 @@ import shutil
 import pytest
 from bank_entries import BankEntryError, bank_settings, exercises_with_banks, grade_bank, load_bank, parse_entry
 from conftest import REPO
+from report_reading import csv_rows, report_differences
+from similarity_cases import flagged_for_own_code
+
+from autograder.grader.exercise import exercise_named
+from autograder.grader.similarity import compare, starter_hashes, starter_sources
+from autograder.grader.similarity_report import read_codes
 
 BANKS = {exercise: load_bank(exercise) for exercise in exercises_with_banks()}
 ENTRIES = [(exercise, name) for exercise, bank in BANKS.items() for name in bank]
@@ -136,6 +142,26 @@ def test_every_hidden_block_fails_on_some_planted_bug_that_passes_the_visible_ch
     }
     test_ids = set(bank_settings(exercise)["test_ids"])
     assert test_ids <= proven, f"hidden blocks no planted bug makes fail on its own: {sorted(test_ids - proven)}"
+
+
+@pytest.mark.parametrize("exercise", sorted(BANKS))
+def test_the_banks_class_report_shows_the_numbers_of_its_grades_csv(exercise, graded):
+    out = ARTIFACTS / exercise / "out"
+    assert len(csv_rows(out / "grades.csv")) == len(graded[exercise])
+    assert report_differences((out / "report.html").read_text(encoding="utf-8"), out / "grades.csv", exercise_named(exercise)) == []
+
+
+@pytest.mark.parametrize("exercise", sorted(BANKS))
+def test_the_similarity_check_compares_every_entry_of_the_bank_and_flags_no_variant_for_code_it_wrote(exercise, graded):
+    """The bank derives every entry from the master's solution, its training cells too: what entries share, the
+    class shares. A valid variant must not be flagged for the cells it writes (tests/similarity_cases.py)."""
+    out = ARTIFACTS / exercise / "out"
+    records = list(graded[exercise].values())
+    codes, missing = read_codes(out, records)
+    assert sorted(c.student_id for c in codes) == sorted(graded[exercise]) and missing == {}
+    comparison = compare(codes, starter_hashes(starter_sources(exercise_named(exercise))))
+    assert flagged_for_own_code(comparison, exercise) == []
+    assert len(csv_rows(out / "similarity.csv")) >= len(comparison.flagged()) and (out / "similarity.html").is_file()
 
 
 GOOD_HEADER = '"""A bug."""\n# expect_lost: test_nll\n# train: stub\n# caught_visibly: test_nll\n\n'

@@ -11,11 +11,10 @@ import shutil
 import jupyterlab_browser as lab
 import nbformat
 import pytest
-from conftest import REPO
+from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
-from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from autograder.course import examples
-from autograder.notebooks import grade_id, is_answer, is_manual, is_test, solution_answers
+from autograder.notebooks import grade_id, is_answer, is_manual, is_test, solution_answers, written_answers
 
 pytestmark = pytest.mark.browser
 
@@ -23,13 +22,19 @@ ARTIFACTS = REPO / "artifacts" / "browser"
 SOLVED, PLANTED_BUG = "notebooks/realnvp_solved.ipynb", "notebooks/realnvp_planted_bug.ipynb"
 # The second exercise: its blank notebook, and a solved copy with the examples' short training recipe.
 DIGITS, DIGITS_SOLVED = "notebooks/realnvp_digits.ipynb", "notebooks/realnvp_digits_solved.ipynb"
+# The coupling explorer run on a layer whose log_det has the wrong sign (no test cells: Run All reaches it).
+BROKEN_COUPLING = "notebooks/realnvp_broken_coupling.ipynb"
+LOG_DET_SIGN = ("return x * torch.exp(s) + t, s.sum(dim=1)", "return x * torch.exp(s) + t, -s.sum(dim=1)")
 STUDENT, SOLUTION = f"notebooks/{STUDENT_NOTEBOOK.name}", f"solutions/{SOLUTION_NOTEBOOK.name}"
 # A common mistake: the loss as a Python float. Its test cell says so; training then fails at loss.backward().
 BUG = ("return -flow.log_prob(x).mean()", "return -flow.log_prob(x).mean().item()")
 BUG_MESSAGE = "nll_loss should return a tensor, got float: do not call .item()"
 RUN_ALL_TIMEOUT_S, VALIDATE_TIMEOUT_S = 300, 300  # generous: the machine may be shared
 MAX_FIGURE_PX = (1100, 800)  # fits the output area of a 1280-px-wide JupyterLab unscaled, and one screen high
-FIGURE_CELLS = ("data", "plot_four_panels", "plot_density", "plot_layers", "plot_training")
+FIGURE_CELLS = (
+    "data", "explore_1d", "explore_coupling", "plot_four_panels", "plot_density", "plot_layers", "plot_training", "plot_snapshots",
+    "explore_flow", "plot_filament", "ablations",
+)  # fmt: skip
 
 
 def _require_chromium():
@@ -57,11 +62,16 @@ def _course_copy(root, master):
     for folder in ("notebooks", "solutions", "data"):
         shutil.copytree(REPO / folder, root / folder)
     shutil.copy(REPO / "nbgrader_config.py", root)
-    answers = solution_answers(master)
+    answers = {**solution_answers(master), **written_answers(master)}
     nbformat.write(_notebook_with_answers(answers), root / SOLVED)
     assert BUG[0] in answers["nll"], "the planted bug no longer applies to the master's nll_loss: update BUG"
     nbformat.write(_notebook_with_answers({**answers, "nll": answers["nll"].replace(*BUG)}), root / PLANTED_BUG)
     nbformat.write(examples.filled(examples.answers("realnvp_digits", quick=True), "realnvp_digits"), root / DIGITS_SOLVED)
+    assert LOG_DET_SIGN[0] in answers["coupling"], "the planted log_det bug no longer applies to the master's coupling layer"
+    broken = _notebook_with_answers({**answers, "coupling": answers["coupling"].replace(*LOG_DET_SIGN)})
+    until = [grade_id(c) for c in broken.cells].index("explore_coupling")
+    broken.cells = [c for c in broken.cells[: until + 1] if not is_test(c)]
+    nbformat.write(broken, root / BROKEN_COUPLING)
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +100,15 @@ def server(master, tmp_path_factory, artifacts):
 
 
 @pytest.fixture(scope="module")
-def browser(server, artifacts):
+def console():
+    """What the browser's console printed, as 'type: text' lines, for every tab of the module."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def browser(server, artifacts, console):
     from playwright.sync_api import sync_playwright
 
-    console = []
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(lab.CHROMIUM), args=lab.CHROMIUM_ARGS)
         try:
@@ -159,20 +174,28 @@ def _close_dialog(page):
     page.locator(".jp-Dialog").wait_for(state="detached")
 
 
-def test_blank_notebook_shows_not_implemented_error_at_the_first_blank_after_clean_given_cells(page, server, artifacts):
+def test_blank_notebook_shows_not_implemented_error_at_the_first_blank_after_clean_given_cells(page, server, artifacts, master):
     cells, shown = _open_and_run_all(page, server, STUDENT)
     lab.screenshot_whole_notebook(page, artifacts / "1-blank-notebook-run-all.png")
     first_failure = next(i for i, cell in enumerate(shown) if cell["stderr"])
-    assert grade_id(cells[first_failure]) == "test_masks", f"first error in {grade_id(cells[first_failure])}: {shown[first_failure]}"
+    first_test = next(grade_id(cell) for cell in master.cells if is_test(cell))
+    assert grade_id(cells[first_failure]) == first_test, f"first error in {grade_id(cells[first_failure])}: {shown[first_failure]}"
     assert "NotImplementedError" in shown[first_failure]["stderr"][0]
     for cell, seen in zip(cells[:first_failure], shown[:first_failure], strict=True):
         if cell.cell_type == "code":
             assert seen["prompt"].strip("[]: ").isdigit(), f"{grade_id(cell)} did not run: prompt {seen['prompt']!r}"
 
 
-def test_solved_notebook_passes_every_visible_test_and_the_validate_button(page, server, artifacts, solution_tab):
+@pytest.fixture(scope="module")
+def solved_run(page, server, artifacts, solution_tab):
+    """The solved student notebook after Run All in `page`: (cells, what the page shows of each)."""
     cells, shown = _open_and_run_all(page, server, SOLVED)
     lab.screenshot_whole_notebook(page, artifacts / "2-solved-notebook-run-all.png")
+    return cells, shown
+
+
+def test_solved_notebook_passes_every_visible_test_and_the_validate_button(page, solved_run, artifacts):
+    cells, shown = solved_run
     tests = [(grade_id(cell), seen) for cell, seen in zip(cells, shown, strict=True) if is_test(cell)]
     assert len(tests) >= 5
     for name, seen in tests:
@@ -230,3 +253,61 @@ def _assert_progress_bar_rendered(cells, shown):
     assert training["widgets"] == 1, f"the training cell shows no progress bar widget: {training['text'][:300]!r}"
     for seen in shown:
         assert "Error displaying widget" not in seen["text"], seen["text"][:300]
+
+
+def _explorer_cells(cells):
+    return [(index, grade_id(cell)) for index, cell in enumerate(cells) if (grade_id(cell) or "").startswith("explore_")]
+
+
+def _check_explorers(page, cells, artifacts, prefix):
+    """Every explorer cell shows a live figure, and moving each of its controls changes the figure's pixels."""
+    explorers = _explorer_cells(cells)
+    assert explorers, "no explorer cell (grade_id explore_*) in the notebook"
+    for index, name in explorers:
+        cell = lab.cell_locator(page, index)
+        cell.scroll_into_view_if_needed()
+        image = lab.explorer_image(cell)
+        image.wait_for(timeout=60_000)
+        controls = lab.explorer_controls(cell)
+        assert controls, f"{name}: the explorer shows no live control"
+        outputs = cell.locator(".jp-Cell-outputArea")
+        outputs.screenshot(path=artifacts / f"{prefix}-{name}-before.png")
+        for kind, control in controls:
+            before = image.screenshot()
+            lab.move(page, kind, control)
+            lab.wait_for_new_image(image, before)
+        outputs.screenshot(path=artifacts / f"{prefix}-{name}-after.png")
+        caption = cell.locator(".widget-html").last.inner_text()
+        assert "raised" not in caption and "not written yet" not in caption, f"{name}: {caption}"
+        assert "✗" not in caption, f"{name} reports a disagreement on a correct notebook: {caption}"
+
+
+def test_every_explorer_of_the_moons_notebook_redraws_when_a_control_moves(page, solved_run, artifacts, console):
+    _check_explorers(page, solved_run[0], artifacts, "8-moons")
+    assert not _console_errors(console), _console_errors(console)
+
+
+def test_a_broken_coupling_layer_shows_as_a_disagreement_in_the_coupling_explorer(browser, server, artifacts):
+    tab = browser()
+    cells, _ = _open_and_run_all(tab, server, BROKEN_COUPLING)
+    index = [grade_id(c) for c in cells].index("explore_coupling")
+    cell = lab.cell_locator(tab, index)
+    cell.scroll_into_view_if_needed()
+    lab.explorer_image(cell).wait_for(timeout=60_000)
+    cell.locator(".jp-Cell-outputArea").screenshot(path=artifacts / "9-broken-coupling-explorer.png")
+    caption = cell.locator(".widget-html").last.inner_text()
+    assert "✗ Your log_det disagrees with autograd" in caption and "inverse" not in caption, caption
+    tab.close()
+
+
+def test_every_explorer_of_the_digits_notebook_redraws_when_a_control_moves(browser, server, artifacts, console):
+    tab = browser()
+    cells, _ = _open_and_run_all(tab, server, DIGITS_SOLVED)
+    _check_explorers(tab, cells, artifacts, "10-digits")
+    assert not _console_errors(console), _console_errors(console)
+    tab.close()
+
+
+def _console_errors(console):
+    """Browser console errors that come from widgets or the notebook's outputs (JupyterLab's own start-up noise aside)."""
+    return [m for m in console if m.startswith("error:") and any(w in m.lower() for w in ("widget", "model", "output", "render"))]

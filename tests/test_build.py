@@ -4,9 +4,8 @@ import re
 
 import nbformat
 import pytest
-from conftest import REPO
+from conftest import REPO, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, STUDENT_NOTEBOOK
 
-from autograder import SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, STUDENT_NOTEBOOK
 from autograder.course import build
 from autograder.grader.exercise import exercise_named, master_paths
 from autograder.notebooks import grade_id, is_answer, is_manual, is_test
@@ -54,7 +53,8 @@ def test_student_notebook_has_no_answers_hidden_tests_or_outputs(student, master
 
 def test_student_notebook_keeps_the_answer_cell_contract(student, master):
     answers = [grade_id(c) for c in student.cells if is_answer(c)]
-    assert answers == [grade_id(c) for c in master.cells if is_answer(c)] == ["masks", "coupling", "realnvp", "nll", "train"]
+    contract = ["change_of_variables", "masks", "coupling", "realnvp", "nll", "train"]
+    assert answers == [grade_id(c) for c in master.cells if is_answer(c)] == contract
     tests = [grade_id(c) for c in student.cells if is_test(c)]
     assert len(tests) == len(set(tests)) >= len(answers)
     for cell in student.cells:

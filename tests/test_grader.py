@@ -8,10 +8,10 @@ import re
 
 import psutil
 import pytest
+from conftest import MASTER
 from hostile_bank import STRAY_MARK, ci_cases, write_bank
 from nbgrader.api import Gradebook
 
-from autograder import MASTER
 from autograder.grader.batch import Options, grade_batch, load_record
 from autograder.grader.execute import Limits
 from autograder.grader.submissions import Submission

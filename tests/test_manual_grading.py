@@ -33,7 +33,7 @@ from autograder.grader.gradescope.results import problems, results
 from autograder.grader.manual import AWAITING, GRADED, carry_hand_grades, fold_hand_grades, pending
 from autograder.grader.outputs import read_records, with_hand_grades
 from autograder.grader.record import Record, master_digest
-from autograder.grader.report import feedback_html, write_atomic, write_csv
+from autograder.grader.report import feedback_html, refresh_feedback, write_atomic, write_csv
 from autograder.grader.shards import merge, write_merged
 from autograder.notebooks import grade_id, solution_notebook
 
@@ -166,7 +166,7 @@ def test_a_written_answer_turned_into_code_stays_text_and_is_never_run():
     assert "answer cell 'why_linear' was a code cell: kept as text, never run" in found.notes
     cell = _cell(assemble_graded(EXERCISE, found), "why_linear")
     assert cell.cell_type == "markdown" and cell.source == HOSTILE_CODE
-    assert EXERCISE.code_answers(found.answers).keys() == {"scaled", "table"}  # what the review flags scan: code that runs
+    assert found.answers.keys() == {"scaled", "table"} and found.written == {"why_linear": HOSTILE_CODE}  # only code runs
 
 
 def test_a_missing_written_answer_is_shown_as_missing():
@@ -312,7 +312,7 @@ def test_grades_csv_has_a_column_per_written_answer_left_empty_while_it_awaits_a
     write_csv(tmp_path / "grades.csv", [_graded_record(), _record("bob")], ["test_scaled", *EXERCISE.manual_ids])
     with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
-    assert list(rows["ann"])[:5] == ["student_id", "test_scaled", "why_linear", "table", "score"]
+    assert list(rows["ann"])[:4] == ["student_id", "test_scaled", "why_linear", "table"]
     assert [rows["ann"][k] for k in ("why_linear", "table", "score", "max_score")] == ["0.5", "", "2.5", "5.0"]
     assert [rows["bob"][k] for k in ("why_linear", "table", "score")] == ["", "", "2.0"]
 
@@ -334,16 +334,22 @@ def test_gradescope_shows_a_written_answer_as_a_note_until_graded_then_its_score
     assert any("has no score but a max_score" in p for p in problems(pending_data))
 
 
-def test_feedback_shows_the_written_answer_and_only_once_graded_its_score_comment_and_rubric():
+def test_feedback_shows_the_written_answer_and_only_once_graded_its_score_comment_and_rubric(tmp_path):
     graded = _assembled(_solved())
     shown = autograded_notebook(graded.nb, graded, EXERCISE)
-    waiting, graded = feedback_html(_record("bob"), shown), feedback_html(_graded_record(), shown)
-    for page in (waiting, graded):
-        assert "your written answer why_linear" in page and "It multiplies its input by a constant" in page
-    assert "3 points of written answers await manual grading" in waiting and "0.5 points: says it multiplies" not in waiting
-    assert "– / 1" in waiting and AWAITING in waiting
-    assert "Graded by hand: <b>0.5 / 1</b>" in graded and COMMENT.replace("'", "&#x27;") in graded
-    assert "0.5 points: says it multiplies" in graded and "2 points of written answers await" in graded
+    page = tmp_path / "bob.html"
+    page.write_text(feedback_html(_record("bob"), shown, title="Tiny", rubrics=EXERCISE.rubrics), encoding="utf-8")
+    waiting = page.read_text(encoding="utf-8")
+    assert "your written answer why_linear" in waiting and "It multiplies its input by a constant" in waiting
+    assert "3 points of written answers await manual grading" in waiting and "– / 1" in waiting and AWAITING in waiting
+    assert "0.5 points: says it multiplies" not in waiting  # the rubric, before grading
+    record = _graded_record()
+    record.student_id = "bob"
+    assert refresh_feedback(page, record, "Tiny", EXERCISE.rubrics)  # what report does once a person graded
+    graded_page = page.read_text(encoding="utf-8")
+    assert "written answer why_linear: 0.5 / 1" in graded_page and COMMENT.replace("'", "&#x27;") in graded_page
+    assert "0.5 points: says it multiplies" in graded_page and "2 points of written answers await" in graded_page
+    assert "It multiplies its input by a constant" in graded_page  # the notebook below the head is kept
 
 
 # --- a class graded by `grade`, scored as formgrader scores, reported by `report` ----------------------------------
@@ -362,6 +368,23 @@ def graded_class(tmp_path_factory):
 def _rows(out):
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+def _canvas_scores(out, scratch):
+    """login -> score in the Canvas import CSV that `export` writes from OUT (before any `report`), and its points row."""
+    roster = scratch / "roster.csv"
+    roster.write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section\n"
+        + "".join(f"{s},{i},S{i},{s},A\n" for i, s in enumerate(("right", "blank", "hostile")))
+    )
+    command = [sys.executable, "-m", "autograder", "export", str(out), "--format", "canvas", "--roster", str(roster), "--title", "Tiny"]
+    done = subprocess.run(
+        [*command, "--assignment", str(TINY), "--output", str(scratch / "canvas.csv")], cwd=REPO, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open(scratch / "canvas.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    return {row[3] or row[0]: float(row[5]) for row in rows[1:]}
 
 
 def _report(out):
@@ -399,6 +422,7 @@ def test_scores_given_in_the_gradebook_reach_grades_csv_the_records_the_feedback
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         _score_by_hand(gb, "right", "why_linear", 0.5, COMMENT)
         _score_by_hand(gb, "right", "table", 2.0)
+    assert _canvas_scores(out, tmp_path) == {"right": 4.5, "blank": 0.0, "hostile": 2.0, "Points Possible": EXERCISE.max_score}
     done = _report(out)
     assert done.returncode == 0, done.stdout + done.stderr
     rows = _rows(out)

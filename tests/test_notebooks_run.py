@@ -7,10 +7,9 @@ import sys
 
 import nbformat
 import pytest
-from conftest import REPO
+from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from nbclient.exceptions import CellExecutionError
 
-from autograder import SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from autograder.course import build, examples
 from autograder.grader.batch import Options, grade_batch
 from autograder.grader.exercise import exercise_named, master_paths
@@ -37,8 +36,8 @@ def test_blank_student_notebook_stops_with_not_implemented_at_the_first_blank(tm
     assert "NotImplementedError" in str(error.value)
     ran = [c for c in nb.cells if c.cell_type == "code" and c.execution_count is not None]
     failed = ran[-1]
-    assert grade_id(failed) == "test_masks", "the first error should come from the first blank (make_masks)"
-    assert "make_masks" in "".join(failed.outputs[-1].traceback)
+    assert grade_id(failed) == "test_change_of_variables", "the first error should come from the first blank (log_prob_1d)"
+    assert "log_prob_1d" in "".join(failed.outputs[-1].traceback)
     for cell in ran[:-1]:
         assert not [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"], grade_id(cell)
 

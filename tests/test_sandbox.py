@@ -23,12 +23,11 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from conftest import REPO
+from conftest import MASTER, REPO, SOURCE_NOTEBOOK
 from hostile_bank import CORRECT_WITHOUT_TRAINING
 from ordinary_user import course_copy, ensure_user, ensure_venv, give, runuser
 from sandbox_probes import CANARY_MARK, STRAY_MARK, Targets, hostile_notebook, reports
 
-from autograder import MASTER, SOURCE_NOTEBOOK
 from autograder.course.examples import answers, filled
 from autograder.grader.batch import Options, grade_batch
 from autograder.grader.execute import Limits

@@ -12,12 +12,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import ASSIGNMENT, MASTER, REPO
 from nbgrader.api import Gradebook
+from report_reading import report_differences
 
-from autograder import ASSIGNMENT, MASTER
 from autograder.course.examples import EXAMPLES
 from autograder.grader.execute import TestResult
+from autograder.grader.exercise import exercise_named
 from autograder.grader.record import Record, master_digest
 from autograder.grader.shards import MANIFEST, merge, parse_shard, select_shard
 
@@ -192,6 +193,10 @@ def test_shard_and_merge_give_the_one_shot_grades_row_for_row(merged, examples_o
     assert row_differences(_rows(one_shot / "grades.csv"), _rows(merged / "merged" / "grades.csv")) == []
     assert sorted(p.name for p in (merged / "merged" / "feedback").iterdir()) == sorted(p.name for p in (one_shot / "feedback").iterdir())
     assert sorted(p.name for p in (merged / "merged" / "records").iterdir()) == sorted(p.name for p in (one_shot / "records").iterdir())
+    assert sorted(p.name for p in (merged / "merged" / "code").iterdir()) == sorted(p.name for p in (one_shot / "code").iterdir())
+    assert (merged / "merged" / "similarity.csv").read_text(encoding="utf-8") == (one_shot / "similarity.csv").read_text(encoding="utf-8")
+    report = (merged / "merged" / "report.html").read_text(encoding="utf-8")
+    assert report_differences(report, merged / "merged" / "grades.csv", exercise_named(ASSIGNMENT)) == []
 
 
 @pytest.mark.slow

@@ -55,9 +55,12 @@ def execute(nb, cwd, timeout=CELL_TIMEOUT):
     """Run every cell of nb in a fresh kernel with cwd as working directory; returns nb with outputs.
 
     Progress bars are switched off (TQDM_DISABLE): a headless run has no widget frontend, and a saved
-    widget reads "0%" on a static page.
+    widget reads "0%" on a static page. No widget state is saved: an explorer's output then shows, wherever no live
+    kernel drives it (a web page, nbconvert), the plain image of its default settings that it carries beside the widget.
     """
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}, store_widget_state=False
+    )
     previous = os.environ.get("TQDM_DISABLE")
     os.environ["TQDM_DISABLE"] = "1"
     try:

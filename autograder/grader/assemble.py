@@ -117,7 +117,8 @@ def assemble_graded(exercise, extracted, seed=0, nonce=None):
             early = [None] + [grade_id(c) for c in master.cells[:first_answer]]
             cells += [_code(s, None, "student", anchor or "the top") for anchor in early for s in extracted.extras.get(anchor, [])]
         if is_manual(cell):
-            cells.append(_manual_cell(cell, extracted.answers.get(gid), exercise.timeouts.get(gid)))
+            source = (extracted.answers if cell.cell_type == "code" else extracted.written).get(gid)
+            cells.append(_manual_cell(cell, source, exercise.timeouts.get(gid)))
         elif cell.cell_type != "code":
             cells.append(nbformat.from_dict(cell))
             continue

@@ -86,9 +86,11 @@ class _Client(NotebookClient):
             raise _KillKernel() from None
 
 
-def _mark_start(client):
+def _mark_start(client, on_cell=None):
     def hook(cell, cell_index):
         client.current = cell_index
+        if on_cell is not None:
+            on_cell(cell_index, cell)
 
     return hook
 
@@ -102,10 +104,13 @@ def _mark_reply(cell, cell_index, execute_reply):
 
 
 class Sandbox:
-    """One worker's kernel factory: its kernelspec, its uid (root), the run's isolation, what the kernel must not see."""
+    """One worker's kernel factory: its kernelspec, its uid (root), the run's isolation, what the kernel must not see.
 
-    def __init__(self, scratch, uid, limits, isolation, hide=()):
-        self.scratch, self.limits, self.isolation = Path(scratch), limits, isolation
+    on_cell, if given, is called with (cell index, cell) as each cell starts (check's progress line).
+    """
+
+    def __init__(self, scratch, uid, limits, isolation, hide=(), on_cell=None):
+        self.scratch, self.limits, self.isolation, self.on_cell = Path(scratch), limits, isolation, on_cell
         self.uid = uid if os.geteuid() == 0 and isolation.uids else None
         self.hide = sorted({str(REPO), str(Path.home()), str(Path(scratch).parent), *map(str, hide)})
         self.specs = self.scratch / "kernels"
@@ -240,7 +245,7 @@ def _run_once(nb, sandbox, job, token, deadline):
         iopub_timeout=10,
         resources={"metadata": {"path": str(job / "work")}},
     )
-    client.on_cell_start = _mark_start(client)
+    client.on_cell_start = _mark_start(client, sandbox.on_cell)
     expired = threading.Event()
 
     def wall():

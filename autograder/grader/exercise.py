@@ -72,10 +72,10 @@ class Exercise:
     def manual_ids(self):
         return tuple(m.grade_id for m in self.manual)
 
-    def code_answers(self, answers):
-        """The answers (grade_id -> source) that run as code: all but the Markdown answers graded by hand."""
-        written = {m.grade_id for m in self.manual if m.cell_type != "code"}
-        return {gid: source for gid, source in answers.items() if gid not in written}
+    @property
+    def rubrics(self):
+        """grade_id -> rubric of each answer graded by hand that has one."""
+        return {m.grade_id: m.rubric for m in self.manual if m.rubric}
 
     def data_files(self):
         """The data files to stage beside a notebook of this exercise, sorted."""

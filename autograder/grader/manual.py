@@ -19,7 +19,7 @@ from autograder.grader.execute import TestResult
 AWAITING = "awaiting manual grading"
 GRADED = "graded by hand"
 # A record with one of these statuses has no answer a person could read: its file never ran.
-UNREAD = ("not a notebook", "grader error")
+UNREAD = ("not a notebook", "unreadable", "grader error")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def read_hand_grades(path, exercise):
     """(student -> grade_id -> HandGrade of each manual answer a person scored, notes) from the gradebook at path.
 
     The notes name what is not counted: a person's score on an autograded test (a test's points are the grader's;
-    an override changes them) and extra credit.
+    an override changes them) and extra credit on a written answer.
     """
     grades, notes = {}, []
     if not Path(path).is_file():
@@ -86,10 +86,10 @@ def read_hand_grades(path, exercise):
         for student, gid, score, extra in _scored_by_hand(gb, exercise.name):
             if gid in manual:
                 grades.setdefault(student, {})[gid] = HandGrade(float(score), comments.get((student, gid), ""))
+                if extra:  # (an autograded cell's extra credit is the overrides', term.py)
+                    notes.append(f"{student}: the extra credit on {gid} in the gradebook is not counted (use an override)")
             elif gid in tests:
                 notes.append(f"{student}: the gradebook's manual score for the autograded test {gid} is not counted (use an override)")
-            if extra:
-                notes.append(f"{student}: the extra credit on {gid} in the gradebook is not counted")
     return grades, notes
 
 

@@ -1,20 +1,34 @@
-"""Everything a class's OUT holds that is written from its records alone, after grading.
+"""Everything a class's OUT holds that is written from its records alone, after grading: grades.csv, report.html
+(class_report.py), similarity.csv and similarity.html (similarity_report.py, from OUT/code).
 
 `grade` and `merge` end here, and `python -m autograder report OUT` runs it again on an OUT whose records exist
-(after a manual grading session in formgrader, say, or to rewrite what a newer grader writes), so that every report
-of a class is written by one function from one list of records and none can drift from another.
+(after a manual grading session in formgrader, say, after changing OUT/overrides.csv, or to rewrite what a newer
+grader writes), so that every report of a class is written by one function from one list of records and none can
+drift from another. It folds the scores a person gave the written answers in OUT/gradebook.db (manual.py) into the
+records, applies the final-score layer (term.py: deadlines, overrides) to them, and rewrites
+the records, grades.csv, the feedback pages' scores, Gradescope's results, the gradebook's late fields and
+OUT/warnings.txt: what was not graded (kept by `grade` in OUT/intake.json) and what the term names in vain.
 """
 
+import json
 import sys
 from pathlib import Path
 
-from autograder.grader.autograded import read_autograded, write_source
+from autograder.grader.autograded import write_source
+from autograder.grader.class_report import report_html
+from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError, exercise_named
+from autograder.grader.gradebook import open_gradebook, record_term
 from autograder.grader.gradescope.results import results_json, test_titles
-from autograder.grader.manual import UNREAD, fold_hand_grades
+from autograder.grader.manual import fold_hand_grades
 from autograder.grader.record import Record
-from autograder.grader.report import feedback_html, summary, write_atomic, write_csv
+from autograder.grader.report import refresh_feedback, summary, write_atomic, write_csv
+from autograder.grader.similarity_report import write_similarity
 from autograder.grader.submissions import safe_name
+from autograder.grader.term import apply_term, load_term, term_warnings
+
+INTAKE = "intake.json"  # what `grade` found but did not grade, and why
+WARNINGS = "warnings.txt"
 
 
 def read_records(out):
@@ -28,18 +42,59 @@ def read_records(out):
     return sorted(records, key=lambda r: r.student_id), problems
 
 
-def write_outputs(out, exercise, records):
-    """Write grades.csv (and every other class-level report) into out from records; returns the paths written.
+def write_intake(out, warnings):
+    write_atomic(Path(out) / INTAKE, json.dumps({"warnings": list(warnings)}, ensure_ascii=False, indent=1))
 
-    First the scores a person gave the written answers in OUT/gradebook.db (formgrader) are folded into the records,
-    in place, and the records that changed are rewritten; then every report is written from the records: grades.csv,
-    each feedback page and each Gradescope results.json there is, and OUT/source/ for formgrader.
-    """
+
+def read_intake(out):
+    """The warnings `grade` kept in OUT/intake.json ([] when there is none)."""
+    try:
+        return list(json.loads((Path(out) / INTAKE).read_text(encoding="utf-8"))["warnings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _write_if_changed(path, text):
+    """Write text to path unless it already holds it (a rerun that changes nothing touches nothing)."""
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        write_atomic(path, text)
+
+
+def _rewrite_student_files(out, exercise, record, titles, gradescope):
+    name = safe_name(record.student_id)
+    _write_if_changed(out / "records" / f"{name}.json", record.to_json())
+    page = out / "feedback" / f"{name}.html"
+    if page.is_file():
+        refresh_feedback(page, record, exercise.title, exercise.rubrics)
+    result = out / "results" / f"{name}.json"
+    if gradescope or result.is_file():
+        _write_if_changed(result, results_json(record, titles))
+
+
+def write_outputs(out, exercise, records, term=None, gradescope=False, similarity=True):
+    """Apply term (default: OUT's kept deadlines and overrides) to records, then write grades.csv and every other
+    class-level report into out (Gradescope's results for every student with gradescope, else where one exists;
+    similarity.csv and .html unless not similarity; report.html); returns the paths written, the class report last.
+    TableError when a kept CSV has a problem."""
     out = Path(out)
-    with_hand_grades(out, exercise, records)
+    term = term if term is not None else load_term(out, exercise)
+    titles = test_titles(exercise.nb)
+    fold_hand_grades(out / "gradebook.db", exercise, records)
+    for record in records:
+        apply_term(record, term)
+        _rewrite_student_files(out, exercise, record, titles, gradescope)
     grades = out / "grades.csv"
     write_csv(grades, records, [gid for gid, _ in exercise.tests] + list(exercise.manual_ids))
-    return [grades, write_source(out, exercise), *write_pages(out, exercise, records)]
+    write_source(out, exercise)
+    if (out / "gradebook.db").is_file() and records:
+        gb = open_gradebook(out / "gradebook.db", exercise)
+        record_term(gb, exercise.name, records, term.deadlines)
+        gb.close()
+    warnings = read_intake(out) + term_warnings(records, term)
+    write_atomic(out / WARNINGS, "".join(f"{line}\n" for line in warnings))
+    write_atomic(out / "report.html", report_html(exercise, records))
+    compared = write_similarity(out, exercise, records) if similarity else []  # last: the grades come first
+    return [grades, out / WARNINGS, *compared, out / "report.html"]
 
 
 def with_hand_grades(out, exercise, records):
@@ -50,20 +105,20 @@ def with_hand_grades(out, exercise, records):
     return records
 
 
-def write_pages(out, exercise, records):
-    """Each record's feedback page, from its graded notebook in OUT/autograded, and its Gradescope results.json if
-    `grade --gradescope` wrote one; returns the folders written. A page whose notebook is gone (OUT graded by an older
-    grader) is left as it is rather than written without the notebook."""
-    titles, written = test_titles(exercise.nb), set()
-    for record in records:
-        name, nb = safe_name(record.student_id), read_autograded(out, record)
-        if nb is not None or record.status in UNREAD or not (out / "feedback" / f"{name}.html").is_file():
-            write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, title=exercise.title))
-            written.add(out / "feedback")
-        if (out / "results" / f"{name}.json").is_file():
-            write_atomic(out / "results" / f"{name}.json", results_json(record, titles))
-            written.add(out / "results")
-    return sorted(written)
+def print_warnings(out, file=sys.stderr):
+    """Print OUT/warnings.txt, one 'warning:' line each (nothing when there is none)."""
+    path = Path(out) / WARNINGS
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    for line in lines:
+        print(f"warning: {line}", file=file)
+    if lines:
+        print(f"(kept in {path})", file=file)
+
+
+def closing_lines(out, similarity=True):
+    """What the terminal summary of grade, merge and report ends with: where the class's pages are."""
+    out = Path(out)
+    return (f"similarity: {out / 'similarity.html'}\n" if similarity else "") + f"class report: {out / 'report.html'}"
 
 
 def exercise_of(records, assignment=None):
@@ -81,20 +136,45 @@ def exercise_of(records, assignment=None):
     return exercise_named(names[0])
 
 
-def main(args):
-    out = Path(args.out)
+def _class_of(out, assignment=None):
+    """(exercise, records, problems) of OUT's records; ExerciseError when OUT holds no graded class."""
     if not (out / "records").is_dir():
-        print(f"report: {out} has no records/ folder: not the OUT of a `grade` or `merge` run", file=sys.stderr)
-        return 2
+        raise ExerciseError(f"{out} has no records/ folder: not the OUT of a `grade` or `merge` run")
     records, problems = read_records(out)
+    return exercise_of(records, assignment), records, problems
+
+
+def main(args):
+    """python -m autograder report OUT [--no-similarity]: every class-level file of OUT written again from its records."""
+    out, similarity = Path(args.out), not args.no_similarity
     try:
-        exercise = exercise_of(records, args.assignment)
-    except ExerciseError as error:
+        exercise, records, problems = _class_of(out, args.assignment)
+        term = load_term(out, exercise, args.deadlines, args.overrides)
+    except (ExerciseError, TableError) as error:
         print(f"report: {error}", file=sys.stderr)
         return 2
-    written = write_outputs(out, exercise, records)
+    for line in term.said:
+        print(line)
+    written = write_outputs(out, exercise, records, term, similarity=similarity)
     print(summary(records))
+    print_warnings(out)
     for line in problems:
         print(f"problem: {line}", file=sys.stderr)
     print("\nwrote " + ", ".join(str(p) for p in written))
+    print(closing_lines(out, similarity))
+    return 1 if problems else 0
+
+
+def similarity_main(args):
+    """python -m autograder similarity OUT: similarity.csv and similarity.html of OUT, from its records and code/."""
+    out = Path(args.out)
+    try:
+        exercise, records, problems = _class_of(out)
+    except ExerciseError as error:
+        print(f"similarity: {error}", file=sys.stderr)
+        return 2
+    for line in problems:
+        print(f"problem: {line}", file=sys.stderr)
+    csv_path, html_path = write_similarity(out, exercise, records)
+    print(f"wrote {csv_path}\nsimilarity: {html_path}")
     return 1 if problems else 0

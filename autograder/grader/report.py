@@ -8,9 +8,11 @@ import csv
 import html
 import os
 from collections import Counter
+from datetime import datetime
 
 from autograder.grader.answers import redact_hidden
 from autograder.grader.manual import is_awaiting
+from autograder.grader.term import late_by
 
 MAX_TEXT = 2000
 MAX_IMAGE_BYTES = 150_000
@@ -66,65 +68,136 @@ def _outputs_html(cell, tokens):
     return "".join(parts)
 
 
-def _row(test):
-    """One line of the feedback's table; an answer graded by hand says so, and awaits its score or shows it."""
-    name = html.escape(test.grade_id) + (" (written answer, graded by hand)" if test.manual else "")
-    if is_awaiting(test):
-        return f"<tr><td>{name}</td><td>– / {test.max_points:g}</td><td>{html.escape(test.message)}</td></tr>"
-    css = "ok" if test.points == test.max_points else "fail"
-    return f"<tr><td>{name}</td><td class={css}>{test.points:g} / {test.max_points:g}</td><td>{html.escape(test.message)}</td></tr>"
+NOTEBOOK_MARK = "<!-- autograder: the graded notebook -->"  # the page's head (scores) is rewritten above it
 
 
-def _score_line(record):
+def _test_rows(record):
+    """One row per test; a written answer says it is graded by hand, and awaits its score (– / k) or shows it."""
+    overridden = {o.test: o for o in record.overrides}
+    points = record.points()
+    rows = []
+    for t in record.tests:
+        got, why = points[t.grade_id], html.escape(t.message)
+        if t.grade_id in overridden:
+            o = overridden[t.grade_id]
+            why = f"<b>set by your instructor</b> (the grader gave {t.points:g}): {html.escape(o.reason)}" + (f"<br>{why}" if why else "")
+        name = html.escape(t.grade_id) + (" (written answer, graded by hand)" if t.manual else "")
+        shown = f"<td class={'ok' if got == t.max_points else 'fail'}>{got:g} / {t.max_points:g}</td>"
+        if is_awaiting(t) and t.grade_id not in overridden:
+            shown = f"<td>– / {t.max_points:g}</td>"
+        rows.append(f"<tr><td>{name}</td>{shown}<td>{why}</td></tr>")
+    return "".join(rows)
+
+
+def _written_html(record, rubrics):
+    """Each written answer a person graded: its score, the grader's comment and the rubric (grade_id -> text)."""
+    parts = []
+    for t in record.tests:
+        if t.manual and not is_awaiting(t):
+            rubric = (rubrics or {}).get(t.grade_id)
+            parts.append(f"<h3>written answer {html.escape(t.grade_id)}: {t.points:g} / {t.max_points:g}</h3>")
+            parts.append(f"<p>{html.escape(t.message)}</p>")
+            parts.append(f"<p>Rubric:</p><div class=written>{html.escape(_truncated(rubric))}</div>" if rubric else "")
+    return "".join(parts)
+
+
+def _waiting_html(record):
     waiting = sum(t.max_points for t in record.tests if is_awaiting(t))
-    line = f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b> — status: {html.escape(record.status)}"
-    return line + (f" ({waiting:g} points of written answers await manual grading)</p>" if waiting else "</p>")
+    return f"<p>{waiting:g} points of written answers await manual grading.</p>" if waiting else ""
 
 
-def _cell_html(cell, tests, tokens):
-    """A graded notebook's cell as the student may see it ("" for what is not theirs to see: a rubric before grading)."""
+def _when(text, due):
+    """A record's ISO time in the due time's zone, to the minute: 2025-03-14 23:59+01:00."""
+    moment, zone = datetime.fromisoformat(text), datetime.fromisoformat(due).tzinfo if due else None
+    if zone is not None:  # a zip entry's time without a zone is read in the due time's, as term.py reads it
+        moment = moment.astimezone(zone) if moment.tzinfo else moment.replace(tzinfo=zone)
+    return moment.isoformat(" ", "minutes")
+
+
+def _term_html(record):
+    """What the deadline and the instructor decided, for the student: submitted, due, late, penalty, total."""
+    parts = []
+    if record.due:
+        handed = f"submitted {_when(record.submitted_at, record.due)}" if record.submitted_at else "submitted (the time is not known)"
+        due = f"due {_when(record.due, record.due)}" + (" (your extended due time)" if record.extension else "")
+        late = ": <b>late</b> (the LMS marks it late)" if record.late else ""
+        late = f": <b>late</b> by {late_by(record)}" if record.late_seconds else late
+        late += f", late penalty <b>-{record.late_penalty:g}</b> ({html.escape(record.late_rule)})" if record.late_penalty else ""
+        parts.append(f"<p>{handed}; {due}{late}.</p>")
+    total = record.total_override()
+    if total is not None:
+        parts.append(f"<p><b>Your instructor set the total to {total.points:g}</b>: {html.escape(total.reason)}</p>")
+    return "".join(parts)
+
+
+def feedback_head(record, title="Autograder", rubrics=None):
+    """The top of the feedback page: the final score (and the raw one beside it), the deadline, the tests' points,
+    and each written answer a person graded, with the comment and the rubric (rubrics: grade_id -> text)."""
+    raw = f" (tests: {record.raw_score:g}" + (f", late penalty -{record.late_penalty:g}" if record.late_penalty else "") + ")"
+    shown = raw if record.raw_score != record.score or record.late_penalty else ""
+    return "\n".join([
+        f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>",
+        f"<h1>{html.escape(title)}: feedback for {html.escape(record.student_id)}</h1>",
+        f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b>{shown} — status: {html.escape(record.status)}</p>",
+        _term_html(record),
+        f"<p>{html.escape(record.message)}</p>" if record.message else "",
+        _waiting_html(record),
+        f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{_test_rows(record)}</table>",
+        _written_html(record, rubrics),
+    ])
+
+
+LABELS = {"answer": "your answer", "manual": "your written answer", "student": "a cell you added", "test": "test", "given": "given"}
+
+
+def _cell_html(cell, tokens):
+    """A graded notebook's cell as the student may see it: code with its outputs, a written answer as text ("" for
+    the rest: Markdown of the course, the grader's own cells, a rubric)."""
     meta = cell.metadata.get("autograder", {})
-    kind, gid = meta.get("kind"), meta.get("grade_id") or ""
-    if kind == "rubric":
-        if gid not in tests or is_awaiting(tests[gid]):
-            return ""
-        lines = html.escape(_truncated("\n".join(meta.get("rubric", []))))
-        return f"<h3>rubric of {html.escape(gid)}</h3><div class=written>{lines}</div>"
+    kind = meta.get("kind")
     if (cell.cell_type != "code" and kind != "manual") or kind in ("guard", "report"):
         return ""
-    labels = {"answer": "your answer", "manual": "your written answer", "student": "a cell you added", "test": "test", "given": "given"}
-    text = f"<h3>{html.escape(labels.get(kind, ''))} {html.escape(gid)}</h3>"
+    text = f"<h3>{html.escape(LABELS.get(kind, ''))} {html.escape(meta.get('grade_id') or '')}</h3>"
     source = html.escape(_truncated(_visible_source(cell), 20_000))
-    text += f"<div class=written>{source}</div>" if cell.cell_type == "markdown" else f"<pre>{source}</pre>{_outputs_html(cell, tokens)}"
-    if kind == "manual" and gid in tests and not is_awaiting(tests[gid]):
-        test = tests[gid]
-        text += f"<p>Graded by hand: <b>{test.points:g} / {test.max_points:g}</b>. {html.escape(test.message)}</p>"
-    return text
+    if cell.cell_type == "markdown":
+        return text + f"<div class=written>{source}</div>"
+    return text + f"<pre>{source}</pre>{_outputs_html(cell, tokens)}"
 
 
-def feedback_html(record, nb=None, tokens=(), title="Autograder"):
-    """The student's feedback page: per-part points and messages, then their notebook as graded (if it ran), with
-    each written answer's score, the grader's comment and the rubric once a person has graded it."""
-    body = [
-        f"<h1>{html.escape(title)}: feedback for {html.escape(record.student_id)}</h1>",
-        _score_line(record),
-        f"<p>{html.escape(record.message)}</p>" if record.message else "",
-        f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{''.join(map(_row, record.tests))}</table>",
-    ]
-    tests = {t.grade_id: t for t in record.tests}
-    body += [_cell_html(cell, tests, tokens) for cell in (nb.cells if nb is not None else [])]
-    return f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>" + "\n".join(filter(None, body))
+def feedback_html(record, nb=None, tokens=(), title="Autograder", rubrics=None):
+    """The student's feedback page: per-part points and messages, then their notebook as graded (if it ran)."""
+    body = [_cell_html(cell, tokens) for cell in (nb.cells if nb is not None else [])]
+    return feedback_head(record, title, rubrics) + "\n" + NOTEBOOK_MARK + "\n" + "\n".join(filter(None, body))
+
+
+def refresh_feedback(path, record, title="Autograder", rubrics=None):
+    """Rewrite the head of the feedback page at path from record, keeping the graded notebook below it; returns
+    True when the page changed. A page of an older grader (no mark) keeps what follows its first table."""
+    old = path.read_text(encoding="utf-8")
+    if NOTEBOOK_MARK in old:
+        body = old[old.index(NOTEBOOK_MARK) :]
+    else:
+        body = NOTEBOOK_MARK + (old[old.index("</table>") + len("</table>") :] if "</table>" in old else "")
+    new = feedback_head(record, title, rubrics) + "\n" + body
+    if new != old:
+        write_atomic(path, new)
+    return new != old
+
+
+CSV_TERM_COLUMNS = ("submitted_at", "submitted_from", "due", "late_by", "raw_score", "late_penalty")
 
 
 def write_csv(path, records, test_ids):
-    """grades.csv: one row per submission, one column per test cell and per answer graded by hand (test_ids: both),
-    left empty while that answer awaits its grader."""
-    columns = ["student_id", *test_ids, "score", "max_score", "status", "message"]
+    """grades.csv: one row per submission, one column per test cell (after overrides), when it was handed in, the
+    raw score and the late penalty, then the final score."""
+    columns = ["student_id", *test_ids, *CSV_TERM_COLUMNS, "score", "max_score", "status", "message"]
     lines = []
     for record in records:
-        points = {**record.points(), **{t.grade_id: "" for t in record.tests if is_awaiting(t)}}
+        points = {**record.points(), **{t.grade_id: "" for t in record.tests if is_awaiting(t)}}  # empty: awaits a person
         row = {"student_id": record.student_id, **{gid: points.get(gid, 0.0) for gid in test_ids}}
-        row.update(score=record.score, max_score=record.max_score, status=record.status, message=record.message)
+        row.update(submitted_at=record.submitted_at, submitted_from=record.submitted_from, due=record.due, late_by=late_by(record))
+        row.update(raw_score=record.raw_score, late_penalty=record.late_penalty)
+        row.update(score=record.score, max_score=record.max_score, status=record.status, message=record.notes)
         lines.append(row)
     partial = path.with_name(f".{path.name}.partial")
     with open(partial, "w", newline="", encoding="utf-8") as handle:
@@ -134,6 +207,19 @@ def write_csv(path, records, test_ids):
     os.replace(partial, path)
 
 
+def _term_summary(records):
+    """Counts of what deadlines and overrides did, when they did anything."""
+    late = [r for r in records if r.late]
+    counts = {
+        "late": len(late),
+        "late, penalised": sum(1 for r in late if r.late_penalty),
+        "overridden": sum(1 for r in records if r.overrides),
+        "no time (review)": sum(1 for r in records if any("no submission time" in n for n in r.term_notes)),
+    }
+    shown = [f"{label:<16} {count:>5}" for label, count in counts.items() if count]
+    return ["", *shown] if shown else []
+
+
 def summary(records, slowest=5):
     """The table printed at the end of a batch."""
     counts = Counter(r.status for r in records)
@@ -141,7 +227,17 @@ def summary(records, slowest=5):
     max_score = records[0].max_score if records else 0.0
     lines = [f"{len(records)} submissions graded, mean score {mean:.2f} / {max_score:g}", "", f"{'status':<16} count"]
     lines += [f"{status:<16} {count:>5}" for status, count in counts.most_common()]
+    lines += _term_summary(records)
     lines += ["", "slowest submissions:"]
     for r in sorted(records, key=lambda r: -r.seconds)[:slowest]:
         lines.append(f"  {r.seconds:7.1f} s  {r.student_id}  ({r.status}, {r.score:g})")
     return "\n".join(lines)
+
+
+def isolation_summary(records):
+    """The isolation each record was graded under, with counts (a resumed run may mix levels)."""
+    counts = {}
+    for record in records:
+        level = record.isolation or "unknown (graded by an older grader)"
+        counts[level] = counts.get(level, 0) + 1
+    return "\n".join(f"isolation: {level}" + (f" ({n} submissions)" if len(counts) > 1 else "") for level, n in counts.items())

@@ -6,11 +6,13 @@
 Shard K grades the submissions at positions K, K+N, K+2N, … of the sorted list that `grade` would grade, and
 writes OUT_K/shard.json: which shard it is, the students it owns, the master it graded with. The merge reads
 every shard's records, keeps the newest record of a student graded twice, refuses to mix assignments or
-masters, says which shard or student is missing, and writes one grades.csv, feedback/, records/, autograded/ and
-gradebook.db, the same as a one-shot `grade` of the same submissions would. The scores a person gave written answers
-in a gradebook (OUT's own, from an earlier merge, or a shard's) are carried into the merged one.
+masters, says which shard or student is missing, and writes one grades.csv, feedback/, records/, code/, autograded/,
+gradebook.db, report.html and similarity.html, the same as a one-shot `grade` of the same submissions would. The
+scores a person gave written answers in a gradebook (OUT's own, from an earlier merge, or a shard's) are carried
+into the merged one.
 """
 
+import filecmp
 import json
 import os
 import shutil
@@ -19,13 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grader.autograded import autograded_path
+from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError, exercise_named
 from autograder.grader.gradebook import open_gradebook, record_grades
 from autograder.grader.manual import carry_hand_grades
-from autograder.grader.outputs import write_outputs
+from autograder.grader.outputs import closing_lines, print_warnings, read_intake, write_intake, write_outputs
 from autograder.grader.record import Record, master_digest
 from autograder.grader.report import summary, write_atomic
 from autograder.grader.submissions import safe_name
+from autograder.grader.term import KEPT, load_term
 
 MANIFEST = "shard.json"
 # Where an array job puts the task's index: SLURM (--array) and Kubernetes (Indexed Jobs).
@@ -189,15 +193,36 @@ def _carry_hand_grades(merged, out, gb, exercise):
     carry_hand_grades(out / "gradebook.db", gb, exercise, sorted(merged.records))
 
 
-def write_merged(merged, out):
-    """OUT/records, feedback, results (Gradescope's, when the shards wrote them), grades.csv and a fresh gradebook."""
+def shard_term_files(folders, out):
+    """{kind: path} of the deadlines and overrides the shards kept, for a merge given none and whose OUT keeps none;
+    ValueError when two shards kept different files (merge refuses to guess)."""
+    chosen = {}
+    for kind, name in KEPT.items():
+        copies = [Path(f) / name for f in folders if (Path(f) / name).is_file()]
+        if (Path(out) / name).is_file() or not copies:
+            continue
+        if any(not filecmp.cmp(copies[0], c, shallow=False) for c in copies[1:]):
+            raise ValueError(f"the shards kept different {name} ({', '.join(map(str, copies))}): give --{kind} FILE")
+        chosen[kind] = copies[0]
+    return chosen
+
+
+def merge_intake(folders):
+    """The shards' warnings of what was not graded, each once (every shard surveys the whole download)."""
+    return list(dict.fromkeys(line for f in folders for line in read_intake(f)))
+
+
+def write_merged(merged, out, term=None, folders=(), similarity=True):
+    """OUT/records, feedback, results (Gradescope's, when the shards wrote them), code, grades.csv, a fresh gradebook
+    and the class's pages; term (default: OUT's kept deadlines and overrides) applied by write_outputs."""
     out, exercise = Path(out), merged.exercise
     records = [merged.records[s] for s in sorted(merged.records)]
     for record in records:
         name, source = safe_name(record.student_id), merged.sources[record.student_id]
-        write_atomic(out / "records" / f"{name}.json", record.to_json())
-        for sub, suffix in (("feedback", ".html"), ("results", ".json")):
+        (out / "code" / f"{name}.json").unlink(missing_ok=True)  # an earlier merge's, from another shard's record
+        for sub, suffix in (("code", ".json"), ("feedback", ".html"), ("results", ".json")):
             _copy_if_there(source / sub / f"{name}{suffix}", out / sub / f"{name}{suffix}")
+        write_atomic(out / "records" / f"{name}.json", record.to_json())
         _copy_if_there(autograded_path(source, record.student_id, exercise.name), autograded_path(out, record.student_id, exercise.name))
     fresh = out / ".gradebook.db.partial"
     fresh.unlink(missing_ok=True)
@@ -207,7 +232,8 @@ def write_merged(merged, out):
     _carry_hand_grades(merged, out, gb, exercise)
     gb.close()
     os.replace(fresh, out / "gradebook.db")  # a gradebook of earlier merges would keep students no shard has now
-    write_outputs(out, exercise, records)
+    write_intake(out, merge_intake(folders))
+    write_outputs(out, exercise, records, term, similarity=similarity)
     return records
 
 
@@ -223,12 +249,22 @@ def main(args):
         merged.refusals.append("no record or manifest names the exercise: nothing to merge")
     if merged.refusals:
         return 2
+    try:
+        kept = shard_term_files(args.shards, out)
+        term = load_term(out, merged.exercise, args.deadlines or kept.get("deadlines"), args.overrides or kept.get("overrides"))
+    except (ValueError, TableError) as error:
+        print(f"merge refused: {error}", file=sys.stderr)
+        return 2
     out.mkdir(parents=True, exist_ok=True)
-    records = write_merged(merged, out)
+    for line in term.said:
+        print(line)
+    records = write_merged(merged, out, term, args.shards, similarity=not args.no_similarity)
+    print_warnings(out)
     for line in merged.notes:
         print(f"note: {line}")
     print(summary(records))
     for line in merged.problems:
         print(f"problem: {line}", file=sys.stderr)
     print(f"\n{len(records)} students merged from {len(args.shards)} folders into {out / 'grades.csv'}")
+    print(closing_lines(out, not args.no_similarity))
     return 1 if merged.problems else 0

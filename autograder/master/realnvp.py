@@ -33,6 +33,7 @@
 #
 # | part | you write | points |
 # |---|---|---|
+# | 0 | `log_prob_1d`: the change of variables in one dimension | 1 |
 # | 1 | `make_masks`: alternating binary masks | 1 |
 # | 2 | `AffineCoupling`: one coupling layer, its log-determinant and its inverse | 3 |
 # | 3 | `RealNVP`: the stack, `f`, `g`, `log_prob`, `sample` | 3 |
@@ -50,12 +51,18 @@
 # `b` a binary mask, `s` and `t` the scale and translation networks, `⊙` the element-wise product.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import base64
+import copy
+import io
+import math
 import time
 from pathlib import Path
 
+import matplotlib.animation
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import HTML, display
 from sklearn.datasets import make_moons
 from torch import nn
 from tqdm.auto import tqdm
@@ -164,11 +171,263 @@ def autograd_log_det(fn, x):
     return torch.stack([torch.linalg.slogdet(j)[1] for j in jacobians])
 
 
+# %% nbgrader={"grade": false, "grade_id": "explorer_kit", "locked": true, "schema_version": 3, "solution": false, "task": false}
+try:
+    import ipywidgets as widgets
+except ImportError:  # without ipywidgets every explorer shows the figure of its default settings
+    widgets = None
+
+
+def message_figure(text, size=(8, 1.6)):
+    """A figure that only says something (what went wrong, what to do first)."""
+    figure = plt.figure(figsize=size)
+    figure.text(0.02, 0.5, text, va="center", wrap=True, color="tab:red")
+    return figure
+
+
+def slider(description, value, low, high, step, integer=False):
+    """A slider that redraws when released (and at each arrow key), wide enough for its label."""
+    kind = widgets.IntSlider if integer else widgets.FloatSlider
+    return kind(value=value, min=low, max=high, step=step, description=description, continuous_update=False,
+                style={"description_width": "initial"}, layout=widgets.Layout(width="310px"))
+
+
+class Explorer:
+    """A figure with controls: draw(**values) returns a matplotlib Figure (or a Figure and a caption), drawn again
+    whenever a control moves.
+
+    controls: {name: (ipywidget or None, default value)}. In JupyterLab, Colab or VS Code the controls are live and
+    the caption is shown under the figure. Without a live kernel (a headless run, the notebook on a web page) the
+    same output shows the figure of the default values as a plain image. An error in the code it runs is drawn as
+    a message.
+    """
+
+    def __init__(self, draw, controls):
+        self.draw, self.controls = draw, controls
+        self.png, self.caption = self.render({name: default for name, (_, default) in controls.items()})
+
+    def render(self, values):
+        """(PNG bytes, caption) of the figure for these control values."""
+        try:
+            drawn = self.draw(**values)
+        except NotImplementedError:
+            message = "Your code is not written yet (NotImplementedError): fill in the answer above, run it, then move a control."
+            drawn = message_figure(message), message
+        except Exception as error:
+            message = f"Your code raised {type(error).__name__}: {error}"[:300]
+            drawn = message_figure(message), message
+        figure, caption = drawn if isinstance(drawn, tuple) else (drawn, "")
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        plt.close(figure)
+        return buffer.getvalue(), caption
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        text = "<explorer: run the notebook to move its controls>" + (f" {self.caption}" if self.caption else "")
+        bundle = {"image/png": base64.b64encode(self.png).decode(), "text/plain": text}
+        live = {name: widget for name, (widget, _) in self.controls.items() if widget is not None}
+        if widgets is None or not live:
+            return bundle
+        image, caption = widgets.Image(value=self.png, format="png"), widgets.HTML(self.caption)
+
+        def redraw(change):
+            image.value, caption.value = self.render({name: widget.value for name, widget in live.items()})
+
+        for widget in live.values():
+            widget.observe(redraw, names="value")
+        controls = widgets.HBox(list(live.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        bundle.update(widgets.VBox([controls, image, caption])._repr_mimebundle_())  # the live view, which a frontend with widgets prefers
+        bundle["text/plain"] = text
+        return bundle
+
+
+def control(widget_factory, default):
+    """(widget, default) for Explorer: the widget is None without ipywidgets."""
+    return (widget_factory() if widgets is not None else None), default
+
+
 # %% [markdown]
-# ## Change of variables and the training objective
+# ## Part 0 — Change of variables in one dimension (1 point)
 #
-# Let $f$ be an invertible, differentiable map from data $x \in \mathbb{R}^D$ to a latent $z = f(x)$, and
-# let $g = f^{-1}$. If $z$ has a simple density $p_Z$ (here $\mathcal{N}(0, I)$), then $x = g(z)$ has density
+# Everything a flow does can already be seen in one dimension. Let $f: \mathbb{R} \to \mathbb{R}$ be invertible
+# and differentiable, and let $z = f(x)$ have a simple density $p_Z$. Probability is conserved: the mass of a
+# small interval $[x, x + dx]$ is the mass of its image, an interval of length $|f'(x)|\,dx$ around $z = f(x)$. So
+#
+# $$p_X(x) = p_Z\big(f(x)\big)\,\big|f'(x)\big|, \qquad \ln p_X(x) = \ln p_Z\big(f(x)\big) + \ln\big|f'(x)\big| .$$
+#
+# Where $f$ is steep ($|f'| > 1$), a short interval of $x$ covers a long interval of $z$, so $x$ is likely there;
+# where $f$ is flat, unlikely. The absolute value matters: a decreasing map ($f' < 0$) is a flow just as well.
+#
+# Write `log_prob_1d(x, f, log_p_z)`: the log-density of each point of `x` (a tensor of shape `(n,)`) when
+# $z = f(x)$ has log-density `log_p_z` (a function from `(n,)` to `(n,)`). The map `f` acts element-wise, and
+# `derivative(f, x)`, given below, returns $f'(x)$ (shape `(n,)`) by autograd.
+
+# %% nbgrader={"grade": false, "grade_id": "one_dim_helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def derivative(f, x):
+    """f'(x) at each point of x (n,), for an element-wise map f: (n,) -> (n,), by autograd."""
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        (slope,) = torch.autograd.grad(f(x).sum(), x)
+    return slope
+
+
+def standard_normal_log_prob(z):
+    """log N(z; 0, 1) at each point of z (n,)."""
+    return -0.5 * z**2 - 0.5 * math.log(2 * math.pi)
+
+
+# %% nbgrader={"grade": false, "grade_id": "change_of_variables", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["log_prob_1d"]}
+def log_prob_1d(x, f, log_p_z):
+    """log p_X(x) at each point of x (n,), where z = f(x) has log-density log_p_z: a tensor of shape (n,)."""
+    ### BEGIN SOLUTION
+    z = f(x)
+    slope = derivative(f, x)
+    return log_p_z(z) + torch.log(torch.abs(slope))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_change_of_variables", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""log_prob_1d: log p_Z(f(x)) + log|f'(x)| of shape (n,), for a decreasing and a curved map; exp(log_prob_1d) integrates to 1."""
+x_seen = torch.linspace(-3, 3, 61)
+x_copy = x_seen.clone()
+
+
+def decreasing_map(x):
+    """z = 1 - 2x: f'(x) = -2 everywhere."""
+    return 1 - 2 * x
+
+
+log_p_seen = calling("log_prob_1d(x, f, log_p_z)", log_prob_1d, x_seen, decreasing_map, standard_normal_log_prob)
+check(torch.equal(x_seen, x_copy), "log_prob_1d changed x in place: compute a new tensor instead")
+check_shape("log_prob_1d(x, f, log_p_z)", log_p_seen, (61,), "one log-density per point of x")
+check(
+    bool(torch.isfinite(log_p_seen).all()),
+    "log_prob_1d returns nan or inf for the decreasing map z = 1 - 2x, whose derivative is -2: take the absolute value, log|f'(x)|",
+)
+prior_term = standard_normal_log_prob(decreasing_map(x_seen))
+log_slope = math.log(2.0)
+change_of_variables_hints = [
+    (prior_term - log_slope, "the log-derivative has the wrong sign: log p_X(x) = log p_Z(f(x)) + log|f'(x)|, with a plus"),
+    (standard_normal_log_prob(x_seen) + log_slope, "the prior is evaluated at x: evaluate log_p_z at z = f(x)"),
+    (prior_term + 2.0, "log_prob_1d adds |f'(x)| itself: add its log, log|f'(x)|"),
+    (prior_term, "the log-derivative term is missing: add log|f'(x)|, with f'(x) = derivative(f, x)"),
+    (torch.exp(prior_term + log_slope), "log_prob_1d returns the density p_X(x): return its log"),
+    (prior_term * 2.0, "log_prob_1d multiplies log p_Z by |f'(x)|: in log space the factor |f'(x)| becomes a sum, + log|f'(x)|"),
+]
+for wrong, hint in change_of_variables_hints:
+    check(not close(log_p_seen, wrong, 1e-4), hint)
+check_close("log_prob_1d(x, 1 - 2x, N(0, 1))", log_p_seen, prior_term + log_slope, "log p_X(x) = log p_Z(f(x)) + log|f'(x)|")
+
+
+def curved_map(x):
+    """z = x + 0.9 tanh(3x): increasing, steep near 0."""
+    return x + 0.9 * torch.tanh(3 * x)
+
+
+x_grid = torch.linspace(-8, 8, 8001)
+mass = torch.trapezoid(torch.exp(log_prob_1d(x_grid, curved_map, standard_normal_log_prob)), x_grid).item()
+check(abs(mass - 1) < 1e-3, f"exp(log_prob_1d) integrates to {mass:.4f} for z = x + 0.9 tanh(3x), not 1: a density must integrate to 1")
+print(f"log_prob_1d looks right: for z = x + 0.9 tanh(3x), the density integrates to {mass:.4f}")
+### BEGIN HIDDEN TESTS
+def _laplace_log_prob(z):
+    """log of exp(-|z|) / 2."""
+    return -z.abs() - math.log(2.0)
+
+
+def _logistic_log_prob(z):
+    """log of the standard logistic density."""
+    return -z - 2 * nn.functional.softplus(-z)
+
+
+maps_hidden = [
+    ("z = x^3 + x, Laplace prior", lambda x: x**3 + x, lambda x: 3 * x**2 + 1, _laplace_log_prob),
+    ("z = 0.3 - sinh(2x), logistic prior", lambda x: 0.3 - torch.sinh(2 * x), lambda x: -2 * torch.cosh(2 * x), _logistic_log_prob),
+    ("z = 0.5x - 1, N(0, 1) prior", lambda x: 0.5 * x - 1, lambda x: 0.5 + 0 * x, standard_normal_log_prob),
+]
+for where, f_hidden, slope_hidden, log_p_hidden in maps_hidden:
+    x_hidden = torch.linspace(-2.5, 2.5, 1001, dtype=torch.float64)
+    result_hidden = calling(f"log_prob_1d for {where}", log_prob_1d, x_hidden, f_hidden, log_p_hidden)
+    assert tuple(result_hidden.shape) == (1001,), f"{where}: log_prob_1d returned shape {tuple(result_hidden.shape)}"
+    expected_hidden = log_p_hidden(f_hidden(x_hidden)) + slope_hidden(x_hidden).abs().log()
+    assert (result_hidden - expected_hidden).abs().max().item() < 1e-9, f"{where}, float64: log_prob_1d != log p_Z(f(x)) + log|f'(x)|"
+    grid_hidden = torch.linspace(-12, 12, 48_001, dtype=torch.float64)
+    mass_hidden = torch.trapezoid(log_prob_1d(grid_hidden, f_hidden, log_p_hidden).exp(), grid_hidden).item()
+    assert abs(mass_hidden - 1) < 1e-4, f"{where}, float64: exp(log_prob_1d) integrates to {mass_hidden:.6f}"
+one_point = calling("log_prob_1d on one point", log_prob_1d, torch.tensor([0.25], dtype=torch.float64), lambda x: 2 * x, _laplace_log_prob)
+assert tuple(one_point.shape) == (1,), f"one point: log_prob_1d returned shape {tuple(one_point.shape)}"
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Explorer: flows in one dimension
+#
+# The explorer below runs **your** `log_prob_1d`. Choose a map $z = f(x)$ and its parameters: the panels show the
+# prior $p_Z$, the map, and your $p_X$ beside a histogram of $x = f^{-1}(z)$ for 20,000 draws $z \sim p_Z$, with
+# $\int p_X\,dx$. A map that is not invertible is refused: a flow must be a bijection.
+#
+# **What to try:** the map $x + a \tanh(3x)$. With $a = 2$ it is steep near 0 and $x$ gathers there (a sharp peak);
+# with $a = -0.3$ it is nearly flat there and one Gaussian becomes two modes; below $a = -1/3$ it is no longer invertible.
+
+# %% nbgrader={"grade": false, "grade_id": "explore_1d", "locked": true, "schema_version": 3, "solution": false, "task": false}
+MAPS_1D = {
+    "z = a x + c": lambda x, a, c: a * x + c,
+    "z = sinh(a x) + c": lambda x, a, c: torch.sinh(a * x) + c,
+    "z = x + a tanh(3x) + c": lambda x, a, c: x + a * torch.tanh(3 * x) + c,
+}
+with torch.random.fork_rng():
+    torch.manual_seed(SEED)
+    Z_DRAWS_1D = torch.randn(20_000, dtype=torch.float64)
+
+
+def invert_1d(f, z, increasing, low=-40.0, high=40.0, steps=60):
+    """x with f(x) = z for a monotone element-wise f, by bisection on [low, high]."""
+    lo, hi = torch.full_like(z, low), torch.full_like(z, high)
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        right_of_root = (f(mid) > z) == increasing
+        hi, lo = torch.where(right_of_root, mid, hi), torch.where(right_of_root, lo, mid)
+    return (lo + hi) / 2
+
+
+def draw_1d(map_name, a, c):
+    """Prior, map and your density for z = f(x), the named map with parameters a and c."""
+    def f(x):
+        return MAPS_1D[map_name](x, a, c)
+
+    x = torch.linspace(-4, 4, 801, dtype=torch.float64)
+    slopes = derivative(f, torch.linspace(-40, 40, 80_001, dtype=torch.float64))
+    if not (bool((slopes > 0).all()) or bool((slopes < 0).all())):
+        return message_figure(f"{map_name} with a = {a:g} is not invertible (f'(x) changes sign or is 0 somewhere): a flow must be a bijection")
+    wide = torch.linspace(-40, 40, 80_001, dtype=torch.float64)
+    mass = torch.trapezoid(torch.exp(log_prob_1d(wide, f, standard_normal_log_prob)), wide).item()
+    density = torch.exp(log_prob_1d(x, f, standard_normal_log_prob))
+    samples = invert_1d(f, Z_DRAWS_1D, increasing=bool(slopes[0] > 0)).numpy()
+    figure, axes = plt.subplots(1, 3, figsize=(11, 2.8))
+    z = torch.linspace(-4, 4, 401, dtype=torch.float64)
+    axes[0].plot(z, standard_normal_log_prob(z).exp(), color="tab:green")
+    axes[0].set(title="prior $p_Z(z) = \\mathcal{N}(0, 1)$", xlabel="$z$")
+    axes[1].plot(x, f(x), color="k")
+    axes[1].set(title=f"the map: {map_name}", xlabel="$x$", ylabel="$z = f(x)$", ylim=(-6, 6))
+    axes[2].hist(samples, bins=80, range=(-4, 4), weights=np.full(len(samples), 10 / len(samples)), color="tab:green", alpha=0.4,
+                 label="$x = f^{-1}(z)$, $z \\sim p_Z$")
+    axes[2].plot(x, density, color="tab:red", label="your $p_X(x)$")
+    axes[2].set(title=f"your density: $\\int p_X\\,dx$ = {mass:.3f}", xlabel="$x$")
+    axes[2].legend(fontsize=7, loc="upper right")
+    figure.tight_layout()
+    return figure
+
+
+Explorer(draw_1d, {
+    "map_name": control(lambda: widgets.Dropdown(options=list(MAPS_1D), description="map"), "z = x + a tanh(3x) + c"),
+    "a": control(lambda: slider("a", -0.3, -3.0, 3.0, 0.05), -0.3),
+    "c": control(lambda: slider("c", 0.0, -2.0, 2.0, 0.1), 0.0),
+})
+
+# %% [markdown]
+# ## From one dimension to $D$: the change of variables and the training objective
+#
+# In $D$ dimensions the slope $|f'(x)|$ becomes the Jacobian determinant. Let $f$ be an invertible, differentiable
+# map from data $x \in \mathbb{R}^D$ to a latent $z = f(x)$, and let $g = f^{-1}$. If $z$ has a simple density $p_Z$
+# (here $\mathcal{N}(0, I)$), then $x = g(z)$ has density
 #
 # $$p_X(x) = p_Z\big(f(x)\big)\,\left|\det \frac{\partial f(x)}{\partial x}\right| ,\qquad
 # \ln p_X(x) = \ln p_Z\big(f(x)\big) + \ln\left|\det \frac{\partial f}{\partial x}\right| .$$
@@ -438,6 +697,107 @@ for dim, mask_list in [(2, [0.0, 1.0]), (5, [0.0, 1.0, 0.0, 1.0, 0.0]), (6, [1.0
 # read the whole $x$, each $y_j$ would depend on the other changed coordinates through $s$: the lower-right block
 # would be full, its determinant would cost $O(D^3)$ and need the networks' Jacobian, and the inverse would no
 # longer be explicit (it relies on $s(b \odot y) = s(b \odot x)$).
+
+# %% [markdown]
+# ### Explorer: one coupling layer
+#
+# The explorer below builds **your** `AffineCoupling` with the mask you choose and two simple "networks",
+# $s(h) = a_s \sin(\omega \textstyle\sum_j h_j)$ and $t(h) = a_t \sin(\omega \sum_j h_j + 1)$ on every coordinate,
+# and moves a grid and 600 Gaussian points through it. The points are coloured by your `log_det`; under the
+# figure, your `log_det` at the probe point ★ beside the one autograd computes from your `forward`, the round
+# trip through your `inverse`, and how far the coordinate the mask keeps has moved (it should not move at all).
+#
+# **What to try:** set the scale $a_s$ to 0: the layer only shifts, and `log_det` is 0 everywhere (it keeps areas).
+# Then flip the mask: the other coordinate moves. A mistake in your layer shows here: the log-dets disagree with
+# autograd, the round trip fails, or the kept coordinate moves.
+
+# %% nbgrader={"grade": false, "grade_id": "explore_coupling", "locked": true, "schema_version": 3, "solution": false, "task": false}
+class Wave(nn.Module):
+    """A stand-in network (batch, dim) -> (batch, dim): amplitude * sin(frequency * sum of the inputs + phase) on every coordinate."""
+
+    def __init__(self, amplitude, frequency, phase=0.0):
+        super().__init__()
+        self.amplitude, self.frequency, self.phase = amplitude, frequency, phase
+
+    def forward(self, h):
+        wave = self.amplitude * torch.sin(self.frequency * h.sum(dim=1, keepdim=True) + self.phase)
+        return wave.repeat(1, h.shape[1])
+
+
+COUPLING_MASKS = {"b = (1, 0): x₁ kept": [1.0, 0.0], "b = (0, 1): x₂ kept": [0.0, 1.0]}
+PROBE = torch.tensor([[0.7, -0.4]])
+
+
+def grid_lines(low=-2.5, high=2.5, count=11, points=120):
+    """The lines of a square grid, each a tensor (points, 2)."""
+    ticks, line = torch.linspace(low, high, count), torch.linspace(low, high, points)
+    return [torch.stack([torch.full_like(line, t), line], 1) for t in ticks] + [torch.stack([line, torch.full_like(line, t)], 1) for t in ticks]
+
+
+def coupling_report(layer, mask, points, y_points):
+    """Lines comparing your layer with autograd and with itself: (text, is it right?) each."""
+    yours = layer(PROBE)[1].reshape(-1)[0].item()
+    by_autograd = autograd_log_det(layer, PROBE).item()
+    round_trip = (layer.inverse(y_points) - points).abs().max().item()
+    kept_moved = ((y_points - points) * mask).abs().max().item()
+    return [
+        (f"log_det at ★: yours {yours:+.4f}, autograd {by_autograd:+.4f}", abs(yours - by_autograd) < 1e-4),
+        (f"round trip: max |inverse(forward(x)) - x| = {round_trip:.1e}", round_trip < 1e-4),
+        (f"the kept coordinate moved by up to {kept_moved:.1e}", kept_moved < 1e-6),
+    ]
+
+
+def draw_coupling(mask_name, scale, shift, frequency):
+    """Your AffineCoupling with the chosen mask and wave networks, applied to a grid and Gaussian points."""
+    mask = torch.tensor(COUPLING_MASKS[mask_name])
+    layer = AffineCoupling(mask, Wave(scale, frequency), Wave(shift, frequency, phase=1.0))
+    with torch.random.fork_rng():
+        torch.manual_seed(SEED)
+        points = torch.randn(600, 2)
+    with torch.no_grad():
+        y_points, log_det = layer(points)
+        moved_lines = [layer(line)[0] for line in grid_lines()]
+    check_shape("log_det", log_det, (600,), "one value per point: sum over the coordinates")
+    report = coupling_report(layer, mask, points, y_points.detach())
+    figure, axes = plt.subplots(1, 2, figsize=(9, 4.5))
+    for line in grid_lines():
+        axes[0].plot(*line.T, color="0.75", lw=0.6)
+    for line in moved_lines:
+        axes[1].plot(*line.detach().T, color="0.75", lw=0.6)
+    axes[0].scatter(*points.T, s=4, color="tab:blue")
+    dots = axes[1].scatter(*y_points.detach().T, s=4, c=log_det.detach(), cmap="coolwarm", vmin=-1.5, vmax=1.5)
+    with torch.no_grad():
+        probe_out = layer(PROBE)[0]
+    axes[0].plot(*PROBE.T, "k*", ms=12)
+    axes[1].plot(*probe_out.T, "k*", ms=12)
+    axes[0].set(title="input x", xlim=(-3.2, 3.2), ylim=(-3.2, 3.2), aspect="equal")
+    axes[1].set(title="y = your layer(x), coloured by your log_det", xlim=(-4.5, 4.5), ylim=(-4.5, 4.5), aspect="equal")
+    figure.colorbar(dots, ax=axes[1], label="log_det")
+    for row, (text, right) in enumerate(report):
+        figure.text(0.06, 0.115 - 0.045 * row, ("✓ " if right else "✗ ") + text, color="tab:green" if right else "tab:red", fontsize=9)
+    figure.subplots_adjust(bottom=0.25, top=0.93, left=0.06, right=0.98, wspace=0.15)
+    return figure, coupling_verdict([right for _, right in report])
+
+
+def coupling_verdict(rights):
+    """One line under the live figure: what the three checks say, and where to look when one fails."""
+    log_det_right, inverse_right, kept_right = rights
+    if all(rights):
+        return "✓ Your layer agrees with autograd, its inverse undoes it, and the coordinate the mask keeps stays put."
+    hints = [
+        (kept_right, "✗ The coordinate the mask keeps moved: multiply s and t by (1 - b)."),
+        (log_det_right, "✗ Your log_det disagrees with autograd's log|det J| of your forward: check its sign, the (1 - b) on s, and that s sees b * x."),
+        (inverse_right, "✗ Your inverse does not undo your forward: subtract t first, then multiply by exp(-s), with the networks fed b * y."),
+    ]
+    return " ".join(hint for right, hint in hints if not right)
+
+
+Explorer(draw_coupling, {
+    "mask_name": control(lambda: widgets.ToggleButtons(options=list(COUPLING_MASKS), description="mask"), "b = (1, 0): x₁ kept"),
+    "scale": control(lambda: slider("scale a_s", 0.6, -1.5, 1.5, 0.05), 0.6),
+    "shift": control(lambda: slider("shift a_t", 1.0, -2.0, 2.0, 0.05), 1.0),
+    "frequency": control(lambda: slider("frequency ω", 1.5, 0.2, 3.0, 0.05), 1.5),
+})
 
 # %% [markdown]
 # ## Part 3 — Real NVP: stacking coupling layers (3 points)
@@ -875,8 +1235,10 @@ for dim, batch in [(3, 50), (5, 7)]:
 # Train a `RealNVP` on `x_train` by minimising `nll_loss` with a gradient-based optimiser, and leave the
 # trained model in the variable `flow`. Record your progress in `history`, which the training curves at the end
 # plot: at every step append the step number to `history["step"]` and the batch's loss to `history["batch_nll"]`;
-# every few hundred steps (and at the last one) append the step to `history["eval_step"]` and the NLL of a slice of
-# `x_test` (say 10,000 points, under `torch.no_grad()`) to `history["test_nll"]`.
+# every few hundred steps (and at the last one) append the step to `history["eval_step"]`, the NLL of a slice of
+# `x_test` (say 10,000 points, under `torch.no_grad()`) to `history["test_nll"]`, and `snapshot(flow)` (given below:
+# a copy of the flow's parameters) to `history["snapshots"]`. After the test, the notebook replays your training from
+# those snapshots: the learned density at each of them, an animation, and an explorer.
 #
 # **How it is graded.** The test judges the density your trained `flow` defines, from its prior, its `f` and
 # `f`'s log-determinant, on held-out points; it never calls `g`, `inverse` or `sample`, so a mistake there costs
@@ -892,8 +1254,14 @@ for dim, batch in [(3, 50), (5, 7)]:
 # 10 layers and a few thousand steps get well below the target in well under a minute. If the loss jumps to
 # `nan`, lower the learning rate or clip the gradients (`nn.utils.clip_grad_norm_`).
 
+# %% nbgrader={"grade": false, "grade_id": "snapshots", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def snapshot(flow):
+    """A copy of the flow's parameters and buffers as they are now: what the figures after training replay."""
+    return {name: value.detach().clone() for name, value in flow.state_dict().items()}
+
+
 # %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["flow", "history"], "timeout": 120}
-history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}
+history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": [], "snapshots": []}
 ### BEGIN SOLUTION
 N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 10, 5000, 256, 5e-3
 
@@ -915,6 +1283,7 @@ for step in tqdm(range(N_STEPS), desc="training", mininterval=1.0):
         with torch.no_grad():
             history["eval_step"].append(step)
             history["test_nll"].append(nll_loss(flow, x_test[:10_000]).item())
+            history["snapshots"].append(snapshot(flow))
 print(f"trained {N_STEPS} steps in {time.perf_counter() - started:.1f} s")
 ### END SOLUTION
 
@@ -956,9 +1325,9 @@ assert np.isfinite(grading_nll) and grading_nll < NLL_TARGET, f"NLL {grading_nll
 
 # %% nbgrader={"grade": false, "grade_id": "invertibility", "locked": true, "schema_version": 3, "solution": false, "task": false}
 with torch.no_grad():
-    z_test, _ = flow.f(x_test)
-    round_trip_gap = (flow.g(z_test) - x_test).abs().max().item()
-print(f"max |g(f(x)) - x| over the test split: {round_trip_gap:.2e}")
+    z_test, _ = flow.f(x_test[:20_000])
+    round_trip_gap = (flow.g(z_test) - x_test[:20_000]).abs().max().item()
+print(f"max |g(f(x)) - x| over 20,000 test points: {round_trip_gap:.2e}")
 
 # %% [markdown]
 # ## What the flow learned
@@ -1001,22 +1370,27 @@ def true_log_density(x, n_angles=1000):
     centres = np.concatenate([np.stack([np.cos(theta), np.sin(theta)], 1), np.stack([1 - np.cos(theta), 0.5 - np.sin(theta)], 1)])
     x = np.asarray(x, dtype=np.float64)
     log_mean = np.empty(len(x))
-    for start in range(0, len(x), 2048):  # in chunks: all points at once would take gigabytes
-        log_kernels = -0.5 * ((x[start : start + 2048, None, :] - centres[None]) ** 2).sum(-1) / MOONS_NOISE**2
+    for start in range(0, len(x), 4096):  # in chunks: all points at once would take gigabytes
+        chunk = x[start : start + 4096]
+        squared = (chunk**2).sum(1)[:, None] - 2 * chunk @ centres.T + (centres**2).sum(1)[None]  # |x - c|^2, as a matrix product
+        log_kernels = -0.5 * squared / MOONS_NOISE**2
         top = log_kernels.max(1, keepdims=True)
-        log_mean[start : start + 2048] = top[:, 0] + np.log(np.exp(log_kernels - top).mean(1))
+        log_mean[start : start + 4096] = top[:, 0] + np.log(np.exp(log_kernels - top).mean(1))
     return log_mean - np.log(2 * np.pi * MOONS_NOISE**2)
 
 
 # %% nbgrader={"grade": false, "grade_id": "plot_density", "locked": true, "schema_version": 3, "solution": false, "task": false}
+x_compare = x_test[:20_000]  # the exact density costs a quadrature per point: 20,000 points are plenty
 with torch.no_grad():
     heldout_nll = nll_loss(flow, x_test).item()
-true_nll = -true_log_density(x_test.numpy()).mean()
+    compare_nll = nll_loss(flow, x_compare).item()
+true_nll = -true_log_density(x_compare.numpy()).mean()
 grid_x1, grid_x2 = np.meshgrid(np.linspace(-1.5, 2.5, 160), np.linspace(-1.0, 1.5, 100))
 grid_points = np.stack([grid_x1.ravel(), grid_x2.ravel()], 1)
 with torch.no_grad():
-    learned = flow.log_prob(torch.from_numpy(grid_points).float()).exp().numpy().reshape(grid_x1.shape)
-true_density = np.exp(true_log_density(grid_points)).reshape(grid_x1.shape)
+    learned_log_grid = flow.log_prob(torch.from_numpy(grid_points).float()).numpy().reshape(grid_x1.shape)
+true_log_grid = true_log_density(grid_points).reshape(grid_x1.shape)
+learned, true_density = np.exp(learned_log_grid), np.exp(true_log_grid)
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
 for ax, density, title in [
     (axes[0], learned, f"learned density: held-out NLL {heldout_nll:.3f}"),
@@ -1027,8 +1401,8 @@ for ax, density, title in [
     fig.colorbar(image, ax=ax, label="density")
 fig.tight_layout()
 plt.show()
-print(f"held-out NLL {heldout_nll:.3f} nats per sample; the true density scores {true_nll:.3f} on the same points, "
-      f"a gap of {heldout_nll - true_nll:.3f}")
+print(f"held-out NLL {heldout_nll:.3f} nats per sample on the test split; on its first 20,000 points the flow scores "
+      f"{compare_nll:.3f} and the true density {true_nll:.3f}, a gap of {compare_nll - true_nll:.3f}")
 
 # %% [markdown]
 # ## How each coupling layer moves the data
@@ -1074,3 +1448,185 @@ else:
     ax.legend()
     fig.tight_layout()
     plt.show()
+
+# %% [markdown]
+# ## Watch it learn
+#
+# The learned density at the steps where the training loop took a snapshot, from the prior's Gaussian blob at the
+# first step to the two moons, then as an animation. The held-out NLL is the one your loop recorded at that step.
+
+# %% nbgrader={"grade": false, "grade_id": "plot_snapshots", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def flow_at(state):
+    """A copy of the trained flow with the parameters of a snapshot."""
+    replay = copy.deepcopy(flow)
+    replay.load_state_dict(state)
+    return replay
+
+
+def snapshot_densities(x1, x2, most=13):
+    """[(step, held-out NLL, density on the grid x1, x2)] for up to `most` of the training loop's snapshots, evenly spread."""
+    states = history.get("snapshots") or []
+    chosen = sorted({round(k) for k in np.linspace(0, len(states) - 1, min(most, len(states)))}) if states else []
+    points = torch.from_numpy(np.stack([x1.ravel(), x2.ravel()], 1)).float()
+    frames = []
+    for k in chosen:
+        with torch.no_grad():
+            density = flow_at(states[k]).log_prob(points).exp().numpy().reshape(x1.shape)
+        step = history["eval_step"][k] if k < len(history["eval_step"]) else k
+        nll = history["test_nll"][k] if k < len(history["test_nll"]) else float("nan")
+        frames.append((step, nll, density))
+    return frames
+
+
+watch_x1, watch_x2 = np.meshgrid(np.linspace(-1.5, 2.5, 100), np.linspace(-1.0, 1.5, 64))
+frames = snapshot_densities(watch_x1, watch_x2)
+if not frames:
+    print('No snapshots: append snapshot(flow) to history["snapshots"] in your training loop to watch it learn here.')
+else:
+    columns = min(len(frames), 5)
+    fig, axes = plt.subplots(-(-len(frames) // columns), columns, figsize=(2.4 * columns, 1.7 * -(-len(frames) // columns)), squeeze=False)
+    for ax in axes.flat[len(frames):]:
+        ax.axis("off")
+    for ax, (step, nll, density) in zip(axes.flat, frames):
+        ax.pcolormesh(watch_x1, watch_x2, density, shading="auto", cmap="viridis", vmin=0, vmax=true_density.max())
+        ax.set(title=f"step {step}: NLL {nll:.2f}", xticks=[], yticks=[], aspect="equal")
+    fig.tight_layout()
+    plt.show()
+
+# %% nbgrader={"grade": false, "grade_id": "animate_training", "locked": true, "schema_version": 3, "solution": false, "task": false}
+if frames:
+    fig, ax = plt.subplots(figsize=(4, 2.7), dpi=60)
+    image = ax.pcolormesh(watch_x1, watch_x2, frames[0][2], shading="auto", cmap="viridis", vmin=0, vmax=true_density.max())
+    ax.set(xticks=[], yticks=[], aspect="equal")
+    fig.tight_layout()
+
+    def show_frame(k):
+        image.set_array(frames[k][2].ravel())
+        ax.set_title(f"step {frames[k][0]}: held-out NLL {frames[k][1]:.3f}")
+        return (image,)
+
+    animation = matplotlib.animation.FuncAnimation(fig, show_frame, frames=len(frames), interval=400)
+    display(HTML(animation.to_jshtml(default_mode="once")))
+    plt.close(fig)
+
+# %% [markdown]
+# ### Explorer: the trained flow, layer by layer and step by step
+#
+# Left: the test points (coloured by moon) and a grid drawn over the data, after the first $k$ coupling layers of
+# the trained flow. Right: the learned density at the training loop's $n$-th snapshot.
+#
+# **What to try:** move $k$ one layer at a time: each layer moves the points along one axis only, by an amount that
+# depends on the other coordinate. Then move $n$: the flow finds the two moons within the first few hundred steps,
+# and spends the rest of the training sharpening them.
+
+# %% nbgrader={"grade": false, "grade_id": "explore_flow", "locked": true, "schema_version": 3, "solution": false, "task": false}
+flow_layers = [module for module in flow.modules() if isinstance(module, AffineCoupling)]
+flow_lines = grid_lines(-1.5, 2.5, 9, 160)
+with torch.no_grad():
+    flow_stages = [(x_test[:1000], flow_lines)]
+    for layer in flow_layers:
+        points, lines = flow_stages[-1]
+        flow_stages.append((layer(points)[0], [layer(line)[0] for line in lines]))
+
+
+def draw_flow(layers, step):
+    """The data and a grid after the first `layers` coupling layers, and the density at the step-th snapshot."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    points, lines = flow_stages[min(layers, len(flow_stages) - 1)]
+    for line in lines:
+        axes[0].plot(*line.T, color="0.8", lw=0.5)
+    axes[0].scatter(*points.T, c=label_test[:1000], cmap="coolwarm", s=2)
+    axes[0].set(title="the data" if layers == 0 else f"after layer {layers} of {len(flow_layers)}", xlim=(-4, 4), ylim=(-4, 4), aspect="equal")
+    if frames:
+        number, nll, density = frames[min(step, len(frames) - 1)]
+        axes[1].pcolormesh(watch_x1, watch_x2, density, shading="auto", cmap="viridis", vmin=0, vmax=true_density.max())
+        axes[1].set(title=f"learned density at step {number}: held-out NLL {nll:.3f}", aspect="equal")
+    else:
+        axes[1].text(0.5, 0.5, "no snapshots in history", ha="center", transform=axes[1].transAxes)
+    figure.tight_layout()
+    return figure
+
+
+Explorer(draw_flow, {
+    "layers": control(lambda: slider("layers k", len(flow_layers), 0, len(flow_layers), 1, integer=True), len(flow_layers)),
+    "step": control(lambda: slider("snapshot n", max(len(frames) - 1, 0), 0, max(len(frames) - 1, 0), 1, integer=True), max(len(frames) - 1, 0)),
+})
+
+# %% [markdown]
+# ## A failure mode: the filament between the moons
+#
+# Plot the learned density on a **log scale** and a thin bridge of density appears between the two moons, where
+# the data have none. It is not a matter of training longer. The flow's $g$ is a continuous bijection of the plane
+# (with a continuous inverse $f$), and it carries the prior, whose density is positive on the whole plane, to
+# $p_X(x) = p_Z(f(x))\,|\det \partial f / \partial x|$, which is then positive everywhere too. To put little mass
+# between the moons, $g$ must squeeze the part of the latent Gaussian that lands there, but it cannot cut the
+# Gaussian in two: a path in latent space from one moon's region to the other's is mapped to a path between the
+# moons, and the mass along it can be made thin, never zero. The flow spends a little likelihood on that filament,
+# which is part of its gap to the data's entropy. (Mixtures of flows, or a discrete latent choosing the moon,
+# avoid it.)
+
+# %% nbgrader={"grade": false, "grade_id": "plot_filament", "locked": true, "schema_version": 3, "solution": false, "task": false}
+LOG10_FLOOR = -6
+learned_log10, true_log10 = learned_log_grid / np.log(10), true_log_grid / np.log(10)
+cell_area = (grid_x1[0, 1] - grid_x1[0, 0]) * (grid_x2[1, 0] - grid_x2[0, 0])
+empty = true_log10 < -4  # where the data have (almost) no density
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+for ax, density, title in [(axes[0], learned_log10, "learned density, log10"), (axes[1], true_log10, "true density, log10")]:
+    image = ax.pcolormesh(grid_x1, grid_x2, np.clip(density, LOG10_FLOOR, None), shading="auto", cmap="magma", vmin=LOG10_FLOOR, vmax=0.5)
+    ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
+    fig.colorbar(image, ax=ax, label="log10 density")
+fig.tight_layout()
+plt.show()
+print(f"where the true density is below 1e-4 (the white space around and between the moons), the flow puts "
+      f"{100 * (10**learned_log10[empty]).sum() * cell_area:.2f}% of its mass, the data {100 * (10**true_log10[empty]).sum() * cell_area:.4f}%")
+
+# %% [markdown]
+# ## Ablations: why alternate the masks, how deep to go
+#
+# Train small flows briefly, changing one thing at a time: the **same mask in every layer** against alternating
+# masks, and the **depth** (2, 4 and 8 coupling layers). With the same mask everywhere, the coordinate the mask
+# keeps is never transformed: the flow can only model it as the prior's Gaussian, however many layers it has.
+# One coupling layer leaves half the coordinates as they are; it takes alternating layers to transform every one,
+# and a few more to bend the moons.
+#
+# These runs are short (a few seconds each) and all use the same recipe, so compare them with each other, not with
+# your full training. The longer runs, measured by `bench/bench_ablations.py` (the full recipe, 5 seeds), give:
+#
+# BENCH_ABLATIONS_TABLE
+
+# %% nbgrader={"grade": false, "grade_id": "ablations", "locked": true, "schema_version": 3, "solution": false, "task": false}
+ABLATION_STEPS, ABLATION_BATCH, ABLATION_LR = 400, 512, 5e-3
+
+
+def train_briefly(masks, steps=ABLATION_STEPS, seed=SEED):
+    """A fresh RealNVP (your classes) on these masks, trained `steps` steps; returns its NLL on 20,000 test points."""
+    torch.manual_seed(seed)
+    model = RealNVP(nets, nett, masks, prior)
+    optimizer = torch.optim.Adam(model.parameters(), lr=ABLATION_LR)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=ABLATION_LR, total_steps=steps, pct_start=0.3)
+    for _ in range(steps):
+        loss = nll_loss(model, x_train[torch.randint(len(x_train), (ABLATION_BATCH,))])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+    with torch.no_grad():
+        return nll_loss(model, x_test[:20_000]).item()
+
+
+same_mask = torch.tensor([[1.0, 0.0]] * 4)
+runs = {"4 layers, the same mask in each": same_mask}
+runs.update({f"{depth} layers, alternating masks": make_masks(depth, DIM) for depth in (2, 4, 8)})
+started = time.perf_counter()
+ablation_nll = {name: train_briefly(masks) for name, masks in runs.items()}
+print(f"{ABLATION_STEPS} steps of {ABLATION_BATCH} points each ({time.perf_counter() - started:.1f} s in all); held-out NLL, nats per sample:")
+for name, value in ablation_nll.items():
+    print(f"  {name:34s} {value:.3f}")
+fig, ax = plt.subplots(figsize=(6, 2.4))
+ax.barh(list(ablation_nll), list(ablation_nll.values()), color=["tab:red"] + ["tab:blue"] * 3)
+ax.axvline(0.289, color="k", ls="--", lw=1, label="floor: entropy of the data")
+ax.set(xlabel="held-out NLL (nats per sample, lower is better)", title=f"Ablations, {ABLATION_STEPS} steps each")
+ax.invert_yaxis()
+ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()

@@ -38,6 +38,8 @@
 # `b` a binary mask, `s` and `t` the scale and translation networks, `log_det` a log-determinant of shape `(batch,)`.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import base64
+import io
 import math
 import time
 
@@ -142,6 +144,81 @@ def autograd_log_det(fn, x):
     """log|det J| of fn at each row of x (batch, dim), from autograd's full Jacobian; fn returns (y, ...)."""
     jacobians = [torch.autograd.functional.jacobian(lambda v: fn(v.unsqueeze(0))[0].squeeze(0), row) for row in x]
     return torch.stack([torch.linalg.slogdet(j)[1] for j in jacobians])
+
+
+# %% nbgrader={"grade": false, "grade_id": "explorer_kit", "locked": true, "schema_version": 3, "solution": false, "task": false}
+try:
+    import ipywidgets as widgets
+except ImportError:  # without ipywidgets every explorer shows the figure of its default settings
+    widgets = None
+
+
+def message_figure(text, size=(8, 1.6)):
+    """A figure that only says something (what went wrong, what to do first)."""
+    figure = plt.figure(figsize=size)
+    figure.text(0.02, 0.5, text, va="center", wrap=True, color="tab:red")
+    return figure
+
+
+def slider(description, value, low, high, step, integer=False):
+    """A slider that redraws when released (and at each arrow key), wide enough for its label."""
+    kind = widgets.IntSlider if integer else widgets.FloatSlider
+    return kind(value=value, min=low, max=high, step=step, description=description, continuous_update=False,
+                style={"description_width": "initial"}, layout=widgets.Layout(width="310px"))
+
+
+class Explorer:
+    """A figure with controls: draw(**values) returns a matplotlib Figure (or a Figure and a caption), drawn again
+    whenever a control moves.
+
+    controls: {name: (ipywidget or None, default value)}. In JupyterLab, Colab or VS Code the controls are live and
+    the caption is shown under the figure. Without a live kernel (a headless run, the notebook on a web page) the
+    same output shows the figure of the default values as a plain image. An error in the code it runs is drawn as
+    a message.
+    """
+
+    def __init__(self, draw, controls):
+        self.draw, self.controls = draw, controls
+        self.png, self.caption = self.render({name: default for name, (_, default) in controls.items()})
+
+    def render(self, values):
+        """(PNG bytes, caption) of the figure for these control values."""
+        try:
+            drawn = self.draw(**values)
+        except NotImplementedError:
+            message = "Your code is not written yet (NotImplementedError): fill in the answer above, run it, then move a control."
+            drawn = message_figure(message), message
+        except Exception as error:
+            message = f"Your code raised {type(error).__name__}: {error}"[:300]
+            drawn = message_figure(message), message
+        figure, caption = drawn if isinstance(drawn, tuple) else (drawn, "")
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        plt.close(figure)
+        return buffer.getvalue(), caption
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        text = "<explorer: run the notebook to move its controls>" + (f" {self.caption}" if self.caption else "")
+        bundle = {"image/png": base64.b64encode(self.png).decode(), "text/plain": text}
+        live = {name: widget for name, (widget, _) in self.controls.items() if widget is not None}
+        if widgets is None or not live:
+            return bundle
+        image, caption = widgets.Image(value=self.png, format="png"), widgets.HTML(self.caption)
+
+        def redraw(change):
+            image.value, caption.value = self.render({name: widget.value for name, widget in live.items()})
+
+        for widget in live.values():
+            widget.observe(redraw, names="value")
+        controls = widgets.HBox(list(live.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        bundle.update(widgets.VBox([controls, image, caption])._repr_mimebundle_())  # the live view, which a frontend with widgets prefers
+        bundle["text/plain"] = text
+        return bundle
+
+
+def control(widget_factory, default):
+    """(widget, default) for Explorer: the widget is None without ipywidgets."""
+    return (widget_factory() if widgets is not None else None), default
 
 
 # %% [markdown]
@@ -840,6 +917,31 @@ plt.show()
 print(f"max |g(f(w)) - w| over the test split: {round_trip_gap:.1e}")
 
 # %% [markdown]
+# ### Explorer: the temperature of the samples
+#
+# The same 40 prior draws $z$, scaled by a temperature $T$ before $g$: $x = g(T z)$.
+#
+# **What to try:** lower $T$ from 1 towards 0.3: the strokes get cleaner and the digits more alike; near 0 every
+# sample becomes the same blurred "average" digit, $g(0)$. Above 1 the samples fall apart into noise.
+
+# %% nbgrader={"grade": false, "grade_id": "explore_temperature", "locked": true, "schema_version": 3, "solution": false, "task": false}
+with torch.random.fork_rng():
+    torch.manual_seed(SEED)
+    Z_DRAWS = torch.randn(40, DIM)
+
+
+def draw_temperature(temperature):
+    """40 samples g(T z) of the trained flow, for the same draws z at every temperature T."""
+    with torch.no_grad():
+        images = to_pixels(flow.g(temperature * Z_DRAWS)).clamp(0, N_LEVELS - 1)
+    figure, ax = plt.subplots(figsize=(6, 2.6))
+    show_digits(ax, images, f"samples g(T z), temperature T = {temperature:.2f}")
+    return figure
+
+
+Explorer(draw_temperature, {"temperature": control(lambda: slider("temperature T", 0.7, 0.0, 1.5, 0.05), 0.7)})
+
+# %% [markdown]
 # ## Interpolating in latent space (not graded)
 #
 # Map two test digits to the latent space, $z_a = f(w_a)$ and $z_b = f(w_b)$, walk along the segment between
@@ -858,6 +960,78 @@ with torch.no_grad():
 fig, ax = plt.subplots(figsize=(6, 2.2))
 show_digits(ax, torch.cat(rows), "latent interpolation: 0 to 6, 1 to 7, 3 to 8")
 plt.show()
+
+# %% [markdown]
+# ### Explorer: interpolate between any two test digits
+#
+# Choose two test digits by their index (0 to 249): the first row walks from one to the other in latent space, the
+# second cross-fades their pixels, for comparison.
+#
+# **What to try:** two digits of the same class, then of two classes that share strokes (a 1 and a 7, a 3 and an 8):
+# the latent path keeps every step a plausible stroke, while the cross-fade overlays two faint digits.
+
+# %% nbgrader={"grade": false, "grade_id": "explore_interpolation", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def draw_interpolation(first, last):
+    """The latent path and the pixel cross-fade between test digits first and last (indexes into x_test)."""
+    ends = x_test[[first, last]]
+    with torch.no_grad():
+        w_ends = torch.logit(ALPHA + (1 - 2 * ALPHA) * (ends + 0.5) / N_LEVELS)  # mid-bin dequantization
+        z_ends = flow.f(w_ends)[0]
+        path = to_pixels(flow.g((1 - steps) * z_ends[0] + steps * z_ends[1])).clamp(0, N_LEVELS - 1)
+    fade = (1 - steps) * ends[0] + steps * ends[1]
+    figure, ax = plt.subplots(figsize=(6, 1.75))
+    title = f"test digit {first} (a {label_test[first]}) to test digit {last} (a {label_test[last]})\ntop: the latent path; bottom: the pixel cross-fade"
+    show_digits(ax, torch.cat([path, fade]), title)
+    figure.tight_layout()
+    return figure
+
+
+Explorer(draw_interpolation, {
+    "first": control(lambda: slider("first digit", pairs[1][0], 0, len(x_test) - 1, 1, integer=True), pairs[1][0]),
+    "last": control(lambda: slider("last digit", pairs[1][1], 0, len(x_test) - 1, 1, integer=True), pairs[1][1]),
+})
+
+# %% [markdown]
+# ## A likelihood is not a typicality test (not graded)
+#
+# A density model that scores real digits well need not score everything else badly. Below, the trained flow's
+# bits/dim on images that are not the test digits: the same digits at half intensity, the average training image,
+# a blank image, the digits shifted two pixels to the right, inverted ($16 - x$), and uniform noise. Noise is the
+# least likely, as it should be. But look at the order of the others: images nobody would call a digit of these
+# data (faint digits, the blurry average, a blank square) score close to real digits, while the same digits moved by
+# two pixels, which a person reads at once, score as badly as noise. A likelihood measures how predictable the
+# pixels are under the model, pixel position by pixel position; it is not a test of whether an image looks like
+# the data (Nalisnick et al., 2019, "Do deep generative models know what they don't know?").
+
+# %% nbgrader={"grade": false, "grade_id": "out_of_distribution", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def shifted(x, pixels=2):
+    """Images x (n, dim) moved `pixels` columns to the right (blank columns enter on the left)."""
+    images = x.reshape(-1, HEIGHT, WIDTH)
+    moved = torch.zeros_like(images)
+    moved[:, :, pixels:] = images[:, :, :-pixels]
+    return moved.reshape(len(x), -1)
+
+
+with torch.random.fork_rng():
+    torch.manual_seed(SEED)
+    noise_images = torch.randint(0, N_LEVELS, x_test.shape).float()
+strangers = {
+    "real digits (test split)": x_test,
+    "half intensity": torch.div(x_test, 2, rounding_mode="floor"),
+    "the average training image": x_train.mean(dim=0).round().expand_as(x_test).clone(),
+    "blank (all 0)": torch.zeros_like(x_test),
+    "shifted 2 pixels right": shifted(x_test),
+    "inverted, 16 - x": N_LEVELS - 1 - x_test,
+    "uniform noise": noise_images,
+}
+stranger_bpd = {name: heldout_score(flow, images) for name, images in strangers.items()}
+fig, axes = plt.subplots(1, len(strangers), figsize=(13, 1.9))
+for ax, (name, images) in zip(axes, strangers.items()):
+    show_digits(ax, images[:4], f"{name}\n{stranger_bpd[name]:.2f} bits/dim", columns=2)
+fig.tight_layout()
+plt.show()
+for name, score in stranger_bpd.items():
+    print(f"  {name:26s} {score:6.2f} bits/dim")
 
 # %% [markdown]
 # ## Training curve (not graded)

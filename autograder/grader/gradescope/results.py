@@ -39,17 +39,20 @@ def _note_entry(test):
     return {"name": name, "output": test.message, "output_format": "text", "visibility": "visible"}
 
 
-def _test_entry(test, titles):
-    if is_awaiting(test):
+def _test_entry(test, titles, points, override=None):
+    if is_awaiting(test) and override is None:
         return _note_entry(test)
     title = "written answer, graded by hand" if test.manual else titles.get(test.grade_id, "")
-    passed = test.points == test.max_points
+    passed = points == test.max_points
+    output = test.message or ("passed" if passed else "failed")  # a written answer's: the grader's comment
+    if override is not None:
+        output = f"set by your instructor (the grader gave {test.points:g}): {override.reason}"
     return {
         "name": f"{test.grade_id}: {title}" if title else test.grade_id,
-        "score": test.points,
+        "score": points,
         "max_score": test.max_points,
         "status": "passed" if passed else "failed",
-        "output": test.message or ("passed" if passed else "failed"),  # a written answer's: the grader's comment
+        "output": output,
         "output_format": "text",
         "visibility": "visible",
     }
@@ -57,18 +60,38 @@ def _test_entry(test, titles):
 
 def _summary(record):
     text = f"Score {record.score:g} / {record.max_score:g} (status: {record.status})."
+    if record.late_penalty:
+        text += f" Tests {record.raw_score:g}, late penalty -{record.late_penalty:g} ({record.late_rule})."
+    total = record.total_override()
+    if total is not None:
+        text += f" Your instructor set the total to {total.points:g}: {total.reason}"
     return text + (f"\n{record.message}" if record.message else "")
 
 
+def _extra_data(record):
+    """What the final score is made of (Gradescope keeps extra_data with the submission)."""
+    return {
+        "raw_score": record.raw_score,
+        "late_penalty": record.late_penalty,
+        "submitted_at": record.submitted_at,
+        "submitted_from": record.submitted_from,
+        "due": record.due,
+        "overrides": [{"test": o.test, "points": o.points, "reason": o.reason} for o in record.overrides],
+    }
+
+
 def results(record, titles=None):
-    """The results.json content (a dict) for one student's Record."""
+    """The results.json content (a dict) for one student's Record: the tests' points after the instructor's
+    overrides, and the final score (after the late penalty or a total override) at the top."""
+    points, overrides = record.points(), {o.test: o for o in record.overrides}
     data = {
         "score": record.score,
         "execution_time": round(record.seconds, 1),
         "output": _summary(record),
         "output_format": "text",
         "stdout_visibility": "hidden",  # the grader's log is for instructors
-        "tests": [_test_entry(t, titles or {}) for t in record.tests],
+        "tests": [_test_entry(t, titles or {}, points[t.grade_id], overrides.get(t.grade_id)) for t in record.tests],
+        "extra_data": _extra_data(record),
     }
     if record.leaderboard:
         data["leaderboard"] = [{"name": m.name, "value": m.value, "order": m.order} for m in record.leaderboard]
@@ -127,6 +150,28 @@ def _leaderboard_problems(board):
     return problems
 
 
+def _sum_problems(data, tests):
+    """The tests' scores must add up to the score; when extra_data says what the score is made of, they add up to
+    its raw_score, and the score is raw_score minus the late penalty, or the instructor's total."""
+    scores = [t.get("score") for t in tests]
+    if not tests or not _number(data.get("score")) or not all(map(_number, scores)):
+        return []
+    extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
+    if "raw_score" not in extra:
+        if math.isclose(data["score"], sum(scores)):
+            return []
+        return [f"score {data['score']} is not the sum of the tests' scores ({sum(scores)})"]
+    raw, penalty = extra["raw_score"], extra.get("late_penalty", 0)
+    if not (_number(raw) and _number(penalty)) or not math.isclose(raw, sum(scores)):
+        return [f"extra_data.raw_score {raw} is not the sum of the tests' scores ({sum(scores)})"]
+    totals = [o.get("points") for o in extra.get("overrides", []) if isinstance(o, dict) and o.get("test") == "total"]
+    expected = totals[0] if totals else max(0.0, raw - penalty)
+    if not _number(expected) or not math.isclose(data["score"], expected, abs_tol=1e-9):
+        return [f"score {data['score']} is not the sum of the tests' scores ({sum(scores)}) less the late penalty ({penalty})"
+                + (" nor the instructor's total" if totals else "")]
+    return []
+
+
 def problems(data, forbidden=()):
     """What makes data an invalid results.json ([] when valid): missing or mistyped fields, values outside the
     spec's, a score that is not the sum of the tests', and any of the forbidden strings (hidden-test code)."""
@@ -143,9 +188,7 @@ def problems(data, forbidden=()):
         return found + ["tests is not a list of objects"]
     for index, test in enumerate(tests):
         found += _test_problems(index, test)
-    scores = [t["score"] for t in tests if "score" in t]
-    if tests and _number(data.get("score")) and all(map(_number, scores)) and not math.isclose(data["score"], sum(scores)):
-        found.append(f"score {data['score']} is not the sum of the tests' scores ({sum(scores)})")
+    found += _sum_problems(data, [t for t in tests if "score" in t])  # a note has none
     found += _leaderboard_problems(data["leaderboard"]) if "leaderboard" in data else []
     text = json.dumps(data, ensure_ascii=False)
     return found + [f"results.json shows {marker!r}" for marker in forbidden if marker in text]

@@ -5,6 +5,6 @@
 # expect_message: test_train: variable named flow
 
 # %% answer: train
-history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}
+history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": [], "snapshots": []}
 # YOUR CODE HERE
 raise NotImplementedError()

@@ -1,0 +1,9 @@
+"""The result is cast to float32, so a float64 input loses its precision."""
+# expect_lost: test_change_of_variables
+# train: stub
+# caught_visibly: no
+
+# %% answer: change_of_variables
+def log_prob_1d(x, f, log_p_z):
+    """log p_X(x) at each point of x (n,), where z = f(x) has log-density log_p_z: a tensor of shape (n,)."""
+    return (log_p_z(f(x)) + torch.log(torch.abs(derivative(f, x)))).float()

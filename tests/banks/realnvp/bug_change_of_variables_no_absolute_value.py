@@ -1,0 +1,10 @@
+"""The derivative without its absolute value: log f'(x) is nan wherever the map decreases."""
+# expect_lost: test_change_of_variables
+# train: stub
+# caught_visibly: test_change_of_variables
+# expect_message: test_change_of_variables: take the absolute value
+
+# %% answer: change_of_variables
+def log_prob_1d(x, f, log_p_z):
+    """log p_X(x) at each point of x (n,), where z = f(x) has log-density log_p_z: a tensor of shape (n,)."""
+    return log_p_z(f(x)) + torch.log(derivative(f, x))
