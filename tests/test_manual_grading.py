@@ -11,6 +11,7 @@ formgrader itself, in Chromium, lists them and grades a written answer.
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from autograder.grader.answers import extract, read_cells
 from autograder.grader.assemble import assemble_graded
 from autograder.grader.autograded import autograded_notebook, autograded_path, source_path
 from autograder.grader.batch import Options, grade_batch
+from autograder.grader.class_report import report_html
 from autograder.grader.execute import TestResult
 from autograder.grader.exercise import ExerciseError, exercise_named, load_exercise, master_paths
 from autograder.grader.gradebook import open_gradebook, record_grades
@@ -341,15 +343,27 @@ def test_feedback_shows_the_written_answer_and_only_once_graded_its_score_commen
     page.write_text(feedback_html(_record("bob"), shown, title="Tiny", rubrics=EXERCISE.rubrics), encoding="utf-8")
     waiting = page.read_text(encoding="utf-8")
     assert "your written answer why_linear" in waiting and "It multiplies its input by a constant" in waiting
-    assert "3 points of written answers await manual grading" in waiting and "– / 1" in waiting and AWAITING in waiting
+    assert "Written answers awaiting manual grading: 3 points" in waiting and "– / 1" in waiting and AWAITING in waiting
     assert "0.5 points: says it multiplies" not in waiting  # the rubric, before grading
     record = _graded_record()
     record.student_id = "bob"
     assert refresh_feedback(page, record, "Tiny", EXERCISE.rubrics)  # what report does once a person graded
     graded_page = page.read_text(encoding="utf-8")
     assert "written answer why_linear: 0.5 / 1" in graded_page and COMMENT.replace("'", "&#x27;") in graded_page
-    assert "0.5 points: says it multiplies" in graded_page and "2 points of written answers await" in graded_page
+    assert "0.5 points: says it multiplies" in graded_page and "awaiting manual grading: 2 points" in graded_page
     assert "It multiplies its input by a constant" in graded_page  # the notebook below the head is kept
+
+
+def test_the_class_report_counts_written_answers_apart_from_the_tests():
+    records = [_graded_record(), _record("bob"), _record("cy", status="not a notebook", points=0.0, message="not a notebook")]
+    page = report_html(EXERCISE, records)
+    tests, written = page.split("<h2>Tests</h2>")[1].split("<h2>Common failures</h2>")[0], page.split("<h2>Written answers</h2>")[1]
+    assert "test_scaled" in tests and "why_linear" not in tests and AWAITING not in page.split("<h2>Written answers</h2>")[0]
+    rows = re.findall(r"<tr><td><code>(\w+)</code></td>((?:<td class=n>[^<]*</td>)+)</tr>", written)
+    assert [(gid, re.findall(r"<td class=n>([^<]*)</td>", cells)) for gid, cells in rows] == [
+        ("why_linear", ["1", "1", "1", "0.50"]),  # ann graded 0.5, bob awaits; cy's file never ran: nothing to grade
+        ("table", ["2", "0", "2", ""]),
+    ]
 
 
 # --- a class graded by `grade`, scored as formgrader scores, reported by `report` ----------------------------------

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError
-from autograder.grader.manual import fold_hand_grades, is_awaiting
+from autograder.grader.manual import fold_hand_grades, is_awaiting, points_text
 from autograder.grader.outputs import exercise_of, read_records
 from autograder.grader.roster import CANVAS_TEST_STUDENT, Matching, match, read_roster
 from autograder.grader.term import apply_term, late_by, load_term
@@ -62,7 +62,7 @@ def feedback_text(record):
     parts = [f"Autograded: {number(record.score)} / {number(record.max_score)} ({record.status})"]
     waiting = sum(t.max_points for t in record.tests if is_awaiting(t))
     if waiting:
-        parts.append(f"{number(waiting)} points of written answers await manual grading")
+        parts.append(f"written answers awaiting manual grading: {points_text(waiting)}")
     if record.late:
         parts.append(f"late ({late_by(record)})" + (f": penalty -{number(record.late_penalty)}" if record.late_penalty else ""))
     parts += [f"{o.test} set to {number(o.points)} by your instructor: {o.reason}" for o in record.overrides]

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime
 
 from autograder.grader.answers import redact_hidden
-from autograder.grader.manual import is_awaiting
+from autograder.grader.manual import is_awaiting, points_text
 from autograder.grader.term import late_by
 
 MAX_TEXT = 2000
@@ -103,7 +103,7 @@ def _written_html(record, rubrics):
 
 def _waiting_html(record):
     waiting = sum(t.max_points for t in record.tests if is_awaiting(t))
-    return f"<p>{waiting:g} points of written answers await manual grading.</p>" if waiting else ""
+    return f"<p>Written answers awaiting manual grading: {points_text(waiting)}.</p>" if waiting else ""
 
 
 def _when(text, due):
