@@ -104,8 +104,9 @@ def test_grades_csv_shows_the_late_penalty_the_extension_and_the_override_beside
         "1 day 12 h 1 min",
         dict(EXERCISE.tests)[failing],
     )
-    assert float(ben["raw_score"]) == top and float(ben["late_penalty"]) == pytest.approx(0.2 * top)  # two started days
-    assert float(ben["score"]) == pytest.approx(0.8 * top) and "regrade: a tolerance, too tight" in ben["message"]
+    penalty = 0.2 * EXERCISE.max_score  # two started days, 10% each of the exercise's maximum (written answers in it)
+    assert float(ben["raw_score"]) == top and float(ben["late_penalty"]) == pytest.approx(penalty)
+    assert float(ben["score"]) == pytest.approx(top - penalty) and "regrade: a tolerance, too tight" in ben["message"]
     assert ada["late_by"] == "" and ada["due"] == "2025-03-17T23:59:00+01:00" and float(ada["score"]) == top
     assert "extended due time: doctor's note" in ada["message"]
     assert (cleo["submitted_from"], cleo["submitted_at"], cleo["late_by"]) == ("zip entry", "2025-03-14T20:00:00", "")
@@ -127,7 +128,7 @@ def test_feedback_pages_show_the_penalty_the_extension_and_the_instructors_reaso
     out, _, _, _, _ = regraded
     ben = (out / "feedback" / f"{ONLY}.html").read_text(encoding="utf-8")
     ada = (out / "feedback" / "ada_correct.html").read_text(encoding="utf-8")
-    assert "late penalty <b>-2</b>" in ben.replace(f"-{0.2 * EXERCISE.auto_max_score:g}", "-2") and "set by your instructor" in ben
+    assert "late penalty <b>-2</b>" in ben.replace(f"-{0.2 * EXERCISE.max_score:g}", "-2") and "set by your instructor" in ben
     assert "regrade: a tolerance, too tight" in ben and "your extended due time" in ada
     assert "your answer" in ada  # the graded notebook of the kept record is still below the rewritten head
 
