@@ -28,6 +28,7 @@ def _export_command(commands):
     export_cmd.add_argument("--roster", help="the LMS's export of the class (Canvas: its gradebook export; Moodle: a grade export)")
     export_cmd.add_argument("--title", required=True, help="the assignment's title in the LMS")
     export_cmd.add_argument("--assignment-id", help="Canvas's assignment id: the column is titled 'TITLE (ID)'")
+    export_cmd.add_argument("--assignment", help="the exercise (a master's name or path); default: the one the records name")
     export_cmd.add_argument(
         "--moodle-id", choices=("username", "idnumber", "email"), default="username", help="Moodle's identifier column (default username)"
     )
@@ -76,8 +77,11 @@ def parser():
     _term_options(merge_cmd)
     merge_cmd.add_argument("--no-similarity", action="store_true", help="do not write similarity.csv and similarity.html")
     merge_cmd.set_defaults(run=shards.main)
-    report_cmd = commands.add_parser("report", help="rewrite every report of OUT (grades.csv, report.html, ...) from its records")
+    report_cmd = commands.add_parser(
+        "report", help="fold the gradebook's manual scores into OUT's records and rewrite every report (grades.csv, feedback, ...)"
+    )
     report_cmd.add_argument("out", metavar="OUT", help="the OUT folder of a `grade` or `merge` run")
+    report_cmd.add_argument("--assignment", help="the exercise (a master's name or path); default: the one the records name")
     _term_options(report_cmd)
     report_cmd.add_argument("--no-similarity", action="store_true", help="do not write similarity.csv and similarity.html")
     report_cmd.set_defaults(run=outputs.main)

@@ -20,9 +20,15 @@ def grade_id(cell):
 
 
 def is_answer(cell):
-    """An answer cell: the student writes it (nbgrader's solution cell that is not also graded)."""
+    """An autograded answer cell: the student writes it and test cells check it (nbgrader's solution cell that is
+    not also graded)."""
     return is_solution(cell) and not is_grade(cell)
 
+
+def is_manual(cell):
+    """A manually graded answer (Markdown or code): nbgrader's solution cell that is also graded, with points,
+    which a person scores in formgrader."""
+    return is_solution(cell) and is_grade(cell)
 
 def is_test(cell):
     """A test cell: a graded code cell that is not an answer."""
@@ -30,8 +36,16 @@ def is_test(cell):
 
 
 def solution_answers(master):
-    """grade_id -> the master's answer, solution markers removed."""
-    return {grade_id(c): without_markers(c.source, BEGIN_SOLUTION, END_SOLUTION) for c in master.cells if is_answer(c)}
+    """grade_id -> the master's answer of every answer cell that runs (code: autograded, or graded by hand), solution
+    markers removed."""
+    runs = [c for c in master.cells if is_solution(c) and c.cell_type == "code"]
+    return {grade_id(c): without_markers(c.source, BEGIN_SOLUTION, END_SOLUTION) for c in runs}
+
+
+def written_answers(master):
+    """grade_id -> the master's model answer of every Markdown answer graded by hand (text, never run)."""
+    written = [c for c in master.cells if is_manual(c) and c.cell_type != "code"]
+    return {grade_id(c): without_markers(c.source, BEGIN_SOLUTION, END_SOLUTION) for c in written}
 
 
 def read_master(path):
@@ -68,18 +82,36 @@ def without_markers(source, begin, end):
 
 
 def solution_notebook(source_nb):
-    """A copy of the source notebook with answers in place, hidden tests removed, outputs cleared."""
+    """A copy of the source notebook with answers in place, hidden tests removed, outputs cleared, and no rubric
+    (the instructors' notes on a manual answer)."""
     nb = nbformat.from_dict(source_nb)
     for cell in nb.cells:
+        without_rubric(cell)
+        cell.source = without_markers(cell.source, BEGIN_SOLUTION, END_SOLUTION)  # a Markdown answer may have them too
         if cell.cell_type != "code":
             continue
         cell.source = without_region(cell.source, BEGIN_HIDDEN, END_HIDDEN)
-        cell.source = without_markers(cell.source, BEGIN_SOLUTION, END_SOLUTION)
         cell.outputs, cell.execution_count = [], None
     return nb
 
 
+def rubric(cell):
+    """The instructors' rubric of a manual answer cell (its `autograder: {rubric: [lines]}` metadata), "" if none."""
+    lines = cell.get("metadata", {}).get("autograder", {}).get("rubric") or []
+    return "\n".join(lines) if isinstance(lines, list) else str(lines)
+
+
+def without_rubric(cell):
+    """Drop the rubric from the cell's metadata, in place: what students and readers get never carries it."""
+    meta = cell.get("metadata", {}).get("autograder")
+    if isinstance(meta, dict):
+        meta.pop("rubric", None)
+        if not meta:
+            cell.metadata.pop("autograder")
+    return cell
+
+
 def code_sources(nb):
-    """(cell type, grade_id, source) of every cell: what a stale-build check compares."""
-    return [(cell.cell_type, grade_id(cell), cell.source.strip()) for cell in nb.cells]
+    """(cell type, grade_id, source, rubric) of every cell: what a stale-build check compares."""
+    return [(cell.cell_type, grade_id(cell), cell.source.strip(), rubric(cell)) for cell in nb.cells]
 

@@ -77,15 +77,18 @@ def _stop(process):
 
 
 @contextmanager
-def jupyterlab(root, scratch):
-    """Run JupyterLab on root (cwd too, so the Validate button reads root/nbgrader_config.py); yield (url, token)."""
+def jupyterlab(root, scratch, extra_args=()):
+    """Run JupyterLab on root (cwd too, so the Validate button reads root/nbgrader_config.py); yield (url, token).
+
+    extra_args go to the server, e.g. --CourseDirectory.root=... for formgrader."""
     token, port = secrets.token_hex(16), _free_port()
     _write_lab_settings(scratch / "lab-settings")
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(scratch / "config"), JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(scratch / "lab-settings"), JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"))
     log = scratch / "jupyterlab.log"
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0", "--allow-root"]
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0", "--allow-root",
+               *extra_args]
     with open(log, "w") as log_file:
         process = subprocess.Popen(command, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     try:

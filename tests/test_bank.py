@@ -91,7 +91,7 @@ def test_bank_entry_loses_exactly_the_expected_tests(entry, graded):
     exercise, name = entry
     bank_entry, record = BANKS[exercise][name], graded[exercise][name]
     assert record.status == "ok", f"{name}: {record.status}: {record.message}"
-    assert {t.grade_id for t in record.tests} == set(bank_settings(exercise)["test_ids"])
+    assert {t.grade_id for t in record.tests if not t.manual} == set(bank_settings(exercise)["test_ids"])  # written answers await a person
     lost = _lost(bank_entry, record)
     failed = [t for t in record.tests if t.grade_id in lost]
     report = "\n".join(f"  {t.grade_id}: {t.points:g}/{t.max_points:g} {t.message}" for t in failed)

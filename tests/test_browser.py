@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
 from autograder.course import examples
-from autograder.notebooks import grade_id, is_answer, is_test, solution_answers
+from autograder.notebooks import grade_id, is_answer, is_manual, is_test, solution_answers, written_answers
 
 pytestmark = pytest.mark.browser
 
@@ -47,10 +47,12 @@ def _require_chromium():
 
 
 def _notebook_with_answers(answers):
-    """The student notebook with its answer cells replaced by answers (grade_id -> source)."""
+    """The student notebook with its answer cells, written answers included, replaced by answers (grade_id -> source).
+
+    Validate lists a written answer left blank ("You did not provide a response"), as any unanswered cell."""
     nb = nbformat.read(STUDENT_NOTEBOOK, as_version=4)
     for cell in nb.cells:
-        if is_answer(cell):
+        if is_answer(cell) or is_manual(cell):
             cell.source = answers[grade_id(cell)]
     return nb
 
@@ -60,7 +62,7 @@ def _course_copy(root, master):
     for folder in ("notebooks", "solutions", "data"):
         shutil.copytree(REPO / folder, root / folder)
     shutil.copy(REPO / "nbgrader_config.py", root)
-    answers = solution_answers(master)
+    answers = {**solution_answers(master), **written_answers(master)}
     nbformat.write(_notebook_with_answers(answers), root / SOLVED)
     assert BUG[0] in answers["nll"], "the planted bug no longer applies to the master's nll_loss: update BUG"
     nbformat.write(_notebook_with_answers({**answers, "nll": answers["nll"].replace(*BUG)}), root / PLANTED_BUG)

@@ -1,12 +1,14 @@
 """The generated notebooks: current with the master, and each holding only what its readers should see."""
 
+import re
+
 import nbformat
 import pytest
 from conftest import REPO, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, STUDENT_NOTEBOOK
 
 from autograder.course import build
-from autograder.grader.exercise import master_paths
-from autograder.notebooks import grade_id, is_answer, is_test
+from autograder.grader.exercise import exercise_named, master_paths
+from autograder.notebooks import grade_id, is_answer, is_manual, is_test
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
@@ -51,7 +53,8 @@ def test_student_notebook_has_no_answers_hidden_tests_or_outputs(student, master
 
 def test_student_notebook_keeps_the_answer_cell_contract(student, master):
     answers = [grade_id(c) for c in student.cells if is_answer(c)]
-    assert answers == [grade_id(c) for c in master.cells if is_answer(c)] == ["change_of_variables", "masks", "coupling", "realnvp", "nll", "train"]
+    contract = ["change_of_variables", "masks", "coupling", "realnvp", "nll", "train"]
+    assert answers == [grade_id(c) for c in master.cells if is_answer(c)] == contract
     tests = [grade_id(c) for c in student.cells if is_test(c)]
     assert len(tests) == len(set(tests)) >= len(answers)
     for cell in student.cells:
@@ -66,13 +69,27 @@ def test_every_answer_cell_is_followed_by_tests(student):
             assert kinds[index + 1] == "test"
 
 
-def test_points_in_headings_match_the_test_cells(master):
-    import re
+@pytest.mark.parametrize("name", [p.stem for p in master_paths()])
+def test_points_in_headings_match_the_test_cells_and_the_written_answers(name):
+    exercise = exercise_named(name)
+    markdown = "\n".join(c.source for c in exercise.nb.cells if c.cell_type == "markdown")
+    parts = [float(m) for m in re.findall(r"^## Part \d+ — .*\((\d+) points?\)$", markdown, re.M)]
+    written = [float(m) for m in re.findall(r"^### Written question \((\d+(?:\.\d+)?) points?, graded by hand\)$", markdown, re.M)]
+    assert len(parts) >= 4 and sum(parts) == exercise.auto_max_score
+    assert len(written) == len(exercise.manual) and sum(written) == sum(m.points for m in exercise.manual)
 
-    headings = [c.source for c in master.cells if c.cell_type == "markdown" and re.search(r"^## Part \d", c.source, re.M)]
-    stated = [int(m) for h in headings for m in re.findall(r"^## Part \d+ — .*\((\d+) points?\)", h, re.M)]
-    tests = [c.metadata["nbgrader"]["points"] for c in master.cells if is_test(c)]
-    assert len(stated) == 6 and sum(stated) == sum(tests) == 11
+
+@pytest.mark.parametrize("name", [p.stem for p in master_paths()])
+def test_written_answers_are_blank_in_the_release_and_their_rubrics_reach_no_student_or_reader(name):
+    exercise, paths = exercise_named(name), build.generated_paths(name)
+    assert exercise.manual and all(m.rubric for m in exercise.manual), "each master asks written questions, each with a rubric"
+    released = {grade_id(c): c for c in nbformat.read(paths["student"], as_version=4).cells}
+    for answer in exercise.manual:
+        assert released[answer.grade_id].source == "YOUR ANSWER HERE" and is_manual(released[answer.grade_id])
+        for kind in ("student", "solution"):
+            text = paths[kind].read_text(encoding="utf-8")
+            assert "rubric" not in text and answer.rubric.splitlines()[0][5:60] not in text, f"{name} {kind} shows a rubric"
+    assert all(m.rubric.splitlines()[0][5:60] in paths["source"].read_text(encoding="utf-8") for m in exercise.manual)
 
 
 def test_solution_notebook_has_answers_outputs_and_figures_but_no_hidden_tests(solution, student):

@@ -39,12 +39,12 @@ def test_each_submission_gets_its_status_and_only_the_points_it_earned(graded, n
     assert {gid: points[gid] for gid in case.points} == case.points, record.message
 
 
-def test_every_submission_has_one_row_in_grades_csv_with_a_column_per_test(graded):
+def test_every_submission_has_one_row_in_grades_csv_with_a_column_per_test(graded, exercise):
     _, out, records = graded
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(r["student_id"] for r in rows) == sorted(CASES)
-    assert list(rows[0])[:2] == ["student_id", "test_masks"] and list(rows[0])[-4:] == ["score", "max_score", "status", "message"]
+    assert list(rows[0])[:2] == ["student_id", exercise.tests[0][0]] and list(rows[0])[-4:] == ["score", "max_score", "status", "message"]
     assert all(float(r["score"]) == records[r["student_id"]].score for r in rows)
 
 
@@ -86,7 +86,9 @@ def test_gradescope_results_are_valid_and_sum_to_the_score(graded):
         assert problems(result, forbidden=HIDDEN_MARKERS) == [], path.name
         assert result["score"] == records[path.stem].score
     result = json.loads((out / "results" / "swallowed errors.json").read_text(encoding="utf-8"))
-    assert result["score"] == sum(t["score"] for t in result["tests"]) == records["swallowed errors"].score
+    scored = [t for t in result["tests"] if "score" in t]  # the others: written answers awaiting a person, notes
+    assert result["score"] == sum(t["score"] for t in scored) == records["swallowed errors"].score
+    assert len(scored) == len([t for t in records["swallowed errors"].tests if not t.manual])
     assert {t["visibility"] for t in result["tests"]} == {"visible"}
 
 
@@ -110,6 +112,7 @@ def test_a_rerun_skips_graded_students_and_changes_nothing(graded):
     assert {p.name: p.stat().st_mtime_ns for p in (out / "records").iterdir()} == before
 
 
-def test_records_are_read_back_by_student_id(graded):
+def test_records_are_read_back_by_student_id(graded, exercise):
     _, out, _ = graded
-    assert load_record(out, Submission("José Ñúñez 李 o'Brien", None)).score == 8
+    untrained = exercise.auto_max_score - dict(exercise.tests)["test_train"]  # every test but the training's
+    assert load_record(out, Submission("José Ñúñez 李 o'Brien", None)).score == untrained

@@ -29,16 +29,7 @@ from autograder.grader.gradescope.run import find_notebook, student_id
 from autograder.grader.leaderboard import leaderboard
 from autograder.grader.record import Metric, Record
 
-TEST_IDS = [
-    "test_masks",
-    "test_coupling_forward",
-    "test_coupling_inverse",
-    "test_realnvp_inverse",
-    "test_realnvp_log_prob",
-    "test_realnvp_sample",
-    "test_nll",
-    "test_train",
-]
+TEST_IDS = [gid for gid, _ in load_exercise(MASTER).tests]  # the autograded test cells, from the master
 
 
 # --- the zip ---------------------------------------------------------------------------------------------------
@@ -290,7 +281,8 @@ def simulated(package, tmp_path_factory):
 
 
 def _test_points(data):
-    return {t["name"].split(":")[0]: t["score"] for t in data["tests"]}
+    """grade_id -> score of each scored entry (a written answer awaiting a person is a note without a score)."""
+    return {t["name"].split(":")[0]: t["score"] for t in data["tests"] if "score" in t}
 
 
 @pytest.mark.slow
@@ -302,11 +294,13 @@ def test_run_autograder_always_writes_a_valid_results_json(simulated, name):
 
 
 @pytest.mark.slow
-def test_the_correct_example_scores_full_marks_on_gradescope_with_the_held_out_nll_on_the_leaderboard(simulated, exercise):
+def test_the_correct_example_scores_every_autograded_point_on_gradescope_with_the_held_out_nll_on_the_leaderboard(simulated, exercise):
     data, stdout = simulated["correct"]
-    total = sum(t["max_score"] for t in data["tests"])
-    assert data["score"] == sum(t["score"] for t in data["tests"]) == total == exercise.max_score, stdout
+    scored = [t for t in data["tests"] if "score" in t]  # the written answers are notes: a person grades them
+    assert data["score"] == sum(t["score"] for t in scored) == sum(t["max_score"] for t in scored) == exercise.auto_max_score, stdout
     assert [name for name in _test_points(data)] == TEST_IDS
+    notes = [t["name"].split(":")[0] for t in data["tests"] if "score" not in t]
+    assert notes == list(exercise.manual_ids)  # the written answers: graded by hand, outside the autograder's points
     assert data["leaderboard"][0]["order"] == "asc" and 0.289 < data["leaderboard"][0]["value"] < 0.45
     assert "kim@uni.edu" in stdout  # the student id from submission_metadata.json
 
@@ -316,7 +310,8 @@ def test_the_correct_example_scores_full_marks_on_gradescope_with_the_held_out_n
 def test_gradescope_gives_each_example_the_scores_grade_gives_it(simulated, examples_one_shot, name, example):
     _, rows = examples_one_shot
     data, stdout = simulated[name]
-    assert _test_points(data) == {gid: float(rows[example][gid]) for gid in TEST_IDS}, stdout
+    points = _test_points(data)  # the tests, and the written answers once they have a score (0: not a notebook)
+    assert set(TEST_IDS) <= set(points) and points == {gid: float(rows[example][gid]) for gid in points}, stdout
     assert data["score"] == float(rows[example]["score"])
 
 

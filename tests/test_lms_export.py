@@ -14,7 +14,7 @@ from autograder.grader.report import write_atomic
 from autograder.grader.submissions import safe_name
 
 EXERCISE = exercise_named("realnvp")
-TOP = EXERCISE.max_score
+TOP = EXERCISE.auto_max_score  # the records below hold the autograded tests only
 
 
 def _out(tmp_path, students):
@@ -56,7 +56,7 @@ def test_canvas_csv_has_canvass_columns_the_points_row_and_quoted_names_matched_
     code = _run(out, "--format", "canvas", "--roster", roster, "--title", "Real NVP", "--assignment-id", "4711")
     rows = _read(out / "canvas.csv")
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Real NVP (4711)"]
-    assert rows[1][0] == "Points Possible" and rows[1][-1] == f"{TOP:g}"
+    assert rows[1][0] == "Points Possible" and rows[1][-1] == f"{EXERCISE.max_score:g}"  # the written answers' points too
     assert rows[2:] == [
         ['Núñez, José "Pepe"', "4001", "S-001", "jnunez", "Section A, Tuesday", f"{TOP:g}"],  # by SIS Login ID
         ["O'Brien, Zoë", "4002", "S-002", "zobrien", "Section B", f"{TOP - 1:g}"],  # by SIS User ID

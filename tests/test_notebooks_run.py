@@ -13,6 +13,7 @@ from nbclient.exceptions import CellExecutionError
 from autograder.course import build, examples
 from autograder.grader.batch import Options, grade_batch
 from autograder.grader.exercise import exercise_named, master_paths
+from autograder.grader.manual import AWAITING
 from autograder.notebooks import grade_id, solution_answers
 
 NLL_TARGET = 0.30  # the solution's held-out NLL target on the test split (the data's entropy is about 0.289)
@@ -63,8 +64,11 @@ def test_solution_gets_full_marks_from_the_grader(name, tmp_path):
     notebook = examples.filled(solution_answers(exercise_named(name).nb), name)
     (tmp_path / "submissions" / "solution.ipynb").write_text(nbformat.writes(notebook), encoding="utf-8")
     [record] = grade_batch(tmp_path / "submissions", tmp_path / "out", Options(workers=1, progress=False))
-    full = exercise_named(name).max_score
-    assert (record.assignment, record.status, record.score, record.max_score) == (name, "ok", full, full), record.message
+    exercise = exercise_named(name)
+    # every autograded point; the written answers (the master's model answers here) await a person's score
+    assert (record.assignment, record.status, record.score) == (name, "ok", exercise.auto_max_score), record.message
+    assert record.max_score == exercise.max_score
+    assert [(t.grade_id, t.message) for t in record.tests if t.manual] == [(gid, AWAITING) for gid in exercise.manual_ids]
 
 
 def test_solution_notebook_reaches_its_nll_target():

@@ -31,6 +31,7 @@ from sandbox_probes import CANARY_MARK, STRAY_MARK, Targets, hostile_notebook, r
 from autograder.course.examples import answers, filled
 from autograder.grader.batch import Options, grade_batch
 from autograder.grader.execute import Limits
+from autograder.grader.exercise import exercise_named
 
 LIMITS = Limits(cell_timeout=30, timeouts={"train": 60}, wall_timeout=300)
 FULL_MARKS = {"test_masks": 1, "test_coupling_forward": 2, "test_train": 2}
@@ -185,7 +186,7 @@ def _probes(graded):
 
 def test_a_correct_submission_gets_full_marks(graded):
     record = graded["records"]["correct"]
-    assert (record["score"], record["status"]) == (10, "ok"), record["message"]
+    assert (record["score"], record["status"]) == (exercise_named("realnvp").auto_max_score, "ok"), record["message"]
     assert record["isolation"].startswith("full:"), record["isolation"]
 
 

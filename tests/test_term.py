@@ -15,7 +15,7 @@ from autograder.grader.record import Override, Record
 from autograder.grader.term import Term, apply_term, load_term, term_warnings
 
 EXERCISE = exercise_named("realnvp")
-MAXIMA = dict(EXERCISE.tests)
+MAXIMA = dict(EXERCISE.tests)  # the records below hold the autograded tests only (their maximum: auto_max_score)
 FIRST, LAST = EXERCISE.tests[0][0], EXERCISE.tests[-1][0]
 
 
@@ -150,7 +150,7 @@ def _term(tmp_path, deadlines=DEADLINES, overrides=None):
 
 def test_a_late_submission_loses_the_policys_points_and_keeps_its_raw_score(tmp_path):
     record = apply_term(_record("dee", at="2025-03-15T10:00:00+00:00"), _term(tmp_path))  # 11 h 1 min after 23:59+01:00
-    top = EXERCISE.max_score
+    top = EXERCISE.auto_max_score
     assert record.late and record.late_seconds == pytest.approx(11 * 3600 + 60)
     assert record.late_penalty == pytest.approx(0.1 * top) and record.raw_score == top
     assert record.score == pytest.approx(top * 0.9)
@@ -159,14 +159,14 @@ def test_a_late_submission_loses_the_policys_points_and_keeps_its_raw_score(tmp_
 
 def test_an_extension_moves_the_due_time_and_says_so(tmp_path):
     record = apply_term(_record("ana", at="2025-03-16T10:00:00+00:00"), _term(tmp_path))
-    assert not record.late and record.score == EXERCISE.max_score
+    assert not record.late and record.score == EXERCISE.auto_max_score
     assert record.due == "2025-03-17T23:59:00+01:00" and record.extension == "doctor's note"
     assert "extended due time: doctor's note" in record.term_notes
 
 
 def test_a_submission_with_no_time_is_flagged_and_never_penalised(tmp_path):
     record = apply_term(_record("dee", at="", source=""), _term(tmp_path))
-    assert record.late_penalty == 0 and record.score == EXERCISE.max_score
+    assert record.late_penalty == 0 and record.score == EXERCISE.auto_max_score
     assert any(n.startswith("for review: no submission time") for n in record.term_notes)
 
 
@@ -192,7 +192,7 @@ def test_a_test_override_changes_that_test_the_raw_and_the_final_score(tmp_path)
     overrides = f"student,test,points,reason\nana,{LAST},{MAXIMA[LAST]:g},regrade\n"
     record = apply_term(_record("ana", points), _term(tmp_path, overrides=overrides))
     assert record.tests[-1].points == 0.0  # the measured test is kept
-    assert record.points()[LAST] == MAXIMA[LAST] and record.score == record.raw_score == EXERCISE.max_score
+    assert record.points()[LAST] == MAXIMA[LAST] and record.score == record.raw_score == EXERCISE.auto_max_score
     assert f"override {LAST}: {MAXIMA[LAST]:g} (measured 0): regrade" in record.term_notes
 
 
@@ -304,7 +304,7 @@ def test_the_feedback_head_shows_the_final_score_and_keeps_the_graded_notebook_b
     assert refresh_feedback(page, apply_term(record, _term(tmp_path, overrides=overrides)), "Real NVP")
     text = page.read_text(encoding="utf-8")
     assert "submitted 2025-03-15 00:30+01:00; due 2025-03-14 23:59+01:00: <b>late</b> by 31 min" in text
-    assert f"late penalty <b>-{0.1 * EXERCISE.max_score:g}</b> (10% per started day" in text
+    assert f"late penalty <b>-{0.1 * EXERCISE.auto_max_score:g}</b> (10% per started day" in text
     assert "set by your instructor</b> (the grader gave 0): &lt;script&gt;alert(1)&lt;/script&gt; a fair point" in text
     assert text.endswith("<h3>your answer</h3><pre>def f(x): ...</pre>") and text.count(NOTEBOOK_MARK) == 1
     assert not refresh_feedback(page, record, "Real NVP")  # the same record: the page is left as it is
@@ -319,5 +319,5 @@ def test_a_feedback_page_of_an_older_grader_keeps_what_follows_its_table(tmp_pat
     )
     refresh_feedback(page, apply_term(_record("dee"), Term()), "Real NVP")
     text = page.read_text(encoding="utf-8")
-    assert f"Score: <b>{EXERCISE.max_score:g} / {EXERCISE.max_score:g}</b>" in text and text.endswith("<h3>your answer</h3>")
+    assert f"Score: <b>{EXERCISE.auto_max_score:g} / {EXERCISE.auto_max_score:g}</b>" in text and text.endswith("<h3>your answer</h3>")
     assert "Score: 3 / 10" not in text

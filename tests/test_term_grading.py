@@ -97,15 +97,16 @@ def test_only_the_named_student_is_graded_again_and_the_others_keep_their_record
 
 def test_grades_csv_shows_the_late_penalty_the_extension_and_the_override_beside_the_raw_score(regraded):
     _, rows, _, failing, _ = regraded
-    top = EXERCISE.max_score
+    top = EXERCISE.auto_max_score  # the written answers await a person: 0 until graded
     ben, ada, cleo = rows[ONLY], rows["ada_correct"], rows["cleo_broken"]
     assert (ben["submitted_from"], ben["late_by"], float(ben[failing])) == (
         "timestamp.txt",
         "1 day 12 h 1 min",
         dict(EXERCISE.tests)[failing],
     )
-    assert float(ben["raw_score"]) == top and float(ben["late_penalty"]) == pytest.approx(0.2 * top)  # two started days
-    assert float(ben["score"]) == pytest.approx(0.8 * top) and "regrade: a tolerance, too tight" in ben["message"]
+    penalty = 0.2 * EXERCISE.max_score  # two started days, 10% each of the exercise's maximum (written answers in it)
+    assert float(ben["raw_score"]) == top and float(ben["late_penalty"]) == pytest.approx(penalty)
+    assert float(ben["score"]) == pytest.approx(top - penalty) and "regrade: a tolerance, too tight" in ben["message"]
     assert ada["late_by"] == "" and ada["due"] == "2025-03-17T23:59:00+01:00" and float(ada["score"]) == top
     assert "extended due time: doctor's note" in ada["message"]
     assert (cleo["submitted_from"], cleo["submitted_at"], cleo["late_by"]) == ("zip entry", "2025-03-14T20:00:00", "")

@@ -21,7 +21,7 @@ from nbclient import NotebookClient
 
 from autograder import REPO
 from autograder.grader.exercise import master_paths
-from autograder.notebooks import code_sources, read_master, solution_notebook
+from autograder.notebooks import code_sources, read_master, solution_notebook, without_rubric
 
 CELL_TIMEOUT = 300
 
@@ -36,7 +36,7 @@ def generated_paths(name, root=REPO):
 
 
 def nbgrader_release(name, source_nb_path, workdir):
-    """The student notebook nbgrader's generate_assignment makes from the source notebook."""
+    """The student notebook nbgrader's generate_assignment makes from the source notebook, without the rubrics."""
     course = Path(workdir) / "course"
     (course / "source" / name).mkdir(parents=True)
     shutil.copy(source_nb_path, course / "source" / name / f"{name}.ipynb")
@@ -45,7 +45,10 @@ def nbgrader_release(name, source_nb_path, workdir):
         f"--CourseDirectory.root={course}", "--log-level=WARN",
     ]  # fmt: skip
     subprocess.run(command, check=True, cwd=course)
-    return nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
+    release = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
+    for cell in release.cells:
+        without_rubric(cell)
+    return release
 
 
 def execute(nb, cwd, timeout=CELL_TIMEOUT):

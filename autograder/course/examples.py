@@ -14,7 +14,7 @@ import nbformat
 from autograder import REPO
 from autograder.course.build import generated_paths
 from autograder.grader.exercise import exercise_named, master_paths
-from autograder.notebooks import grade_id, solution_answers
+from autograder.notebooks import grade_id, solution_answers, written_answers
 
 EXAMPLES = REPO / "examples"
 # Per exercise: the line of the master's training cell that sets its recipe, and a short honest recipe (the same
@@ -68,7 +68,7 @@ def with_bug(answer_sources, grade, old, new):
 
 def example_files(exercise):
     """file name -> text of each bundled example submission of the exercise: correct, a classic bug, broken."""
-    solved = answers(exercise)
+    solved = {**answers(exercise), **written_answers(exercise_named(exercise).nb)}  # the written answers too, for formgrader
     correct, buggy, broken = EXAMPLE_NAMES[exercise]
     text = nbformat.writes(filled(solved, exercise))
     return {

@@ -22,9 +22,10 @@ class NotANotebook(Exception):
 
 @dataclass
 class Extracted:
-    answers: dict = field(default_factory=dict)  # grade_id -> source
+    answers: dict = field(default_factory=dict)  # grade_id -> source of each answer that runs (code)
     extras: dict = field(default_factory=dict)  # anchor cell id (None: before the first cell) -> [source]
     notes: list = field(default_factory=list)
+    written: dict = field(default_factory=dict)  # grade_id -> text of each Markdown answer graded by hand (never run)
 
 
 def _text(value):
@@ -71,7 +72,8 @@ class _MasterIndex:
 
     def __init__(self, master):
         self.ids = []
-        self.answer_ids = set()
+        self.answer_ids = set()  # every cell the student writes: autograded answers and answers graded by hand
+        self.answer_types = {}  # answer grade_id -> the master's cell type: a Markdown answer is text, never run
         self.given_sources = {}
         self.given_names = {}
         self.test_first_lines = {}
@@ -79,8 +81,9 @@ class _MasterIndex:
             meta = _meta(cell)
             gid = meta.get("grade_id")
             self.ids.append(gid)
-            if meta.get("solution") and not meta.get("grade"):
+            if meta.get("solution"):
                 self.answer_ids.add(gid)
+                self.answer_types[gid] = cell.cell_type
             elif cell.cell_type == "code" and meta.get("grade"):
                 self.test_first_lines[_first_line(cell.source)] = gid
             elif cell.cell_type == "code":
@@ -114,10 +117,12 @@ def extract(cells, exercise):
         gid = cell["meta"].get("grade_id")
         gid = gid if isinstance(gid, str) and gid in index.ids else None
         source = cell["source"]
-        if gid in index.answer_ids and gid not in result.answers:
-            result.answers[gid] = source
-            if cell["type"] != "code":
-                result.notes.append(f"answer cell '{gid}' was a {cell['type']} cell: graded as code")
+        found = result.written if index.answer_types.get(gid) == "markdown" else result.answers
+        if gid in index.answer_ids and gid not in found:
+            found[gid] = source
+            if cell["type"] != index.answer_types[gid]:
+                how = "graded as code" if index.answer_types[gid] == "code" else "kept as text, never run"
+                result.notes.append(f"answer cell '{gid}' was a {cell['type']} cell: {how}")
         elif gid in index.answer_ids:
             result.notes.append(f"a second cell claims to be answer '{gid}': ignored")
         elif gid is None and cell["type"] == "code" and source.strip():
@@ -133,7 +138,7 @@ def extract(cells, exercise):
                 result.extras.setdefault(anchor, []).append(source)
         if gid is not None:
             anchor = gid
-    for gid in sorted(index.answer_ids - set(result.answers)):
+    for gid in sorted(index.answer_ids - set(result.answers) - set(result.written)):
         result.notes.append(f"answer cell '{gid}' is missing")
     return result
 

@@ -1,5 +1,8 @@
 """Assemble the notebook that grades one submission: the master's cells, pristine, around the student's answers.
 
+An answer graded by hand keeps the master's cell type: a Markdown answer stays Markdown (never run, whatever the
+student turned it into), a code answer runs as an autograded answer does.
+
 Every code cell the grader owns is wrapped: a given or test cell starts by restoring the snapshot of pristine
 helpers (autograder/kernel/guard.py, Guard); a test cell ends by printing a token that the student's code never saw; after
 a given or test cell, the names it defined join the snapshot. Names use a per-submission nonce.
@@ -13,11 +16,12 @@ from pathlib import Path
 import nbformat
 
 from autograder.grader.names import defined_names
-from autograder.notebooks import BEGIN_HIDDEN, grade_id, is_answer, is_test
+from autograder.notebooks import BEGIN_HIDDEN, grade_id, is_answer, is_manual, is_solution, is_test
 
 GUARD_SOURCE = (Path(__file__).resolve().parent.parent / "kernel" / "guard.py").read_text()  # run in the kernel, never imported
 REPORT_MARKER = "[autograder report] "
 MISSING_ANSWER = "raise NotImplementedError('this answer cell is missing from the submission')\n"
+MISSING_TEXT = "*(no answer: this cell is missing from the submission)*"
 SUSPICIOUS = {
     r"\bctypes\b": "ctypes",
     r"\bgc\.": "the garbage collector",
@@ -81,19 +85,29 @@ def _test_source(graded, guard, gid, source):
     return f"{guard}.restore(globals())\n" + "\n".join(body) + f"\n{guard}.passed({token!r})\n"
 
 
+def _manual_cell(cell, source, timeout):
+    """The student's answer to a question graded by hand, in the master cell's type (Markdown is never run)."""
+    gid = grade_id(cell)
+    if cell.cell_type == "code":
+        return _code(MISSING_ANSWER if source is None else source, gid, "manual", timeout=timeout)
+    text = nbformat.v4.new_markdown_cell(MISSING_TEXT if source is None else source)
+    text.metadata["autograder"] = {"kind": "manual", "grade_id": gid}
+    return text
+
+
 def assemble_graded(exercise, extracted, seed=0, nonce=None):
     """The graded notebook for one submission of exercise (extracted: answers.Extracted)."""
     master = exercise.nb
     nonce = nonce or secrets.token_hex(4)
     guard = f"_ag_{nonce[:6]}"
     graded = Graded(nbformat.v4.new_notebook(metadata=master.metadata), guard=guard)
-    first_answer = next(i for i, c in enumerate(master.cells) if is_answer(c))
+    first_answer = next(i for i, c in enumerate(master.cells) if is_solution(c))
     given_before = [n for c in master.cells[:first_answer] if c.cell_type == "code" for n in defined_names(c.source)]
     cells = graded.nb.cells
     last_test = max(i for i, c in enumerate(master.cells) if is_test(c))
     for index, cell in enumerate(master.cells):
         gid = grade_id(cell)
-        if index > last_test and cell.cell_type == "code" and not is_answer(cell):
+        if index > last_test and cell.cell_type == "code" and not is_solution(cell):
             # the course's figures after the last test grade nothing: not drawn again (they cost seconds)
             cells += [_code(s, None, "student", gid) for s in extracted.extras.get(gid, [])]
             continue
@@ -102,10 +116,13 @@ def assemble_graded(exercise, extracted, seed=0, nonce=None):
             cells.append(_code(_guard_cell(guard, given_before, seed, list(exercise.protect)), None, "guard"))
             early = [None] + [grade_id(c) for c in master.cells[:first_answer]]
             cells += [_code(s, None, "student", anchor or "the top") for anchor in early for s in extracted.extras.get(anchor, [])]
-        if cell.cell_type != "code":
+        if is_manual(cell):
+            source = (extracted.answers if cell.cell_type == "code" else extracted.written).get(gid)
+            cells.append(_manual_cell(cell, source, exercise.timeouts.get(gid)))
+        elif cell.cell_type != "code":
             cells.append(nbformat.from_dict(cell))
             continue
-        if is_answer(cell):
+        elif is_answer(cell):
             cells.append(_code(extracted.answers.get(gid, MISSING_ANSWER), gid, "answer", timeout=exercise.timeouts.get(gid)))
         elif index < first_answer:
             cells.append(_code(cell.source, gid, "given"))

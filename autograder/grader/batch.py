@@ -4,9 +4,10 @@
                                [--only ID ...] [--deadlines DEADLINES.csv] [--overrides OVERRIDES.csv] [--no-similarity]
 
 A worker writes what the student wrote (OUT/code/<student>.json, for the similarity check), the student's
-feedback, then (optionally) Gradescope results, then the record OUT/records/<student>.json last: a record on disk
-means the student is graded. Only the parent writes the gradebook, after each record, and grades.csv (and the
-class's other pages, outputs.py) at the end; a re-run (after kill -9, say) grades only the students without a
+graded notebook (OUT/autograded/<student>/<assignment>/, for formgrader), their feedback, then (optionally)
+Gradescope results, then the record OUT/records/<student>.json last: a record on disk means the student is graded.
+Only the parent writes the gradebook, after each record, and grades.csv (and the class's other pages, outputs.py)
+at the end; a re-run (after kill -9, say) grades only the students without a
 record (all with --force) and brings the gradebook up to date idempotently. With --shard K/N only every N-th
 submission is graded, and OUT/shard.json says which (shards.py merges the N folders). With --only ID
 just those students are graded again (forced), everyone else's record is kept, and every report is rewritten.
@@ -28,12 +29,14 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+import nbformat
 from tqdm import tqdm
 
 from autograder import REPO
 from autograder.grader.answers import NotANotebook, extract, read_cells
 from autograder.grader.archive import ArchiveError, extract_zip
 from autograder.grader.assemble import assemble_graded, suspicious
+from autograder.grader.autograded import autograded_notebook, autograded_path
 from autograder.grader.csv_table import TableError
 from autograder.grader.execute import Limits, Sandbox, TestResult, grade_graded
 from autograder.grader.exercise import ExerciseError, exercise_named, load_exercise, master_paths
@@ -42,6 +45,7 @@ from autograder.grader.gradescope.results import results_json, test_titles
 from autograder.grader.isolation import measure
 from autograder.grader.leaderboard import leaderboard
 from autograder.grader.lifetime import LOCK_NAME, BatchBusy, UidLease, become_subreaper, die_with_parent, run_lock, run_scratch
+from autograder.grader.manual import pending
 from autograder.grader.outputs import closing_lines, print_warnings, write_intake, write_outputs
 from autograder.grader.record import Record, master_digest
 from autograder.grader.report import feedback_html, isolation_summary, summary, write_atomic
@@ -69,7 +73,7 @@ def _init_worker(parent, slots, scratch_root, limits, hide, isolation, master_pa
 
 def ungraded_record(student_id, exercise, status, message, file="", digest="", master_sha256=""):
     """The record of a submission that could not be run: every test cell at 0 points, with the reason."""
-    tests = [TestResult(gid, 0.0, points, message) for gid, points in exercise.tests]
+    tests = [TestResult(gid, 0.0, points, message) for gid, points in exercise.tests] + pending(exercise, message)
     record = Record(student_id, status, message, tests, file, digest, assignment=exercise.name, master_sha256=master_sha256)
     record.graded_at, record.isolation = time.time(), _worker.get("isolation", "")
     return record
@@ -108,7 +112,7 @@ def _digest(path):
 def grade_submission(submission, out, gradescope=False):
     """Grade one submission in this worker and write its files; returns its record. Never raises."""
     exercise, started = _worker["exercise"], time.monotonic()
-    nb, graded, metrics, name = None, None, [], safe_name(submission.student_id)
+    nb, metrics, name = None, [], safe_name(submission.student_id)
     (out / "code" / f"{name}.json").unlink(missing_ok=True)  # what an earlier run read from an older file
     try:
         if submission.refused:
@@ -125,11 +129,12 @@ def grade_submission(submission, out, gradescope=False):
         write_atomic(out / "code" / f"{name}.json", code_json(submission.student_id, extracted))
         graded = assemble_graded(exercise, extracted, seed=_worker["limits"].seed)
         outcome = grade_graded(graded, _worker["sandbox"], safe_name(submission.student_id), _worker["limits"], exercise)
-        nb = outcome.nb
+        nb = autograded_notebook(outcome.nb, graded, exercise)
         flags = suspicious(extracted.answers, extracted.extras)
         notes = extracted.notes + outcome.messages + ([f"for review: the code uses {', '.join(flags)}"] if flags else [])
-        metrics = leaderboard(nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
-        record = _record(submission, exercise, outcome.status, "; ".join(notes), outcome.tests, digest=hashlib.sha256(data).hexdigest())
+        metrics = leaderboard(outcome.nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
+        tests = outcome.tests + pending(exercise)
+        record = _record(submission, exercise, outcome.status, "; ".join(notes), tests, digest=hashlib.sha256(data).hexdigest())
     except NotANotebook as error:
         record = _record(submission, exercise, "not a notebook", str(error), digest=_digest(submission.path))
     except Unreadable as error:
@@ -138,7 +143,12 @@ def grade_submission(submission, out, gradescope=False):
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         record = _record(submission, exercise, "grader error", detail[:500], digest=_digest(submission.path))
     record.seconds, record.leaderboard, record.graded_at = round(time.monotonic() - started, 1), metrics, time.time()
-    write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, graded.all_tokens() if graded else (), exercise.title))
+    autograded = autograded_path(out, submission.student_id, exercise.name)
+    if nb is not None:
+        write_atomic(autograded, nbformat.writes(nb))
+    else:
+        autograded.unlink(missing_ok=True)  # a graded notebook of an earlier file is not this one's
+    write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, title=exercise.title, rubrics=exercise.rubrics))
     if gradescope:
         write_atomic(out / "results" / f"{name}.json", results_json(record, _worker["titles"]))
     write_atomic(out / "records" / f"{name}.json", record.to_json())
@@ -210,7 +220,7 @@ def identify_exercise(found, paths=None):
     """The exercise the submissions belong to: the master whose grade_ids the notebooks carry most often."""
     exercises = [load_exercise(p) for p in (paths if paths is not None else master_paths())]
     seen = [_grade_ids(s.path) for s in found if s.path is not None]
-    votes = {e.name: sum(len(ids & ({g for g, _ in e.tests} | set(e.defines))) for ids in seen) for e in exercises}
+    votes = {e.name: sum(len(ids & ({g for g, _ in e.tests} | set(e.defines) | set(e.manual_ids))) for ids in seen) for e in exercises}
     best = max(votes.values(), default=0)
     winners = [e for e in exercises if votes[e.name] == best]
     if len(winners) == 1 and (best > 0 or len(exercises) == 1):

@@ -4,8 +4,9 @@ Scores are read only through Record.score, Record.max_score, Record.points() and
 manual grades, overrides or penalties those fold in), so the page and grades.csv cannot disagree. Sections:
 the score distribution and status counts; per test cell, in the master's order, with its part and points, who
 passed and how the others failed (a visible check, or only a hidden one); the commonest failure messages per
-test, grouped with their numbers, shapes and quoted names masked; the time per submission and the isolation;
-the leaderboard's top ten when the master declares one.
+test, grouped with their numbers, shapes and quoted names masked; the written answers a person grades (how many
+are graded, how many await, their mean so far); the time per submission and the isolation; the leaderboard's top
+ten when the master declares one.
 """
 
 import html
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from autograder.grader.charts import histogram_svg, legend_html, stacked_bars_svg
 from autograder.grader.html_page import page, student_link, table
+from autograder.grader.manual import UNREAD, is_awaiting
 from autograder.grader.report import isolation_summary
 from autograder.notebooks import grade_id
 
@@ -102,7 +104,7 @@ class CellStats:
 def cell_stats(exercise, records):
     """[CellStats] in the master's order (then any test only the records know), from each record's tests."""
     order = [gid for gid, _ in exercise.tests]
-    order += list(dict.fromkeys(t.grade_id for r in records for t in r.tests if t.grade_id not in order))
+    order += list(dict.fromkeys(t.grade_id for r in records for t in r.tests if t.grade_id not in order and not t.manual))
     points, parts = dict(exercise.tests), parts_of(exercise)
     stats = {gid: CellStats(gid, parts.get(gid, ""), points.get(gid, 0.0)) for gid in order}
     for record in records:
@@ -111,7 +113,8 @@ def cell_stats(exercise, records):
             stats[gid].add(record.student_id, results.get(gid), ran)
     for record in records:
         for t in record.tests:  # a test's points as the records hold them (an override may change them)
-            stats[t.grade_id].max_points = t.max_points
+            if t.grade_id in stats:
+                stats[t.grade_id].max_points = t.max_points
     return list(stats.values())
 
 
@@ -186,6 +189,25 @@ def _tests_section(stats):
         "checks alone is what the visible tests did not show. “Failed a visible check” also counts a notebook that stopped "
         "before the test; “not run” counts the submissions that could not be run at all (a broken file).</p>"
         f"{table(header, rows, numeric=(2, 3, 4, 5, 6, 7))}<figure>{stacked_bars_svg(segments, 'tests')}{legend}</figure>"
+    )
+
+
+def _written_section(exercise, records):
+    """The answers a person grades (not tests: no visible or hidden check), each with how many are graded and how
+    many await a person in formgrader, and the mean score of those graded."""
+    if not exercise.manual:
+        return ""
+    rows = []
+    for answer in exercise.manual:
+        results = [t for r in records if r.status not in UNREAD for t in r.tests if t.manual and t.grade_id == answer.grade_id]
+        graded = [t.points for t in results if not is_awaiting(t)]
+        mean = f"{statistics.mean(graded):.2f}" if graded else ""
+        name = f"<code>{html.escape(answer.grade_id)}</code>"
+        rows.append([name, f"{answer.points:g}", str(len(graded)), str(len(results) - len(graded)), mean])
+    return (
+        "<h2>Written answers</h2><p class=lead>Graded by hand in nbgrader's formgrader; <code>python -m autograder report OUT</code> "
+        "brings the scores here, into grades.csv and the feedback. A submission that was never run has no answer to grade.</p>"
+        + table(["answer", "points", "graded", "awaiting a person", "mean score"], rows, numeric=(1, 2, 3, 4))
     )
 
 
@@ -277,6 +299,7 @@ def report_html(exercise, records):
         _scores_section(records),
         _tests_section(stats),
         _failures_section(stats),
+        _written_section(exercise, records),
         _time_section(records),
         _leaderboard_section(exercise, records),
     ]

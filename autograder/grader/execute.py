@@ -37,13 +37,15 @@ MEMORY_ERRORS = ("MemoryError", "can't allocate memory", "DefaultCPUAllocator", 
 
 @dataclass
 class TestResult:
-    """One test cell's result: points earned, and why not all of them (what the student reads)."""
+    """One test cell's result: points earned, and why not all of them (what the student reads). A manually graded
+    answer is one too (manual): 0 points and "awaiting manual grading" until a person scores it (grader/manual.py)."""
 
     grade_id: str
     points: float
     max_points: float
     message: str = ""
     visible_passed: bool = False  # the checks a student sees before submitting (Validate) passed
+    manual: bool = False  # a written answer graded by hand, not a test cell
 
 
 @dataclass
@@ -363,7 +365,7 @@ def _cell_label(cell, index):
 
 def _memory_trouble(nb):
     """A cell of the student's (or a test calling their code) ran out of memory; given cells are the course's."""
-    mine = [c for c in nb.cells if c.metadata.get("autograder", {}).get("kind") in ("answer", "student", "test")]
+    mine = [c for c in nb.cells if c.metadata.get("autograder", {}).get("kind") in ("answer", "manual", "student", "test")]
     return any(m in (_error(c) or "") for c in mine for m in MEMORY_ERRORS)
 
 

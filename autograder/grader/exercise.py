@@ -7,20 +7,37 @@ of the library classes the kernel guard restores beyond its base set; optionally
 that Gradescope's leaderboard shows), and on each answer cell
 `autograder: {defines: [names], timeout: seconds}` (the names that recognise the answer when a submission lost
 its metadata; a cell timeout other than the grader's default, as a training cell needs).
+
+A master may also ask questions graded by hand: nbgrader's manually graded answer cells (`solution: true, grade:
+true, points: k`, Markdown or code), each with an optional `autograder: {rubric: [lines]}` that only instructors
+see. nbgrader's task cells are not supported (their answer is no cell of its own): the master is refused.
 """
 
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
+
+from nbgrader.utils import is_task
 
 from autograder import REPO
-from autograder.notebooks import grade_id, is_answer, is_test, nbgrader_meta, read_master
+from autograder.notebooks import grade_id, is_answer, is_manual, is_test, nbgrader_meta, read_master, rubric
 
 MASTERS = REPO / "autograder" / "master"
+MANUAL_CELL = "(nbgrader: solution true, grade true, points k)"
 
 
 class ExerciseError(ValueError):
     """A master whose declarations are missing or malformed; the message names the master and what to fix."""
+
+
+class ManualAnswer(NamedTuple):
+    """A question a person grades: its answer cell's grade_id, points, cell type (markdown: never run) and rubric."""
+
+    grade_id: str
+    points: float
+    cell_type: str
+    rubric: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,8 @@ class Exercise:
     protect: tuple = ()
     defines: dict = field(default_factory=dict)  # answer grade_id -> names it defines
     timeouts: dict = field(default_factory=dict)  # grade_id -> seconds, where the master sets one
-    tests: tuple = ()  # (test grade_id, points), in notebook order
+    tests: tuple = ()  # (test grade_id, points) of the autograded test cells, in notebook order
+    manual: tuple = ()  # ManualAnswer of each manually graded answer cell, in notebook order
     leaderboard: dict = field(default_factory=dict)  # {name, grade_id, pattern, order} of a number to post, or {}
 
     @property
@@ -42,7 +60,22 @@ class Exercise:
 
     @property
     def max_score(self):
+        """The exercise's total: autograded and graded by hand."""
+        return self.auto_max_score + sum(m.points for m in self.manual)
+
+    @property
+    def auto_max_score(self):
+        """The points of the autograded test cells alone (what Gradescope's autograder gives)."""
         return sum(points for _, points in self.tests)
+
+    @property
+    def manual_ids(self):
+        return tuple(m.grade_id for m in self.manual)
+
+    @property
+    def rubrics(self):
+        """grade_id -> rubric of each answer graded by hand that has one."""
+        return {m.grade_id: m.rubric for m in self.manual if m.rubric}
 
     def data_files(self):
         """The data files to stage beside a notebook of this exercise, sorted."""
@@ -65,6 +98,17 @@ def _fail(path, message):
     raise ExerciseError(f"master {path.name}: {message}")
 
 
+def _manual_answer(path, cell):
+    gid, points = grade_id(cell), nbgrader_meta(cell).get("points")
+    try:
+        points = float(points)
+    except (TypeError, ValueError):
+        points = 0.0
+    if not gid or points <= 0:
+        _fail(path, f"manually graded answer cell '{gid}' needs a grade_id and points > 0 in its nbgrader metadata")
+    return ManualAnswer(gid, points, cell.cell_type, rubric(cell))
+
+
 def load_exercise(path):
     """The Exercise its master at path declares; ExerciseError says what is missing."""
     path = Path(path)
@@ -72,9 +116,13 @@ def load_exercise(path):
     declared = nb.metadata.get("autograder")
     if not isinstance(declared, dict) or not declared.get("title"):
         _fail(path, "declare 'autograder: {title: ...}' in the jupytext header's jupyter metadata")
-    defines, timeouts, tests = {}, {}, []
+    defines, timeouts, tests, manual = {}, {}, [], []
     for cell in nb.cells:
         meta = cell.metadata.get("autograder", {})
+        if is_task(cell):
+            _fail(path, f"task cell '{grade_id(cell)}' is not supported: give the question a manual answer cell {MANUAL_CELL}")
+        if is_manual(cell):
+            manual.append(_manual_answer(path, cell))
         if is_answer(cell):
             names = meta.get("defines")
             if not names or not all(isinstance(n, str) and n.isidentifier() for n in names):
@@ -96,6 +144,7 @@ def load_exercise(path):
         defines=defines,
         timeouts=timeouts,
         tests=tuple(tests),
+        manual=tuple(manual),
         leaderboard=dict(declared.get("leaderboard") or {}),
     )
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError
+from autograder.grader.manual import fold_hand_grades, is_awaiting, points_text
 from autograder.grader.outputs import exercise_of, read_records
 from autograder.grader.roster import CANVAS_TEST_STUDENT, Matching, match, read_roster
 from autograder.grader.term import apply_term, late_by, load_term
@@ -59,6 +60,9 @@ def canvas_rows(matching, title, max_score, assignment_id=None):
 def feedback_text(record):
     """The Moodle feedback for one student: the score, what changed it and why, in one line."""
     parts = [f"Autograded: {number(record.score)} / {number(record.max_score)} ({record.status})"]
+    waiting = sum(t.max_points for t in record.tests if is_awaiting(t))
+    if waiting:
+        parts.append(f"written answers awaiting manual grading: {points_text(waiting)}")
     if record.late:
         parts.append(f"late ({late_by(record)})" + (f": penalty -{number(record.late_penalty)}" if record.late_penalty else ""))
     parts += [f"{o.test} set to {number(o.points)} by your instructor: {o.reason}" for o in record.overrides]
@@ -122,8 +126,9 @@ def main(args):
         print("export: --format canvas needs --roster: Canvas's gradebook export (Grades > Export), to match its students", file=sys.stderr)
         return 2
     try:
-        exercise = exercise_of(records)
+        exercise = exercise_of(records, args.assignment)
         term = load_term(out, exercise)
+        fold_hand_grades(out / "gradebook.db", exercise, records)  # a person's scores of the written answers count
         for record in records:
             apply_term(record, term)
         found = _matching(records, args)

@@ -2,9 +2,10 @@
 (class_report.py), similarity.csv and similarity.html (similarity_report.py, from OUT/code).
 
 `grade` and `merge` end here, and `python -m autograder report OUT` runs it again on an OUT whose records exist
-(after a manual grading session, say, after changing OUT/overrides.csv, or to rewrite what a newer grader writes),
-so that every report of a class is written by one function from one list of records and none can drift from
-another. It applies the final-score layer (term.py: deadlines, overrides) to the records first, and rewrites
+(after a manual grading session in formgrader, say, after changing OUT/overrides.csv, or to rewrite what a newer
+grader writes), so that every report of a class is written by one function from one list of records and none can
+drift from another. It folds the scores a person gave the written answers in OUT/gradebook.db (manual.py) into the
+records, applies the final-score layer (term.py: deadlines, overrides) to them, and rewrites
 the records, grades.csv, the feedback pages' scores, Gradescope's results, the gradebook's late fields and
 OUT/warnings.txt: what was not graded (kept by `grade` in OUT/intake.json) and what the term names in vain.
 """
@@ -13,11 +14,13 @@ import json
 import sys
 from pathlib import Path
 
+from autograder.grader.autograded import write_source
 from autograder.grader.class_report import report_html
 from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError, exercise_named
 from autograder.grader.gradebook import open_gradebook, record_term
 from autograder.grader.gradescope.results import results_json, test_titles
+from autograder.grader.manual import fold_hand_grades
 from autograder.grader.record import Record
 from autograder.grader.report import refresh_feedback, summary, write_atomic, write_csv
 from autograder.grader.similarity_report import write_similarity
@@ -62,7 +65,7 @@ def _rewrite_student_files(out, exercise, record, titles, gradescope):
     _write_if_changed(out / "records" / f"{name}.json", record.to_json())
     page = out / "feedback" / f"{name}.html"
     if page.is_file():
-        refresh_feedback(page, record, exercise.title)
+        refresh_feedback(page, record, exercise.title, exercise.rubrics)
     result = out / "results" / f"{name}.json"
     if gradescope or result.is_file():
         _write_if_changed(result, results_json(record, titles))
@@ -76,11 +79,13 @@ def write_outputs(out, exercise, records, term=None, gradescope=False, similarit
     out = Path(out)
     term = term if term is not None else load_term(out, exercise)
     titles = test_titles(exercise.nb)
+    fold_hand_grades(out / "gradebook.db", exercise, records)
     for record in records:
         apply_term(record, term)
         _rewrite_student_files(out, exercise, record, titles, gradescope)
     grades = out / "grades.csv"
-    write_csv(grades, records, [gid for gid, _ in exercise.tests])
+    write_csv(grades, records, [gid for gid, _ in exercise.tests] + list(exercise.manual_ids))
+    write_source(out, exercise)
     if (out / "gradebook.db").is_file() and records:
         gb = open_gradebook(out / "gradebook.db", exercise)
         record_term(gb, exercise.name, records, term.deadlines)
@@ -90,6 +95,14 @@ def write_outputs(out, exercise, records, term=None, gradescope=False, similarit
     write_atomic(out / "report.html", report_html(exercise, records))
     compared = write_similarity(out, exercise, records) if similarity else []  # last: the grades come first
     return [grades, out / WARNINGS, *compared, out / "report.html"]
+
+
+def with_hand_grades(out, exercise, records):
+    """The records, with the scores a person gave their written answers in OUT/gradebook.db folded in (in place;
+    those that changed are rewritten in OUT/records): what every report and export of a class must start from."""
+    for record in fold_hand_grades(Path(out) / "gradebook.db", exercise, records):
+        write_atomic(Path(out) / "records" / f"{safe_name(record.student_id)}.json", record.to_json())
+    return records
 
 
 def print_warnings(out, file=sys.stderr):
@@ -108,27 +121,34 @@ def closing_lines(out, similarity=True):
     return (f"similarity: {out / 'similarity.html'}\n" if similarity else "") + f"class report: {out / 'report.html'}"
 
 
-def exercise_of(records):
-    """The exercise every record was graded with, from this checkout's masters; ExerciseError when they disagree."""
+def exercise_of(records, assignment=None):
+    """The exercise every record was graded with, from this checkout's masters (or the master assignment names, a
+    name or a path, as `grade --assignment` takes); ExerciseError when they disagree."""
+    if assignment:
+        exercise = exercise_named(assignment)
+        others = sorted({r.assignment for r in records if r.assignment and r.assignment != exercise.name})
+        if others:
+            raise ExerciseError(f"--assignment {assignment} is {exercise.name}, but records name {', '.join(others)}")
+        return exercise
     names = sorted({r.assignment for r in records if r.assignment})
     if len(names) != 1:
         raise ExerciseError(f"the records name {'no exercise' if not names else 'several exercises: ' + ', '.join(names)}")
     return exercise_named(names[0])
 
 
-def _class_of(out):
+def _class_of(out, assignment=None):
     """(exercise, records, problems) of OUT's records; ExerciseError when OUT holds no graded class."""
     if not (out / "records").is_dir():
         raise ExerciseError(f"{out} has no records/ folder: not the OUT of a `grade` or `merge` run")
     records, problems = read_records(out)
-    return exercise_of(records), records, problems
+    return exercise_of(records, assignment), records, problems
 
 
 def main(args):
     """python -m autograder report OUT [--no-similarity]: every class-level file of OUT written again from its records."""
     out, similarity = Path(args.out), not args.no_similarity
     try:
-        exercise, records, problems = _class_of(out)
+        exercise, records, problems = _class_of(out, args.assignment)
         term = load_term(out, exercise, args.deadlines, args.overrides)
     except (ExerciseError, TableError) as error:
         print(f"report: {error}", file=sys.stderr)

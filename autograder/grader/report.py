@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import datetime
 
 from autograder.grader.answers import redact_hidden
+from autograder.grader.manual import is_awaiting, points_text
 from autograder.grader.term import late_by
 
 MAX_TEXT = 2000
@@ -20,6 +21,7 @@ STYLE = (
     "pre{background:#f6f6f6;padding:.5em;overflow-x:auto;white-space:pre-wrap}"
     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}"
     ".fail{color:#a00}.ok{color:#070}.out{border-left:3px solid #ccc;margin-left:1em}"
+    ".written{background:#f6f6f6;padding:.5em;white-space:pre-wrap}"
 )
 
 
@@ -70,6 +72,7 @@ NOTEBOOK_MARK = "<!-- autograder: the graded notebook -->"  # the page's head (s
 
 
 def _test_rows(record):
+    """One row per test; a written answer says it is graded by hand, and awaits its score (– / k) or shows it."""
     overridden = {o.test: o for o in record.overrides}
     points = record.points()
     rows = []
@@ -78,11 +81,29 @@ def _test_rows(record):
         if t.grade_id in overridden:
             o = overridden[t.grade_id]
             why = f"<b>set by your instructor</b> (the grader gave {t.points:g}): {html.escape(o.reason)}" + (f"<br>{why}" if why else "")
-        rows.append(
-            f"<tr><td>{html.escape(t.grade_id)}</td><td class={'ok' if got == t.max_points else 'fail'}>"
-            f"{got:g} / {t.max_points:g}</td><td>{why}</td></tr>"
-        )
+        name = html.escape(t.grade_id) + (" (written answer, graded by hand)" if t.manual else "")
+        shown = f"<td class={'ok' if got == t.max_points else 'fail'}>{got:g} / {t.max_points:g}</td>"
+        if is_awaiting(t) and t.grade_id not in overridden:
+            shown = f"<td>– / {t.max_points:g}</td>"
+        rows.append(f"<tr><td>{name}</td>{shown}<td>{why}</td></tr>")
     return "".join(rows)
+
+
+def _written_html(record, rubrics):
+    """Each written answer a person graded: its score, the grader's comment and the rubric (grade_id -> text)."""
+    parts = []
+    for t in record.tests:
+        if t.manual and not is_awaiting(t):
+            rubric = (rubrics or {}).get(t.grade_id)
+            parts.append(f"<h3>written answer {html.escape(t.grade_id)}: {t.points:g} / {t.max_points:g}</h3>")
+            parts.append(f"<p>{html.escape(t.message)}</p>")
+            parts.append(f"<p>Rubric:</p><div class=written>{html.escape(_truncated(rubric))}</div>" if rubric else "")
+    return "".join(parts)
+
+
+def _waiting_html(record):
+    waiting = sum(t.max_points for t in record.tests if is_awaiting(t))
+    return f"<p>Written answers awaiting manual grading: {points_text(waiting)}.</p>" if waiting else ""
 
 
 def _when(text, due):
@@ -109,8 +130,9 @@ def _term_html(record):
     return "".join(parts)
 
 
-def feedback_head(record, title="Autograder"):
-    """The top of the feedback page: the final score (and the raw one beside it), the deadline, the tests' points."""
+def feedback_head(record, title="Autograder", rubrics=None):
+    """The top of the feedback page: the final score (and the raw one beside it), the deadline, the tests' points,
+    and each written answer a person graded, with the comment and the rubric (rubrics: grade_id -> text)."""
     raw = f" (tests: {record.raw_score:g}" + (f", late penalty -{record.late_penalty:g}" if record.late_penalty else "") + ")"
     shown = raw if record.raw_score != record.score or record.late_penalty else ""
     return "\n".join([
@@ -119,24 +141,36 @@ def feedback_head(record, title="Autograder"):
         f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b>{shown} — status: {html.escape(record.status)}</p>",
         _term_html(record),
         f"<p>{html.escape(record.message)}</p>" if record.message else "",
+        _waiting_html(record),
         f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{_test_rows(record)}</table>",
+        _written_html(record, rubrics),
     ])
 
 
-def feedback_html(record, nb=None, tokens=(), title="Autograder"):
+LABELS = {"answer": "your answer", "manual": "your written answer", "student": "a cell you added", "test": "test", "given": "given"}
+
+
+def _cell_html(cell, tokens):
+    """A graded notebook's cell as the student may see it: code with its outputs, a written answer as text ("" for
+    the rest: Markdown of the course, the grader's own cells, a rubric)."""
+    meta = cell.metadata.get("autograder", {})
+    kind = meta.get("kind")
+    if (cell.cell_type != "code" and kind != "manual") or kind in ("guard", "report"):
+        return ""
+    text = f"<h3>{html.escape(LABELS.get(kind, ''))} {html.escape(meta.get('grade_id') or '')}</h3>"
+    source = html.escape(_truncated(_visible_source(cell), 20_000))
+    if cell.cell_type == "markdown":
+        return text + f"<div class=written>{source}</div>"
+    return text + f"<pre>{source}</pre>{_outputs_html(cell, tokens)}"
+
+
+def feedback_html(record, nb=None, tokens=(), title="Autograder", rubrics=None):
     """The student's feedback page: per-part points and messages, then their notebook as graded (if it ran)."""
-    body = []
-    for cell in nb.cells if nb is not None else []:
-        kind = cell.metadata.get("autograder", {}).get("kind")
-        if cell.cell_type != "code" or kind in ("guard", "report"):
-            continue
-        label = {"answer": "your answer", "student": "a cell you added", "test": "test", "given": "given"}.get(kind, "")
-        body.append(f"<h3>{html.escape(label)} {html.escape(cell.metadata.get('autograder', {}).get('grade_id') or '')}</h3>")
-        body.append(f"<pre>{html.escape(_truncated(_visible_source(cell), 20_000))}</pre>{_outputs_html(cell, tokens)}")
-    return feedback_head(record, title) + "\n" + NOTEBOOK_MARK + "\n" + "\n".join(body)
+    body = [_cell_html(cell, tokens) for cell in (nb.cells if nb is not None else [])]
+    return feedback_head(record, title, rubrics) + "\n" + NOTEBOOK_MARK + "\n" + "\n".join(filter(None, body))
 
 
-def refresh_feedback(path, record, title="Autograder"):
+def refresh_feedback(path, record, title="Autograder", rubrics=None):
     """Rewrite the head of the feedback page at path from record, keeping the graded notebook below it; returns
     True when the page changed. A page of an older grader (no mark) keeps what follows its first table."""
     old = path.read_text(encoding="utf-8")
@@ -144,7 +178,7 @@ def refresh_feedback(path, record, title="Autograder"):
         body = old[old.index(NOTEBOOK_MARK) :]
     else:
         body = NOTEBOOK_MARK + (old[old.index("</table>") + len("</table>") :] if "</table>" in old else "")
-    new = feedback_head(record, title) + "\n" + body
+    new = feedback_head(record, title, rubrics) + "\n" + body
     if new != old:
         write_atomic(path, new)
     return new != old
@@ -159,7 +193,7 @@ def write_csv(path, records, test_ids):
     columns = ["student_id", *test_ids, *CSV_TERM_COLUMNS, "score", "max_score", "status", "message"]
     lines = []
     for record in records:
-        points = record.points()
+        points = {**record.points(), **{t.grade_id: "" for t in record.tests if is_awaiting(t)}}  # empty: awaits a person
         row = {"student_id": record.student_id, **{gid: points.get(gid, 0.0) for gid in test_ids}}
         row.update(submitted_at=record.submitted_at, submitted_from=record.submitted_from, due=record.due, late_by=late_by(record))
         row.update(raw_score=record.raw_score, late_penalty=record.late_penalty)

@@ -6,8 +6,10 @@
 Shard K grades the submissions at positions K, K+N, K+2N, … of the sorted list that `grade` would grade, and
 writes OUT_K/shard.json: which shard it is, the students it owns, the master it graded with. The merge reads
 every shard's records, keeps the newest record of a student graded twice, refuses to mix assignments or
-masters, says which shard or student is missing, and writes one grades.csv, feedback/, records/, code/,
-gradebook.db, report.html and similarity.html, the same as a one-shot `grade` of the same submissions would.
+masters, says which shard or student is missing, and writes one grades.csv, feedback/, records/, code/, autograded/,
+gradebook.db, report.html and similarity.html, the same as a one-shot `grade` of the same submissions would. The
+scores a person gave written answers in a gradebook (OUT's own, from an earlier merge, or a shard's) are carried
+into the merged one.
 """
 
 import filecmp
@@ -18,9 +20,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.grader.autograded import autograded_path
 from autograder.grader.csv_table import TableError
 from autograder.grader.exercise import ExerciseError, exercise_named
 from autograder.grader.gradebook import open_gradebook, record_grades
+from autograder.grader.manual import carry_hand_grades
 from autograder.grader.outputs import closing_lines, print_warnings, read_intake, write_intake, write_outputs
 from autograder.grader.record import Record, master_digest
 from autograder.grader.report import summary, write_atomic
@@ -178,6 +182,17 @@ def _copy_if_there(source, target):
         shutil.copyfile(source, target)
 
 
+def _carry_hand_grades(merged, out, gb, exercise):
+    """A person's scores of written answers survive the merge: from each shard's gradebook, then from OUT's own (a
+    grading session after an earlier merge), which wins."""
+    by_shard = {}
+    for student, folder in merged.sources.items():
+        by_shard.setdefault(folder, []).append(student)
+    for folder, students in sorted(by_shard.items()):
+        carry_hand_grades(folder / "gradebook.db", gb, exercise, students)
+    carry_hand_grades(out / "gradebook.db", gb, exercise, sorted(merged.records))
+
+
 def shard_term_files(folders, out):
     """{kind: path} of the deadlines and overrides the shards kept, for a merge given none and whose OUT keeps none;
     ValueError when two shards kept different files (merge refuses to guess)."""
@@ -208,11 +223,13 @@ def write_merged(merged, out, term=None, folders=(), similarity=True):
         for sub, suffix in (("code", ".json"), ("feedback", ".html"), ("results", ".json")):
             _copy_if_there(source / sub / f"{name}{suffix}", out / sub / f"{name}{suffix}")
         write_atomic(out / "records" / f"{name}.json", record.to_json())
+        _copy_if_there(autograded_path(source, record.student_id, exercise.name), autograded_path(out, record.student_id, exercise.name))
     fresh = out / ".gradebook.db.partial"
     fresh.unlink(missing_ok=True)
     gb = open_gradebook(fresh, exercise)
     for record in records:
         record_grades(gb, exercise.name, record)
+    _carry_hand_grades(merged, out, gb, exercise)
     gb.close()
     os.replace(fresh, out / "gradebook.db")  # a gradebook of earlier merges would keep students no shard has now
     write_intake(out, merge_intake(folders))

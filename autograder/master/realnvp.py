@@ -39,6 +39,7 @@
 # | 3 | `RealNVP`: the stack, `f`, `g`, `log_prob`, `sample` | 3 |
 # | 4 | `nll_loss`: the training objective | 1 |
 # | 5 | training a flow on two moons | 2 |
+# | written | two short answers, graded by hand: why the coupling layer's Jacobian is triangular (after Part 2), why the loss needs the log-determinant (before Part 5) | 2 |
 #
 # **How to work.** Run the cells from the top. Each answer cell (`# YOUR CODE HERE`) is followed by a test
 # cell: run it, and if something is wrong it tells you *what* is wrong. Passing the visible tests is a good
@@ -675,6 +676,29 @@ for dim, mask_list in [(2, [0.0, 1.0]), (5, [0.0, 1.0, 0.0, 1.0, 0.0]), (6, [1.0
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### Written question (1 point, graded by hand)
+#
+# Answer in the cell below, in three to five sentences of your own (formulas welcome). Why is the Jacobian
+# $\partial y / \partial x$ of the coupling layer triangular once the unchanged coordinates are ordered first? Why
+# does the $\ast$ block, where all the derivatives of $s$ and $t$ live, never enter its determinant, and what does
+# that allow for the networks $s$ and $t$? Finally: what would break if $s$ were computed from the whole $x$
+# instead of $b \odot x$?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written_jacobian", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false} autograder={"rubric": ["0.5: the unchanged coordinates are copied (their rows are identity rows, so the upper-right block is 0), and a changed coordinate y_j depends on x_j only through the factor exp(s_j), because s and t read b ⊙ x alone: the lower-right block is diagonal.", "0.5: the determinant of a block-triangular matrix is the product of the determinants of its diagonal blocks, so the ∗ block never enters and log|det| = Σ (1 - b_j) s_j; hence s and t can be any networks (never inverted, never differentiated for the log-det). 'It is triangular' without the reason scores 0 for this half.", "The last question is for discussion: a right remark (the lower-right block fills up, the determinant costs O(D³) and needs the networks' derivatives, the inverse is no longer in closed form) may make up for a small gap above."]}
+# The coordinates where $b_j = 1$ are copied, $y_j = x_j$: their rows of $\partial y/\partial x$ are rows of the
+# identity, so the block of derivatives of the unchanged outputs with respect to the changed inputs is $0$. A
+# changed coordinate ($b_j = 0$) is $y_j = x_j \exp(s_j(b \odot x)) + t_j(b \odot x)$, and $s$, $t$ read only the
+# unchanged coordinates: so $\partial y_j / \partial x_k = 0$ for another changed coordinate $k$, and
+# $\partial y_j / \partial x_j = \exp(s_j)$. The matrix is block lower-triangular with diagonal blocks $I$ and
+# $\operatorname{diag}(\exp s)$, and the determinant of a block-triangular matrix is the product of the
+# determinants of its diagonal blocks: $\exp \sum_j (1-b_j) s_j$. The $\ast$ block (the derivatives of the changed
+# outputs with respect to the unchanged inputs, through $s$ and $t$) is multiplied only by zeros, so $s$ and $t$
+# can be arbitrary networks: we never invert them and never differentiate them to get the log-determinant. If $s$
+# read the whole $x$, each $y_j$ would depend on the other changed coordinates through $s$: the lower-right block
+# would be full, its determinant would cost $O(D^3)$ and need the networks' Jacobian, and the inverse would no
+# longer be explicit (it relies on $s(b \odot y) = s(b \odot x)$).
+
+# %% [markdown]
 # ### Explorer: one coupling layer
 #
 # The explorer below builds **your** `AffineCoupling` with the mask you choose and two simple "networks",
@@ -1187,6 +1211,23 @@ for dim, batch in [(3, 50), (5, 7)]:
     loss_hidden.backward()
     assert known_hidden.mu.grad is not None and known_hidden.mu.grad.abs().sum().item() > 0, "no gradient reaches the flow's parameters"
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Written question (1 point, graded by hand)
+#
+# Answer in the cell below, in two to four sentences. Training minimises
+# $-\ln p_Z(f(x)) - \ln|\det \partial f / \partial x|$. Suppose you dropped the log-determinant and minimised
+# $-\ln p_Z(f(x))$ alone. What would training do to $f$, and why would the number it reports no longer be a
+# negative log-likelihood (think of the floor of 0.289 nats)?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written_log_det", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false} autograder={"rubric": ["0.5: without the log-det the loss rewards contraction: f shrinks every x towards the prior's mode 0 (e.g. the scales s go to -∞), collapsing the data to a point.", "0.5: the log-det is the change of volume; only with it is p_Z(f(x)) |det ∂f/∂x| a density of x that integrates to 1. Without it the number is no likelihood: it can fall below the entropy floor (0.289) and keeps decreasing without bound, so it compares with nothing."]}
+# Without the log-determinant the loss is smallest when every $f(x)$ sits at the prior's mode $z = 0$, since
+# $-\ln p_Z(z) = \lVert z \rVert^2 / 2 + \text{const}$: training would shrink everything, for instance by driving
+# the scales $s$ towards $-\infty$, and collapse the data to a point. The log-determinant is the price of that
+# contraction: squeezing a volume by a factor $c$ lowers $\ln|\det|$ by $\ln c$, so that
+# $p_Z(f(x))\,|\det \partial f/\partial x|$ stays a density of $x$ that integrates to 1. Without it,
+# $p_Z(f(x))$ is not a density of $x$, so its "NLL" can go below the entropy of the data (0.289 nats, which no
+# density can beat) and on towards $-\infty$: it measures nothing.
 
 # %% [markdown]
 # ## Part 5 — Training on two moons (2 points)

@@ -27,6 +27,7 @@
 # | 2 | `dequantize` and `logit_transform`: from pixel values to a flow's data, with the exact log-determinant | 3 |
 # | 3 | `bits_per_dim`: the score image models are compared by | 2 |
 # | 4 | training a flow on the digits, beating a full-covariance Gaussian | 3 |
+# | written | two short answers, graded by hand: what dequantization buys (after Part 2), what bits/dim compares (after Part 3) | 2 |
 #
 # **How to work.** Run the cells from the top. Each answer cell (`# YOUR CODE HERE`) is followed by a test
 # cell: run it, and if something is wrong it tells you *what* is wrong. The grader also runs hidden tests on
@@ -456,6 +457,22 @@ for dim, batch in [(16, 32), (5, 7), (64, 3)]:
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ### Written question (1 point, graded by hand)
+#
+# Answer in the cell below, in two to four sentences. What does dequantization buy? Say what would happen if the
+# flow were trained on the pixel values $x / 17$ without the noise $u$, and why the NLL of the dequantized images
+# is still an honest score for the discrete ones.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written_dequantization", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false} autograder={"rubric": ["0.5: without noise the data take 17 values per pixel, and a continuous density can pile ever narrower, taller spikes on them: the likelihood grows without bound (the loss dives), and nothing is learnt about digits.", "0.5: with u uniform on the unit cube, P(x) = ∫ p(x + u) du is a proper discrete model of the images, and by Jensen E_u[-log p(x + u)] ≥ -log P(x): the dequantized NLL is an upper bound on the NLL of the digits, so it never flatters."]}
+# A continuous density fitted to data that take only 17 values per pixel can put ever taller and narrower spikes
+# on those values: its density at the training images, hence the likelihood, grows without bound while the model
+# learns nothing about digits (the loss would dive and bits/dim would mean nothing). Adding fresh uniform noise
+# $u \in [0, 1)^D$ spreads each image over a unit cube, so the model has to spread its mass and cannot cheat. And
+# $P(x) = \int_{[0,1)^D} p(x + u)\,du$ is a proper model of the discrete images; by Jensen's inequality
+# $\mathbb{E}_u[-\log p(x + u)] \ge -\log P(x)$, so the dequantized NLL is an upper bound on the NLL of the digits:
+# a score on it never flatters the model.
+
+# %% [markdown]
 # ## Part 3 — Bits per dimension (2 points)
 #
 # Image models are compared by their held-out NLL in **bits per dimension** (bits/dim): the NLL of the
@@ -605,6 +622,23 @@ for dim, batch in [(16, 40), (5, 9), (64, 2)]:
     bpd_hidden.backward()
     assert density_hidden.mu.grad is not None and density_hidden.mu.grad.abs().sum().item() > 0, f"{where}: no gradient reaches the flow"
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Written question (1 point, graded by hand)
+#
+# Answer in the cell below, in two to four sentences. What does bits per dimension compare? Explain what the
+# $-D \log 17$ term and the division by $D \ln 2$ are for, so that your flow can be compared with a model that
+# rescaled the pixels to $[-1, 1]$ instead, or with one trained on larger images of the same kind.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "written_bits_per_dim", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false} autograder={"rubric": ["0.5: it is the NLL of the pixels (not of y or w), in bits per pixel: the average number of bits per pixel a compressor built on the model would need. -D log 17 undoes the rescaling (the logit's log-det undoes the logit), so whoever rescales differently, undoing their own rescaling, gets the same number.", "0.5: dividing by D makes it per pixel, so images of different sizes compare; dividing by ln 2 turns nats into bits. It compares models of the same discrete data (the same 17 levels, the same images): our flow with the Gaussians above, or with published figures on those data."]}
+# Bits/dim is the negative log-likelihood of the pixel values themselves (through the dequantized $x + u$), in bits
+# and per pixel: the average number of bits per pixel that a lossless compressor built on the model would spend.
+# Each change of variables on the way ($x + u \to y \to w$) adds a log-determinant; $-D \log 17$ undoes the
+# rescaling $y = (x + u) / 17$, so the score is that of the pixels and not of $y$, and a model that rescaled to
+# $[-1, 1]$ undoes its own rescaling and lands on the same scale. Dividing by $D$ makes the score per pixel, so
+# images of different sizes compare; dividing by $\ln 2$ turns nats into bits. It compares models of the same
+# discrete data (the same 17 grey levels): our flow with the two Gaussians, or with published numbers for the same
+# images.
 
 # %% [markdown]
 # ## The flow (given)

@@ -2,13 +2,16 @@
 
 The one path from a grading result to Gradescope: `grade --gradescope` (OUT/results/<student>.json) and the
 autograder zip's run_autograder both call results(). Every test cell is one entry in "tests"; its output is
-the failure message the grader recorded (an exception's type and message), never test code.
+the failure message the grader recorded (an exception's type and message), never test code. A written answer is
+one entry too: a note without a score while it awaits a person (on Gradescope itself, always: grade the written
+answers as Gradescope's own questions), its score and the grader's comment once `report` folded them in.
 """
 
 import ast
 import json
 import math
 
+from autograder.grader.manual import is_awaiting, points_text
 from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, grade_id, is_test, without_region
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -30,10 +33,18 @@ def test_titles(master):
     return titles
 
 
+def _note_entry(test):
+    """A written answer no person has graded yet: a note, with no score (Gradescope has no "pending" status)."""
+    name = f"{test.grade_id}: written answer, graded by hand ({points_text(test.max_points)})"
+    return {"name": name, "output": test.message, "output_format": "text", "visibility": "visible"}
+
+
 def _test_entry(test, titles, points, override=None):
-    title = titles.get(test.grade_id, "")
+    if is_awaiting(test) and override is None:
+        return _note_entry(test)
+    title = "written answer, graded by hand" if test.manual else titles.get(test.grade_id, "")
     passed = points == test.max_points
-    output = "passed" if passed else test.message or "failed"
+    output = test.message or ("passed" if passed else "failed")  # a written answer's: the grader's comment
     if override is not None:
         output = f"set by your instructor (the grader gave {test.points:g}): {override.reason}"
     return {
@@ -108,8 +119,15 @@ def _number(value):
 
 
 def _test_problems(index, test):
+    """What is wrong with one entry of tests; an entry without a score is a note (a written answer not graded yet),
+    which then has no max_score and no status either."""
     where = f"tests[{index}]"
-    problems = [f"{where}.{key} is missing" for key in ("name", "score", "max_score", "status", "output") if key not in test]
+    if "score" not in test:
+        required = ("name", "output")
+        problems = [f"{where} has no score but a {key}: a note has neither" for key in ("max_score", "status") if key in test]
+    else:
+        required, problems = ("name", "score", "max_score", "status", "output"), []
+    problems += [f"{where}.{key} is missing" for key in required if key not in test]
     problems += [f"{where}.{key} is not a number" for key in ("score", "max_score") if key in test and not _number(test[key])]
     if _number(test.get("score")) and _number(test.get("max_score")) and not 0 <= test["score"] <= test["max_score"]:
         problems.append(f"{where}.score {test['score']} is not between 0 and max_score {test['max_score']}")
@@ -170,7 +188,7 @@ def problems(data, forbidden=()):
         return found + ["tests is not a list of objects"]
     for index, test in enumerate(tests):
         found += _test_problems(index, test)
-    found += _sum_problems(data, tests)
+    found += _sum_problems(data, [t for t in tests if "score" in t])  # a note has none
     found += _leaderboard_problems(data["leaderboard"]) if "leaderboard" in data else []
     text = json.dumps(data, ensure_ascii=False)
     return found + [f"results.json shows {marker!r}" for marker in forbidden if marker in text]
