@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from bench_training import INDEPENDENT_SEED, MOONS_MASTER, heldout_nll, master_namespace  # noqa: E402
+from bench_training import INDEPENDENT_SEED, REPO, heldout_nll, master_namespace, master_sources  # noqa: E402
 from sklearn.datasets import make_moons  # noqa: E402
 
 MASKS_CALL = "make_masks(N_LAYERS, DIM)"
@@ -49,9 +49,10 @@ def train_with(namespace, train_source, masks, seed):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="seeds per row (default 3)")
-    parser.add_argument("--master", default=str(MOONS_MASTER), help="the moons master (default: the course's)")
+    parser.add_argument("--master", default=str(REPO / "autograder" / "master" / "realnvp.py"), help="the moons master")
     args = parser.parse_args(argv)
-    namespace, train_source = master_namespace(Path(args.master))
+    sources = master_sources(Path(args.master))
+    namespace, train_source = master_namespace(Path(args.master), sources), sources["train"]
     depth = int(next(line for line in train_source.splitlines() if line.startswith("N_LAYERS")).split("=")[1].split(",")[0])
     x_fresh = torch.from_numpy(make_moons(100_000, noise=0.05, random_state=INDEPENDENT_SEED)[0].astype(np.float32))
     floor = -namespace["true_log_density"](x_fresh.numpy()).mean()

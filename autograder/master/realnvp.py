@@ -827,7 +827,7 @@ Explorer(draw_coupling, {
 
 # %% nbgrader={"grade": false, "grade_id": "nets_prior", "locked": true, "schema_version": 3, "solution": false, "task": false}
 DIM = 2
-WIDTH = 64
+WIDTH = 32
 
 
 class Scale(nn.Module):
@@ -1249,10 +1249,13 @@ for dim, batch in [(3, 50), (5, 7)]:
 # model can do on these data is about 0.289, the entropy of the noisy moons; a single Gaussian scores 1.88).
 #
 # Hints: the course's recipe (6 layers, Adam with learning rate $10^{-4}$, 5000 steps of 100 points) works but
-# learns slowly. A larger learning rate ($10^{-3}$ to $5 \cdot 10^{-3}$) that decays towards zero at the end
-# (`torch.optim.lr_scheduler.OneCycleLR`), batches of a few hundred points drawn at random from `x_train`, 6 to
-# 10 layers and a few thousand steps get well below the target in well under a minute. If the loss jumps to
-# `nan`, lower the learning rate or clip the gradients (`nn.utils.clip_grad_norm_`).
+# learns slowly: about 80 s here for 0.36 nats. What is fast on a CPU is few steps of large batches: a step
+# costs about the same for 100 points as for 512 (the time goes to Python's per-layer overhead, not to
+# arithmetic). A recipe that reaches about 0.30 in about 20 s: 10 layers, 2000 steps of 512 points drawn at
+# random from `x_train`, Adam at a peak learning rate of $8 \cdot 10^{-3}$ that warms up over the first 5% of
+# the steps and then decays towards zero (`torch.optim.lr_scheduler.OneCycleLR(..., pct_start=0.05)`), and the
+# gradients clipped to norm 1 (`nn.utils.clip_grad_norm_`). If the loss jumps to `nan`, lower the learning
+# rate or clip the gradients.
 
 # %% nbgrader={"grade": false, "grade_id": "snapshots", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def snapshot(flow):
@@ -1263,11 +1266,12 @@ def snapshot(flow):
 # %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["flow", "history"], "timeout": 120}
 history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": [], "snapshots": []}
 ### BEGIN SOLUTION
-N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 10, 5000, 256, 5e-3
+N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 10, 2000, 512, 8e-3
+EVAL_AT = set(np.linspace(0, N_STEPS - 1, 13).round().astype(int).tolist())  # 13 evaluations, the first and the last step included
 
 flow = RealNVP(nets, nett, make_masks(N_LAYERS, DIM), prior)
 optimizer = torch.optim.Adam(flow.parameters(), lr=LEARNING_RATE, fused=True)  # fused: one kernel for all parameters
-schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LEARNING_RATE, total_steps=N_STEPS, pct_start=0.3)
+schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LEARNING_RATE, total_steps=N_STEPS, pct_start=0.05)
 started = time.perf_counter()
 for step in tqdm(range(N_STEPS), desc="training", mininterval=1.0):
     batch = x_train[torch.randint(len(x_train), (BATCH,))]
@@ -1279,7 +1283,7 @@ for step in tqdm(range(N_STEPS), desc="training", mininterval=1.0):
     schedule.step()
     history["step"].append(step)
     history["batch_nll"].append(loss.item())
-    if step % 250 == 0 or step == N_STEPS - 1:  # a 10,000-point slice of the test split is enough for the curve
+    if step in EVAL_AT:  # a 10,000-point slice of the test split is enough for the curve
         with torch.no_grad():
             history["eval_step"].append(step)
             history["test_nll"].append(nll_loss(flow, x_test[:10_000]).item())
@@ -1590,24 +1594,35 @@ print(f"where the true density is below 1e-4 (the white space around and between
 # and a few more to bend the moons.
 #
 # These runs are short (a few seconds each) and all use the same recipe, so compare them with each other, not with
-# your full training. The longer runs, measured by `bench/bench_ablations.py` (the full recipe, 5 seeds), give:
+# your full training. The long runs, measured by `bench/bench_ablations.py` (the solution's recipe, 2000 steps of
+# 512, 3 seeds each, scored on 100,000 fresh points where the exact density scores 0.285), give:
 #
-# BENCH_ABLATIONS_TABLE
+# | flow (the solution's recipe) | held-out NLL, mean | worst |
+# |---|---|---|
+# | 10 layers, the same mask in each | 1.279 | 1.280 |
+# | 2 layers, alternating masks | 0.713 | 0.998 |
+# | 4 layers, alternating masks | 0.393 | 0.416 |
+# | 8 layers, alternating masks | 0.304 | 0.307 |
+# | 10 layers, alternating masks | 0.298 | 0.299 |
+#
+# Two alternating layers transform each coordinate once, and leave one seed of three far behind (0.998); the
+# same mask in all ten layers never transforms the coordinate it keeps, however long it trains.
 
 # %% nbgrader={"grade": false, "grade_id": "ablations", "locked": true, "schema_version": 3, "solution": false, "task": false}
-ABLATION_STEPS, ABLATION_BATCH, ABLATION_LR = 400, 512, 5e-3
+ABLATION_STEPS, ABLATION_BATCH, ABLATION_LR = 300, 512, 8e-3
 
 
 def train_briefly(masks, steps=ABLATION_STEPS, seed=SEED):
     """A fresh RealNVP (your classes) on these masks, trained `steps` steps; returns its NLL on 20,000 test points."""
     torch.manual_seed(seed)
     model = RealNVP(nets, nett, masks, prior)
-    optimizer = torch.optim.Adam(model.parameters(), lr=ABLATION_LR)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=ABLATION_LR, total_steps=steps, pct_start=0.3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=ABLATION_LR, fused=True)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=ABLATION_LR, total_steps=steps, pct_start=0.05)
     for _ in range(steps):
         loss = nll_loss(model, x_train[torch.randint(len(x_train), (ABLATION_BATCH,))])
         optimizer.zero_grad()
         loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
         optimizer.step()
         schedule.step()
     with torch.no_grad():
