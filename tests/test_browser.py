@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
 from autograder.course import examples
+from autograder.grader.exercise import exercise_named
 from autograder.notebooks import grade_id, is_answer, is_manual, is_test, solution_answers, written_answers
 
 pytestmark = pytest.mark.browser
@@ -66,7 +67,8 @@ def _course_copy(root, master):
     nbformat.write(_notebook_with_answers(answers), root / SOLVED)
     assert BUG[0] in answers["nll"], "the planted bug no longer applies to the master's nll_loss: update BUG"
     nbformat.write(_notebook_with_answers({**answers, "nll": answers["nll"].replace(*BUG)}), root / PLANTED_BUG)
-    nbformat.write(examples.filled(examples.answers("realnvp_digits", quick=True), "realnvp_digits"), root / DIGITS_SOLVED)
+    digits = {**examples.answers("realnvp_digits", quick=True), **written_answers(exercise_named("realnvp_digits").nb)}
+    nbformat.write(examples.filled(digits, "realnvp_digits"), root / DIGITS_SOLVED)  # its written answers too
     assert LOG_DET_SIGN[0] in answers["coupling"], "the planted log_det bug no longer applies to the master's coupling layer"
     broken = _notebook_with_answers({**answers, "coupling": answers["coupling"].replace(*LOG_DET_SIGN)})
     until = [grade_id(c) for c in broken.cells].index("explore_coupling")
@@ -208,6 +210,12 @@ def test_solved_notebook_passes_every_visible_test_and_the_validate_button(page,
     assert (kind, text.strip()) == ("success", "Success! Your notebook passes all the tests.")
 
 
+def test_every_explorer_of_the_moons_notebook_redraws_when_a_control_moves(page, solved_run, artifacts, console):
+    # right after the solved run, in its page: the next test opens another notebook there
+    _check_explorers(page, solved_run[0], artifacts, "8-moons")
+    assert not _console_errors(console), _console_errors(console)
+
+
 def test_validate_button_reports_the_failing_test_of_a_planted_bug(page, server, artifacts):
     url, token, _ = server
     lab.open_notebook(page, url, token, PLANTED_BUG)
@@ -280,11 +288,6 @@ def _check_explorers(page, cells, artifacts, prefix):
         caption = cell.locator(".widget-html").last.inner_text()
         assert "raised" not in caption and "not written yet" not in caption, f"{name}: {caption}"
         assert "✗" not in caption, f"{name} reports a disagreement on a correct notebook: {caption}"
-
-
-def test_every_explorer_of_the_moons_notebook_redraws_when_a_control_moves(page, solved_run, artifacts, console):
-    _check_explorers(page, solved_run[0], artifacts, "8-moons")
-    assert not _console_errors(console), _console_errors(console)
 
 
 def test_a_broken_coupling_layer_shows_as_a_disagreement_in_the_coupling_explorer(browser, server, artifacts):

@@ -16,7 +16,9 @@ from autograder.grader.exercise import exercise_named, master_paths
 from autograder.grader.manual import AWAITING
 from autograder.notebooks import grade_id, solution_answers
 
-NLL_TARGET = 0.30  # the solution's held-out NLL target on the test split (the data's entropy is about 0.289)
+# the solution's held-out NLL on the test split (the data's entropy is about 0.289; the exact density scores 0.283 on its
+# first 20,000 points): its recipe measured 0.301 to 0.311 there over 5 seeds (bench_training), 0.302 with the notebook's seed
+NLL_TARGET = 0.31
 
 
 def _copy_as_in_repo(notebook, tmp_path):

@@ -184,6 +184,14 @@ def _probes(graded):
     return found
 
 
+def autograded_points(record):
+    """{grade_id: points} of the record's autograded tests; its written answers (left blank here) must score 0."""
+    manual = set(exercise_named("realnvp").manual_ids)
+    written = {t["grade_id"]: t["points"] for t in record["tests"] if t["grade_id"] in manual}
+    assert written == dict.fromkeys(manual, 0.0), written
+    return {t["grade_id"]: t["points"] for t in record["tests"] if t["grade_id"] not in manual}
+
+
 def test_a_correct_submission_gets_full_marks(graded):
     record = graded["records"]["correct"]
     assert (record["score"], record["status"]) == (exercise_named("realnvp").auto_max_score, "ok"), record["message"]
@@ -193,8 +201,7 @@ def test_a_correct_submission_gets_full_marks(graded):
 def test_the_hostile_notebook_is_graded_as_if_the_probes_were_not_there(graded):
     record = graded["records"]["hostile"]
     assert record["status"] == "ok", record["message"]
-    points = {t["grade_id"]: t["points"] for t in record["tests"]}
-    assert points == CORRECT_WITHOUT_TRAINING, record["message"]
+    assert autograded_points(record) == CORRECT_WITHOUT_TRAINING, record["message"]
 
 
 def test_no_network_only_a_loopback_of_its_own(graded, server):
@@ -264,7 +271,7 @@ def test_without_namespaces_the_grader_still_grades_and_says_once_what_is_missin
     graded = graded_without_namespaces
     record = graded["records"]["hostile"]
     assert record["status"] == "ok", record["message"]
-    assert {t["grade_id"]: t["points"] for t in record["tests"]} == CORRECT_WITHOUT_TRAINING
+    assert autograded_points(record) == CORRECT_WITHOUT_TRAINING
     missing = "isolation: partial: missing hidden files, no network, own processes (bwrap: Creating new namespace failed"
     assert graded["stderr"].count("isolation: partial") == 1 and missing in graded["stderr"]  # once, at the start
     assert missing in graded["stdout"] and "AUTOGRADER_DENY_NAMESPACES" in graded["stdout"]  # and in the summary

@@ -14,6 +14,7 @@ from synthetic_class import synthetic_codes, synthetic_records, write_class
 from autograder.__main__ import main, parser
 from autograder.course.build import generated_paths
 from autograder.course.examples import EXAMPLES
+from autograder.grader.batch import ungraded_record
 from autograder.grader.exercise import exercise_named, master_paths
 from autograder.grader.outputs import write_outputs
 from autograder.grader.similarity import (
@@ -180,6 +181,8 @@ def compared_class(tmp_path):
     prints HTML; the class's pages written."""
     exercise = exercise_named("realnvp")
     records = synthetic_records(exercise, 30, seed=5)
+    # one not a notebook, whatever is drawn
+    records[0] = ungraded_record(records[0].student_id, exercise, "not a notebook", "not a notebook (corrupt JSON)")
     apart, solution = written_apart(), solution_answers(exercise.nb)
     codes = synthetic_codes(exercise, len(records), {}, seed=5, copies=0)  # the solution, with lines of their own
     original, copier, broken = [r.student_id for r in records if r.status == "ok"][-3:]

@@ -63,7 +63,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from IPython.display import HTML, display
-from sklearn.datasets import make_moons
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -99,6 +98,8 @@ def load_moons(split):
         if path.is_file():
             table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float32)
             return torch.from_numpy(table[:, :2].copy()), torch.from_numpy(table[:, 2].astype(np.int64))
+    from sklearn.datasets import make_moons  # imported only here: it takes seconds, and the CSV files need none of it
+
     x, label = make_moons(size, noise=MOONS_NOISE, random_state=seed)
     return torch.from_numpy(x.astype(np.float32)), torch.from_numpy(label.astype(np.int64))
 
@@ -1302,7 +1303,7 @@ with torch.no_grad():
 check(
     np.isfinite(heldout_nll) and heldout_nll < SINGLE_GAUSSIAN_NLL,
     f"held-out NLL {heldout_nll:.4g} nats per sample, worse than a single Gaussian's {SINGLE_GAUSSIAN_NLL}: the training diverged or did not "
-    "train. Usual causes: a learning rate too large (try 1e-3 to 5e-3, or clip the gradients), optimizer.zero_grad() missing "
+    "train. Usual causes: a learning rate too large (try 1e-3 to 1e-2 with a warm-up, and clip the gradients), optimizer.zero_grad() missing "
     "(the gradients pile up), optimizer.step() missing, or a loss with the wrong sign",
 )
 check(

@@ -1,4 +1,4 @@
-"""Adam with learning rate 5e-2 and no gradient clipping: the training diverges."""
+"""Adam with learning rate 0.2 and no gradient clipping: the training diverges (the held-out NLL reaches 1e16 to 1e26 over seeds)."""
 # expect_lost: test_train
 # train: answer
 # caught_visibly: test_train
@@ -7,7 +7,7 @@
 # %% answer: train
 history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}
 flow = RealNVP(nets, nett, make_masks(8, DIM), prior)
-optimizer = torch.optim.Adam(flow.parameters(), lr=5e-2)
+optimizer = torch.optim.Adam(flow.parameters(), lr=0.2)
 for step in range(600):
     batch = x_train[torch.randint(len(x_train), (256,))]
     loss = nll_loss(flow, batch)
