@@ -216,7 +216,7 @@ def move(page, kind, control):
         control.locator("button:not(.mod-active)").first.click()
 
 
-def wait_for_new_image(image, before, timeout_s=60):
+def wait_for_new_image(image, before, timeout_s=120):
     """The image's pixels once they differ from `before` (PNG bytes of an element screenshot); AssertionError after timeout_s."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -243,8 +243,11 @@ class Explorer:
 
 
 def control(widget_factory, default):
-    """(widget, default) for Explorer: the widget is None without ipywidgets."""
-    return (widget_factory() if widgets is not None else None), default
+    """(widget, default) for Explorer, the widget set to the default the figure starts from; None without ipywidgets."""
+    widget = widget_factory() if widgets is not None else None
+    if widget is not None:
+        widget.value = default  # a dropdown would otherwise show its first option beside the default's figure
+    return widget, default
 
 
 # %% [markdown]
