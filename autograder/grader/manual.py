@@ -44,31 +44,28 @@ def is_awaiting(test):
     return test.manual and test.message == AWAITING
 
 
-def _scored_by_hand(gb, assignment):
-    """(student, grade_id, manual score, extra credit) of every grade of assignment that a person scored: one query."""
+def _per_cell(gb, assignment, table, *columns):
+    """(student, grade_id, *columns) of every row of table (Grade or Comment) of assignment whose first column a
+    person filled in: one query."""
     return (
-        gb.db.query(SubmittedAssignment.student_id, BaseCell.name, Grade.manual_score, Grade.extra_credit)
-        .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+        gb.db.query(SubmittedAssignment.student_id, BaseCell.name, *columns)
+        .join(SubmittedNotebook, table.notebook_id == SubmittedNotebook.id)
         .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
         .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-        .join(BaseCell, Grade.cell_id == BaseCell.id)
-        .filter(Assignment.name == assignment, Grade.manual_score.isnot(None))
+        .join(BaseCell, table.cell_id == BaseCell.id)
+        .filter(Assignment.name == assignment, columns[0].isnot(None))
         .all()
     )
+
+
+def _scored_by_hand(gb, assignment):
+    """(student, grade_id, manual score, extra credit) of every grade of assignment that a person scored: one query."""
+    return _per_cell(gb, assignment, Grade, Grade.manual_score, Grade.extra_credit)
 
 
 def _comments(gb, assignment):
     """(student, grade_id) -> the grader's comment, for every comment of assignment a person wrote: one query."""
-    rows = (
-        gb.db.query(SubmittedAssignment.student_id, BaseCell.name, Comment.manual_comment)
-        .join(SubmittedNotebook, Comment.notebook_id == SubmittedNotebook.id)
-        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-        .join(BaseCell, Comment.cell_id == BaseCell.id)
-        .filter(Assignment.name == assignment, Comment.manual_comment.isnot(None))
-        .all()
-    )
-    return {(student, gid): text.strip() for student, gid, text in rows}
+    return {(student, gid): text.strip() for student, gid, text in _per_cell(gb, assignment, Comment, Comment.manual_comment)}
 
 
 def read_hand_grades(path, exercise):
