@@ -6,4 +6,5 @@ bash scripts/setup.sh
 bash scripts/install-browser.sh
 bash scripts/install-sandbox.sh
 .venv/bin/ruff check autograder tests data bench
-.venv/bin/python -m pytest "$@"
+# two workers (pytest-xdist), each test file or group of files on one of them: tests/conftest.py says which
+.venv/bin/python -m pytest -n 2 --dist loadgroup "$@"

@@ -44,3 +44,32 @@ def examples_one_shot(tmp_path_factory):
     subprocess.run(command, cwd=REPO, check=True, capture_output=True, timeout=600)
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         return out, {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+# scripts/test.sh runs the suite on two pytest-xdist workers (`-n 2 --dist loadgroup`): a group's tests all run, in
+# file order, on one worker, and no group is split. Each test file is a group of its own (so a module's fixtures,
+# such as the graded bank, are computed once), except the files that share something outside their temporary folders:
+SHARED_GROUPS = {
+    # the hostile bank's submissions start `sleep 9731.x` strays, which each of these looks for on the whole machine
+    "hostile_submissions": ("test_grader", "test_grader_resume", "test_grader_units", "test_gradescope"),
+    # the one ordinary test user (tests/ordinary_user.py), its venv, and every process of its uid
+    "ordinary_user": ("test_sandbox", "test_sandbox_launcher", "test_check"),
+    # JupyterLab and Chromium: one browser at a time keeps their waits well inside their timeouts
+    "browser": ("test_browser", "test_class_pages_browser", "test_manual_grading"),
+}
+GROUP_OF = {module: group for group, modules in SHARED_GROUPS.items() for module in modules}
+# The longest groups first, so that neither worker is left with a long one at the end (seconds, measured serially).
+FIRST = ("test_bank", "ordinary_user", "browser", "hostile_submissions", "test_notebooks_run", "test_grader_slow")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.path.stem
+        item.add_marker(pytest.mark.xdist_group(GROUP_OF.get(module, module)))
+
+    def rank(item):
+        group = GROUP_OF.get(item.path.stem, item.path.stem)
+        return FIRST.index(group) if group in FIRST else len(FIRST)
+
+    items.sort(key=rank)  # stable: within a group, the file order
