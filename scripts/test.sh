@@ -7,4 +7,4 @@ bash scripts/install-browser.sh
 bash scripts/install-sandbox.sh
 .venv/bin/ruff check autograder tests data bench
 # two workers (pytest-xdist), each test file or group of files on one of them: tests/conftest.py says which
-.venv/bin/python -m pytest -n 2 --dist loadgroup "$@"
+.venv/bin/python -m pytest -n 2 "$@"

@@ -46,9 +46,10 @@ def examples_one_shot(tmp_path_factory):
         return out, {row["student_id"]: row for row in csv.DictReader(handle)}
 
 
-# scripts/test.sh runs the suite on two pytest-xdist workers (`-n 2 --dist loadgroup`): a group's tests all run, in
-# file order, on one worker, and no group is split. Each test file is a group of its own (so a module's fixtures,
-# such as the graded bank, are computed once), except the files that share something outside their temporary folders:
+# scripts/test.sh runs the suite on two pytest-xdist workers (`-n 2`), and the scheduler below hands out whole
+# groups: a group's tests all run, in file order, on one worker. Each test file is a group of its own (so a module's
+# fixtures, such as the graded bank, are computed once), except the files that share something outside their
+# temporary folders, which form one group each:
 SHARED_GROUPS = {
     # the hostile bank's submissions start `sleep 9731.x` strays, which each of these looks for on the whole machine
     "hostile_submissions": ("test_grader", "test_grader_resume", "test_grader_units", "test_gradescope"),
@@ -62,14 +63,28 @@ GROUP_OF = {module: group for group, modules in SHARED_GROUPS.items() for module
 FIRST = ("test_bank", "ordinary_user", "browser", "hostile_submissions", "test_notebooks_run", "test_grader_slow")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        module = item.path.stem
-        item.add_marker(pytest.mark.xdist_group(GROUP_OF.get(module, module)))
+def group_of(path):
+    """The group of a test file (a path or a node id's file part)."""
+    stem = Path(str(path).split("::", 1)[0]).stem
+    return GROUP_OF.get(stem, stem)
 
+
+def pytest_collection_modifyitems(config, items):
     def rank(item):
-        group = GROUP_OF.get(item.path.stem, item.path.stem)
+        group = group_of(item.path)
         return FIRST.index(group) if group in FIRST else len(FIRST)
 
     items.sort(key=rank)  # stable: within a group, the file order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scope scheduler, with the scope of a test its group (xdist_group marks cannot do it on pytest 9: xdist
+    3.8 renames node ids through an attribute pytest 9 no longer reads)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            return group_of(nodeid)
+
+    return GroupScheduling(config, log)
