@@ -59,7 +59,8 @@ SHARED_GROUPS = {
     "browser": ("test_browser", "test_class_pages_browser", "test_manual_grading"),
 }
 GROUP_OF = {module: group for group, modules in SHARED_GROUPS.items() for module in modules}
-# The longest groups first, so that neither worker is left with a long one at the end (seconds, measured serially).
+# The longest groups first (the bank about 600 s alone, the next three 400 to 500 s each, in one-process runs), so
+# that neither worker is left with a long one at the end.
 FIRST = ("test_bank", "ordinary_user", "browser", "hostile_submissions", "test_notebooks_run", "test_grader_slow")
 
 

@@ -1255,8 +1255,8 @@ for dim, batch in [(3, 50), (5, 7)]:
 # Hints: the course's recipe (6 layers, Adam with learning rate $10^{-4}$, 5000 steps of 100 points) works but
 # learns slowly: 0.37 nats in about 130 s on the machine this course is tested on. What is fast on a CPU is few
 # steps of large batches: a step costs about the same for 100 points as for 512 (the time goes to Python's
-# per-layer overhead, not to arithmetic). A recipe that reaches about 0.30 in about a quarter of that time (35 s
-# there): 10 layers, 2000 steps of 512 points drawn at random from `x_train`, Adam at a peak learning rate of
+# per-layer overhead, not to arithmetic). A recipe that reaches about 0.30 in under a third of that time (35 to
+# 37 s there): 10 layers, 2000 steps of 512 points drawn at random from `x_train`, Adam at a peak learning rate of
 # $1.2 \cdot 10^{-2}$ that warms up over the first 5% of the steps and then decays towards zero
 # (`torch.optim.lr_scheduler.OneCycleLR(..., pct_start=0.05)`), and the gradients clipped to norm 1
 # (`nn.utils.clip_grad_norm_`). Two switches save a tenth of every step at no cost in accuracy: `fused=True` for
