@@ -6,11 +6,11 @@ The whole CI bank is graded once, in parallel, with short timeouts; each test th
 import csv
 import re
 
-import psutil
 import pytest
 from conftest import MASTER
 from hostile_bank import STRAY_MARK, ci_cases, write_bank
 from nbgrader.api import Gradebook
+from strays import stray_processes
 
 from autograder.grader.batch import Options, grade_batch, load_record
 from autograder.grader.execute import Limits
@@ -56,7 +56,7 @@ def test_the_gradebook_holds_every_student_with_the_same_scores(graded):
 
 
 def test_no_process_a_submission_started_survives_the_batch(graded):
-    strays = [p for p in psutil.process_iter(["cmdline"]) if any(STRAY_MARK in part for part in p.info["cmdline"] or [])]
+    strays = stray_processes(STRAY_MARK)
     assert strays == []
 
 

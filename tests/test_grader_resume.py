@@ -17,6 +17,7 @@ import pytest
 from conftest import REPO
 from hostile_bank import CORRECT_WITHOUT_TRAINING, STRAY_MARK, STRAYS, _base, _with_extra
 from nbgrader.api import Gradebook
+from strays import stray_processes
 
 from autograder.grader.lifetime import run_lock
 
@@ -74,7 +75,7 @@ def test_kill_9_of_the_grader_leaves_no_process_and_the_rerun_equals_a_clean_run
     assert _rows(out) == _rows(clean)
     untrained = float(sum(CORRECT_WITHOUT_TRAINING.values()))  # the notebook does not train
     assert {r["score"] for r in _rows(out)} == {str(untrained)} and {r["status"] for r in _rows(out)} == {"ok"}
-    assert not [p for p in psutil.process_iter(["cmdline"]) if any(STRAY_MARK in a for a in p.info["cmdline"] or [])]
+    assert not stray_processes(STRAY_MARK)
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
         submissions = gb.assignment_submissions("realnvp")
         assert sorted(s.student.id for s in submissions) == sorted([*students, "strays"])

@@ -1,10 +1,12 @@
 """The grader's pieces that need no kernel: finding submissions, reading them tolerantly, assembling, reporting."""
 
+import subprocess
 import zipfile
 
 import nbformat
 import pytest
 from hostile_bank import _base, _stripped
+from strays import is_stray, stray_processes
 
 from autograder.course import examples
 from autograder.grader.answers import NotANotebook, extract, read_cells
@@ -105,3 +107,20 @@ def test_bundled_examples_are_generated_from_the_masters_and_up_to_date():
         for name, text in examples.example_files(master.stem).items():
             path = examples.EXAMPLES / master.stem / name
             assert path.is_file() and path.read_text(encoding="utf-8") == text, f"{path} is stale: python -m autograder.course.examples"
+
+
+def test_the_stray_check_finds_sleep_strays_and_nothing_that_merely_mentions_the_mark():
+    """The check the batch tests end with: a `sleep MARK.n` is found wherever it lives, a browser whose random handles
+    contain the digits is not (in CI, eight Chromium processes of the browser tests on the other worker were counted)."""
+    mark = "9739"  # a mark no bank uses, so that the batch tests' own checks never see this process
+    assert is_stray(["/usr/bin/sleep", f"{mark}.4"], mark) and is_stray(["sleep", f"{mark}.1"], mark)
+    assert not is_stray(["/usr/lib/chromium/chromium", f"--field-trial-handle=3,i,1{mark}0,6"], mark)
+    assert not is_stray(["sleep", f"1{mark}.1"], mark) and not is_stray(["python", "-c", f"sleep {mark}.1"], mark)
+    assert not is_stray(None, mark) and not is_stray([], mark)
+    sleeper = subprocess.Popen(["sleep", f"{mark}.5"])
+    try:
+        assert [p.pid for p in stray_processes(mark)] == [sleeper.pid]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert stray_processes(mark) == []

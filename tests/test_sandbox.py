@@ -27,6 +27,7 @@ from conftest import MASTER, REPO, SOURCE_NOTEBOOK
 from hostile_bank import CORRECT_WITHOUT_TRAINING
 from ordinary_user import course_copy, ensure_user, ensure_venv, give, runuser
 from sandbox_probes import CANARY_MARK, STRAY_MARK, Targets, hostile_notebook, reports
+from strays import stray_processes
 
 from autograder.course.examples import answers, filled
 from autograder.grader.batch import Options, grade_batch
@@ -108,7 +109,7 @@ def _host_netns():
 
 
 def _strays():
-    return [p for p in psutil.process_iter(["cmdline"]) if any(STRAY_MARK in part for part in p.info["cmdline"] or [])]
+    return stray_processes(STRAY_MARK)
 
 
 @pytest.fixture(scope="module")
