@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.grader.manual import points_text
+from autograder.grader.streams import merged_streams
 from autograder.grader.submissions import safe_name
 from autograder.notebooks import grade_id, nbgrader_meta, rubric
 
@@ -62,7 +63,7 @@ def _without_grader_lines(source, guard):
 def _kept_outputs(outputs, tokens, guard):
     """Text and images; no token a test printed and no guard line quoted in a traceback (they mean nothing to a person)."""
     kept = []
-    for output in outputs:
+    for output in merged_streams(outputs):  # whole lines: a token split over two pieces would escape the filter
         kind = output.get("output_type")
         if kind == "stream":
             text = "".join(line for line in output.get("text", "").splitlines(True) if not any(t in line for t in tokens))

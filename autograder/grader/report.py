@@ -12,6 +12,7 @@ from datetime import datetime
 
 from autograder.grader.answers import redact_hidden
 from autograder.grader.manual import is_awaiting, points_text
+from autograder.grader.streams import merged_streams
 from autograder.grader.term import late_by
 
 MAX_TEXT = 2000
@@ -48,7 +49,7 @@ def _visible_source(cell):
 
 def _outputs_html(cell, tokens):
     parts = []
-    for output in cell.get("outputs", []):
+    for output in merged_streams(cell.get("outputs", [])):
         kind = output.get("output_type")
         if kind == "stream":
             text = "".join(line for line in output.get("text", "").splitlines(True) if not any(t in line for t in tokens))

@@ -1,0 +1,30 @@
+"""A cell's stream outputs as a person saw them.
+
+The kernel sends what a cell prints in pieces, at its own flush times: one `print("a", "b")` may arrive as two
+stream outputs, "a" then " b\n" (it did under load in a CI run). Front-ends show consecutive pieces as one text;
+the feedback page and the autograded notebook must too, and their line-by-line filters (the tests' tokens) must
+see whole lines, not halves of one.
+"""
+
+
+def merged_streams(outputs):
+    """outputs with each run of consecutive stream outputs of one name (stdout, stderr) joined into one; the rest
+    as they are, in order. Returns new dicts for the merged ones and leaves the input untouched."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            merged[-1] = {**previous, "text": _text(previous) + _text(output)}
+        else:
+            merged.append(output)
+    return merged
+
+
+def _text(output):
+    text = output.get("text", "")
+    return "".join(text) if isinstance(text, list) else text
