@@ -13,6 +13,8 @@ is met only when both meet it.
     python bench/bench_training.py --seeds 20 --course-steps 0     # the solution's spread only
     python bench/bench_training.py --width 32 --recipe "N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 12, 2500, 512, 5e-3"
     python bench/bench_training.py --master ../elsewhere/autograder/master/realnvp.py
+    python bench/bench_training.py --course-steps 0 --seed-list 0,4,7 --zero-last \
+        --recipe "N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 10, 1600, 512, 1.2e-2"
 
 Targets (issue 13): time(solution) / time(course) <= 0.25, mean held-out NLL <= 0.300 nats and worst seed <= 0.305,
 the solution's training <= 25 s.
@@ -64,7 +66,21 @@ def replaced(source, pattern, line, what):
     return pattern.sub(line, source)
 
 
-def master_sources(master, recipe=None, width=None):
+ZERO_LAST = """
+
+def _zero_last(net):  # --zero-last: the net's last Linear starts at zero, so that each coupling starts as the identity
+    last = [module for module in net if isinstance(module, nn.Linear)][-1]
+    nn.init.zeros_(last.weight)
+    nn.init.zeros_(last.bias)
+    return net
+
+
+_nets, _nett = nets, nett
+nets, nett = (lambda: _zero_last(_nets())), (lambda: _zero_last(_nett()))
+"""
+
+
+def master_sources(master, recipe=None, width=None, zero_last=False):
     """grade_id -> source of the master's given cells and solution answers, with the recipe or width replaced."""
     nb = read_master(master)
     sources = {grade_id(c): c.source for c in nb.cells if grade_id(c)}
@@ -76,6 +92,8 @@ def master_sources(master, recipe=None, width=None):
         sources["train"] = replaced(sources["train"], RECIPE_LINE, recipe, "train")
     if width:
         sources["nets_prior"] = replaced(sources["nets_prior"], WIDTH_LINE, f"WIDTH = {width}", "nets_prior")
+    if zero_last:
+        sources["nets_prior"] += ZERO_LAST
     return sources
 
 
@@ -185,8 +203,11 @@ def main(argv=None):
     parser.add_argument("--course-steps", type=int, default=5001, help="steps of the course's recipe (0: skip it)")
     parser.add_argument("--recipe", help="replace the training cell's 'N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = ...' line")
     parser.add_argument("--width", type=int, help="replace the nets' WIDTH")
+    parser.add_argument("--seed-list", help="these seeds (comma-separated) in place of 0 .. --seeds - 1")
+    parser.add_argument("--zero-last", action="store_true", help="start each net's last Linear at zero")
     args = parser.parse_args(argv)
-    sources = master_sources(args.master, args.recipe, args.width)
+    sources = master_sources(args.master, args.recipe, args.width, args.zero_last)
+    seeds = [int(seed) for seed in args.seed_list.split(",")] if args.seed_list else list(range(args.seeds))
     namespace = master_namespace(args.master, sources)  # its setup cell sets the thread count both recipes run with
     x_fresh = torch.from_numpy(make_moons(100_000, noise=0.05, random_state=INDEPENDENT_SEED)[0].astype(np.float32))
     floor = -namespace["true_log_density"](x_fresh.numpy()).mean()
@@ -195,8 +216,8 @@ def main(argv=None):
           f"100,000 fresh points (random_state={INDEPENDENT_SEED}), the exact density scores {floor:.4f} on them")
     print(f"solution recipe: {RECIPE_LINE.search(sources['train']).group(0)}; {WIDTH_LINE.search(sources['nets_prior']).group(0)}")
     runs, course = [], None
-    for seed in range(args.seeds):
-        if args.course_steps and seed == args.seeds // 2:
+    for index, seed in enumerate(seeds):
+        if args.course_steps and index == len(seeds) // 2:
             course = run_course_recipe(namespace, 0, args.course_steps, x_fresh)
             print(f"course recipe, {args.course_steps} steps: held-out NLL {course.nll:.4f}, {course.wall:.1f} s wall, "
                   f"{course.cpu:.1f} s CPU (per 5001 steps)", flush=True)
