@@ -200,8 +200,16 @@ def explorer_image(cell):
     return cell.locator("img.widget-image").first
 
 
-def move(page, kind, control):
-    """Change one control as a student would: arrow keys on a slider, another option, the other toggle button."""
+def control_state(kind, control):
+    """What a control shows now: a slider's value, a dropdown's choice, the label of the pressed toggle button."""
+    if kind == "slider":
+        return control.locator(".noUi-handle").first.get_attribute("aria-valuenow")
+    if kind == "dropdown":
+        return control.input_value()
+    return control.locator("button.mod-active").first.inner_text()
+
+
+def _nudge(page, kind, control):
     if kind == "slider":
         handle = control.locator(".noUi-handle").first
         at_max = float(handle.get_attribute("aria-valuenow")) >= float(handle.get_attribute("aria-valuemax"))
@@ -216,12 +224,39 @@ def move(page, kind, control):
         control.locator("button:not(.mod-active)").first.click()
 
 
-def wait_for_new_image(image, before, timeout_s=120):
-    """The image's pixels once they differ from `before` (PNG bytes of an element screenshot); AssertionError after timeout_s."""
+def move(page, kind, control, attempts=3):
+    """Change one control as a student would (arrow keys on a slider, another option, the other toggle button) and
+    return its (state before, state after). A key press the page did not deliver to the control (the focus was
+    elsewhere) is tried again; AssertionError if the control never changed: the page, not the explorer, failed."""
+    before = control_state(kind, control)
+    for _ in range(attempts):
+        _nudge(page, kind, control)
+        for _ in range(20):  # the widget's view updates its own state at once; 2 s is plenty
+            if control_state(kind, control) != before:
+                return before, control_state(kind, control)
+            page.wait_for_timeout(100)
+    raise AssertionError(f"the {kind} control stayed at {before!r} after {attempts} tries to move it")
+
+
+def kernel_status(page):
+    """The status bar's kernel item, such as 'Python 3 (ipykernel) | Busy'."""
+    items = [t.strip() for t in page.locator(".jp-StatusBar-TextItem").all_inner_texts()]
+    return next((t for t in items if "|" in t), "no kernel status shown")
+
+
+def wait_until_idle(page, timeout_s=300):
+    """Wait until the kernel is idle: a control's message waits behind a running cell, so a redraw would too."""
+    page.wait_for_function(KERNEL_IDLE_JS, timeout=timeout_s * 1000, polling=250)
+
+
+def wait_for_new_image(image, before, timeout_s=120, moved="its control"):
+    """The image's pixels once they differ from `before` (PNG bytes of an element screenshot); AssertionError after
+    timeout_s, naming what moved and the kernel's state."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         image.page.wait_for_timeout(500)
         now = image.screenshot()
         if now != before:
             return now
-    raise AssertionError(f"the explorer's figure did not change within {timeout_s} s of moving its control")
+    status = kernel_status(image.page)
+    raise AssertionError(f"the explorer's figure did not change within {timeout_s} s of moving {moved} (kernel: {status})")

@@ -281,9 +281,10 @@ def _check_explorers(page, cells, artifacts, prefix):
         outputs = cell.locator(".jp-Cell-outputArea")
         outputs.screenshot(path=artifacts / f"{prefix}-{name}-before.png")
         for kind, control in controls:
+            lab.wait_until_idle(page)
             before = image.screenshot()
-            lab.move(page, kind, control)
-            lab.wait_for_new_image(image, before)
+            was, now = lab.move(page, kind, control)
+            lab.wait_for_new_image(image, before, moved=f"{name}'s {kind} from {was} to {now}")
         outputs.screenshot(path=artifacts / f"{prefix}-{name}-after.png")
         caption = cell.locator(".widget-html").last.inner_text()
         assert "raised" not in caption and "not written yet" not in caption, f"{name}: {caption}"
