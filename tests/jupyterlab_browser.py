@@ -232,8 +232,9 @@ def move(page, kind, control, attempts=3):
     for _ in range(attempts):
         _nudge(page, kind, control)
         for _ in range(20):  # the widget's view updates its own state at once; 2 s is plenty
-            if control_state(kind, control) != before:
-                return before, control_state(kind, control)
+            now = control_state(kind, control)
+            if now != before:
+                return before, now
             page.wait_for_timeout(100)
     raise AssertionError(f"the {kind} control stayed at {before!r} after {attempts} tries to move it")
 
