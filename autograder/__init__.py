@@ -8,3 +8,4 @@ Nothing here names an exercise: the build and the grader read every exercise fro
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+KERNEL = Path(__file__).resolve().parent / "kernel"  # what runs in or launches the student's kernel: read or run, never imported

@@ -1,12 +1,33 @@
-"""Notebook transformations shared by the build and the grader: read the master, split nbgrader markers."""
+"""Notebook transformations shared by the build and the grader: read the master, split nbgrader markers.
 
-import jupytext
+nbgrader's own cell predicates (nbgrader.utils: is_grade, is_solution, is_task) decide what a cell is. They are
+imported when first asked: importing nbgrader loads its server extensions (half a second, and nbclient with them),
+which a report written from records never needs.
+"""
+
 import nbformat
-from nbgrader.utils import is_grade, is_solution
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 _JUPYTEXT_ONLY = ("lines_to_next_cell", "cell_marker")
+
+
+def is_grade(cell):
+    from nbgrader.utils import is_grade
+
+    return is_grade(cell)
+
+
+def is_solution(cell):
+    from nbgrader.utils import is_solution
+
+    return is_solution(cell)
+
+
+def is_task(cell):
+    from nbgrader.utils import is_task
+
+    return is_task(cell)
 
 
 def nbgrader_meta(cell):
@@ -30,6 +51,7 @@ def is_manual(cell):
     which a person scores in formgrader."""
     return is_solution(cell) and is_grade(cell)
 
+
 def is_test(cell):
     """A test cell: a graded code cell that is not an answer."""
     return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
@@ -50,6 +72,8 @@ def written_answers(master):
 
 def read_master(path):
     """The master py:percent file as an nbformat v4 notebook with stable cell ids and no outputs."""
+    import jupytext  # here: only a master needs it
+
     nb = jupytext.read(path)
     nb.metadata.pop("jupytext", None)
     nb.metadata["language_info"] = {"name": "python"}
@@ -114,4 +138,3 @@ def without_rubric(cell):
 def code_sources(nb):
     """(cell type, grade_id, source, rubric) of every cell: what a stale-build check compares."""
     return [(cell.cell_type, grade_id(cell), cell.source.strip(), rubric(cell)) for cell in nb.cells]
-

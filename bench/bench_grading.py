@@ -32,7 +32,7 @@ import nbformat  # noqa: E402
 
 from autograder.course.build import generated_paths  # noqa: E402
 from autograder.course.examples import CLASSIC_BUGS, answers, filled, with_bug  # noqa: E402
-from autograder.grader.exercise import exercise_named  # noqa: E402
+from autograder.grader.core.exercise import exercise_named  # noqa: E402
 
 DEFAULT_ASSIGNMENT = "realnvp"
 
@@ -101,8 +101,10 @@ def compare_explorers(notebooks, workers, assignment, rounds=2):
     for label, values in times.items():
         print(f"{label:15s}: " + ", ".join(f"{v:.2f}" for v in values) + " s per submission")
     mean = {label: sum(v) / len(v) for label, v in times.items()}
-    print(f"the explorer cells add {mean['with explorers'] - mean['without']:+.2f} s per submission "
-          f"({mean['with explorers'] / mean['without']:.3f}x)")
+    print(
+        f"the explorer cells add {mean['with explorers'] - mean['without']:+.2f} s per submission "
+        f"({mean['with explorers'] / mean['without']:.3f}x)"
+    )
 
 
 def main(argv=None):

@@ -20,10 +20,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.grader.autograded import autograded_path  # noqa: E402
-from autograder.grader.gradebook import open_gradebook, record_grades  # noqa: E402
-from autograder.grader.outputs import exercise_of, read_records, write_outputs  # noqa: E402
-from autograder.grader.report import write_atomic  # noqa: E402
+from autograder.grader.core.files import write_atomic  # noqa: E402
+from autograder.grader.core.layout import read_records  # noqa: E402
+from autograder.grader.integrations.formgrader import autograded_path  # noqa: E402
+from autograder.grader.integrations.gradebook import open_gradebook, record_grades  # noqa: E402
+from autograder.grader.runs.outputs import exercise_of, write_outputs  # noqa: E402
 
 
 def build_class(source, out, n):

@@ -22,14 +22,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from autograder.__main__ import parser  # noqa: E402
-from autograder.grader.execute import TestResult  # noqa: E402
-from autograder.grader.exercise import exercise_named  # noqa: E402
-from autograder.grader.gradebook import open_gradebook, record_grades  # noqa: E402
-from autograder.grader.outputs import write_outputs  # noqa: E402
-from autograder.grader.record import Record  # noqa: E402
-from autograder.grader.report import NOTEBOOK_MARK, feedback_head, write_atomic  # noqa: E402
-from autograder.grader.term import Term, load_term  # noqa: E402
+from autograder.cli import parser  # noqa: E402
+from autograder.grader.core.exercise import exercise_named  # noqa: E402
+from autograder.grader.core.files import write_atomic  # noqa: E402
+from autograder.grader.core.record import Record, TestResult  # noqa: E402
+from autograder.grader.integrations.gradebook import open_gradebook, record_grades  # noqa: E402
+from autograder.grader.reports.feedback import NOTEBOOK_MARK, feedback_head  # noqa: E402
+from autograder.grader.runs.outputs import write_outputs  # noqa: E402
+from autograder.grader.scoring.term import Term, load_term  # noqa: E402
 
 BODY = "<h3>your answer</h3><pre>" + "x = torch.randn(128, 2)  # a line of a student's code\n" * 1200 + "</pre>"
 
@@ -66,7 +66,7 @@ def one_round(n, exercise):
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "out"
         make_class(out, exercise, n)
-        from autograder.grader.outputs import read_records
+        from autograder.grader.core.layout import read_records
 
         records = read_records(out)[0]
         plain = timed(lambda: write_outputs(out, exercise, records, Term(), gradescope=True))

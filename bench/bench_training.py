@@ -177,9 +177,11 @@ def report(runs, course, floor):
     nll = np.array([r.nll for r in runs])
     wall, cpu = np.array([r.wall for r in runs]), np.array([r.cpu for r in runs])
     spread = nll.std(ddof=1) if len(nll) > 1 else 0.0
-    print(f"solution recipe over {len(runs)} seed(s): held-out NLL mean {nll.mean():.4f}, worst {nll.max():.4f}, best "
-          f"{nll.min():.4f}, spread (std) {spread:.4f}; gap to the exact density {nll.mean() - floor:.4f} nats; "
-          f"training mean {wall.mean():.1f} s wall, {cpu.mean():.1f} s CPU")
+    print(
+        f"solution recipe over {len(runs)} seed(s): held-out NLL mean {nll.mean():.4f}, worst {nll.max():.4f}, best "
+        f"{nll.min():.4f}, spread (std) {spread:.4f}; gap to the exact density {nll.mean() - floor:.4f} nats; "
+        f"training mean {wall.mean():.1f} s wall, {cpu.mean():.1f} s CPU"
+    )
     checks = [
         (nll.mean() <= MEAN_NLL_TARGET, f"mean held-out NLL {nll.mean():.4f} <= {MEAN_NLL_TARGET}"),
         (nll.max() <= WORST_NLL_TARGET, f"worst seed {nll.max():.4f} <= {WORST_NLL_TARGET}"),
@@ -187,10 +189,13 @@ def report(runs, course, floor):
     ]
     if course:
         ratios = wall.mean() / course.wall, cpu.mean() / course.cpu
-        print(f"course recipe: held-out NLL {course.nll:.4f} (gap {course.nll - floor:.4f}), 5001 steps in {course.wall:.1f} s "
-              f"wall, {course.cpu:.1f} s CPU")
-        checks.append((max(ratios) <= RATIO_TARGET, f"time solution / course {ratios[0]:.3f}x wall, {ratios[1]:.3f}x CPU "
-                                                   f"<= {RATIO_TARGET}x"))
+        print(
+            f"course recipe: held-out NLL {course.nll:.4f} (gap {course.nll - floor:.4f}), 5001 steps in {course.wall:.1f} s "
+            f"wall, {course.cpu:.1f} s CPU"
+        )
+        checks.append(
+            (max(ratios) <= RATIO_TARGET, f"time solution / course {ratios[0]:.3f}x wall, {ratios[1]:.3f}x CPU <= {RATIO_TARGET}x")
+        )
     for ok, text in checks:
         print(f"{verdict(ok)}  {text}")
     return all(ok for ok, _ in checks)
@@ -212,19 +217,27 @@ def main(argv=None):
     x_fresh = torch.from_numpy(make_moons(100_000, noise=0.05, random_state=INDEPENDENT_SEED)[0].astype(np.float32))
     floor = -namespace["true_log_density"](x_fresh.numpy()).mean()
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # the first optimizer imports torch._dynamo (~1 s): not a recipe's time
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), load {os.getloadavg()[0]:.1f}; held-out set: "
-          f"100,000 fresh points (random_state={INDEPENDENT_SEED}), the exact density scores {floor:.4f} on them")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), load {os.getloadavg()[0]:.1f}; held-out set: "
+        f"100,000 fresh points (random_state={INDEPENDENT_SEED}), the exact density scores {floor:.4f} on them"
+    )
     print(f"solution recipe: {RECIPE_LINE.search(sources['train']).group(0)}; {WIDTH_LINE.search(sources['nets_prior']).group(0)}")
     runs, course = [], None
     for index, seed in enumerate(seeds):
         if args.course_steps and index == len(seeds) // 2:
             course = run_course_recipe(namespace, 0, args.course_steps, x_fresh)
-            print(f"course recipe, {args.course_steps} steps: held-out NLL {course.nll:.4f}, {course.wall:.1f} s wall, "
-                  f"{course.cpu:.1f} s CPU (per 5001 steps)", flush=True)
+            print(
+                f"course recipe, {args.course_steps} steps: held-out NLL {course.nll:.4f}, {course.wall:.1f} s wall, "
+                f"{course.cpu:.1f} s CPU (per 5001 steps)",
+                flush=True,
+            )
         runs.append(run_solution_recipe(namespace, sources["train"], seed, x_fresh))
         r = runs[-1]
-        print(f"solution recipe, seed {seed}: held-out NLL {r.nll:.4f} (shipped test split {r.test_nll:.4f}), "
-              f"{r.wall:.1f} s wall, {r.cpu:.1f} s CPU", flush=True)
+        print(
+            f"solution recipe, seed {seed}: held-out NLL {r.nll:.4f} (shipped test split {r.test_nll:.4f}), "
+            f"{r.wall:.1f} s wall, {r.cpu:.1f} s CPU",
+            flush=True,
+        )
     return 0 if report(runs, course, floor) else 1
 
 

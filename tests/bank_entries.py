@@ -19,7 +19,7 @@ the master's solution. `train` says what the training cell runs:
 - answer: the entry's own `# %% answer: train` section.
 `caught_visibly` records which tests' visible checks alone (what a student sees before submitting) catch the bug.
 
-The whole bank is graded as one class by the grader itself (autograder.grader.batch.grade_batch, what
+The whole bank is graded as one class by the grader itself (autograder.grader.runs.grade.grade_batch, what
 `python -m autograder grade` runs): each entry becomes the released notebook with its answers filled in.
 """
 
@@ -34,9 +34,9 @@ import nbformat
 
 from autograder.course.examples import answers as example_answers
 from autograder.course.examples import filled
-from autograder.grader.batch import Options, grade_batch
-from autograder.grader.execute import Limits
-from autograder.grader.exercise import exercise_named
+from autograder.grader.core.exercise import exercise_named
+from autograder.grader.pipeline.execute import Limits
+from autograder.grader.runs.grade import Options, grade_batch
 from autograder.notebooks import solution_answers
 
 BANKS = Path(__file__).resolve().parent / "banks"

@@ -10,7 +10,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from autograder.course.build import generated_paths  # noqa: E402
-from autograder.grader.exercise import load_exercise  # noqa: E402
+from autograder.grader.core.exercise import load_exercise  # noqa: E402
 
 # The tests' example exercise (the package names none): its master and the notebooks the build makes from it.
 ASSIGNMENT = "realnvp"

@@ -22,8 +22,14 @@ import psutil
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 30_000
@@ -83,12 +89,28 @@ def jupyterlab(root, scratch, extra_args=()):
     extra_args go to the server, e.g. --CourseDirectory.root=... for formgrader."""
     token, port = secrets.token_hex(16), _free_port()
     _write_lab_settings(scratch / "lab-settings")
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(scratch / "config"), JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(scratch / "lab-settings"), JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(scratch / "config"),
+        JUPYTER_RUNTIME_DIR=str(scratch / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(scratch / "lab-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(scratch / "workspaces"),
+    )
     log = scratch / "jupyterlab.log"
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0", "--allow-root",
-               *extra_args]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.port_retries=0",
+        "--allow-root",
+        *extra_args,
+    ]
     with open(log, "w") as log_file:
         process = subprocess.Popen(command, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -100,6 +122,7 @@ def jupyterlab(root, scratch, extra_args=()):
 
 
 # --- the page ---------------------------------------------------------------------------------------
+
 
 def open_notebook(page, url, token, path):
     """Open path in a fresh JupyterLab workspace of its own, wait for its kernel, close the left sidebar.
@@ -181,6 +204,7 @@ def screenshot_whole_notebook(page, path):
 
 
 # --- explorers (ipywidgets) --------------------------------------------------------------------------
+
 
 def cell_locator(page, index):
     """The index-th cell of the open notebook (notebook order, as cells() lists them)."""

@@ -12,7 +12,7 @@ from functools import cache
 
 from bank_entries import exercises_with_banks, load_bank
 
-from autograder.grader.similarity import MIN_SHARED, THRESHOLD, Code
+from autograder.grader.reports.similarity import MIN_SHARED, THRESHOLD, Code
 
 WRITTEN_APART = ("realnvp", "variant_written_apart")
 COMMENTS = ("# keep the shapes straight", "# see the lecture notes", "# TODO tidy", "# this part was tricky", "# checked by hand")

@@ -12,10 +12,9 @@ import random
 
 from similarity_cases import copied
 
-from autograder.grader.batch import ungraded_record
-from autograder.grader.execute import TestResult
-from autograder.grader.record import Metric, Record
-from autograder.grader.submissions import safe_name
+from autograder.grader.core.ids import safe_name
+from autograder.grader.core.record import Metric, Record, TestResult
+from autograder.grader.runs.worker import ungraded_record
 from autograder.notebooks import solution_answers
 
 STATUSES = (("ok", 88), ("timeout", 4), ("not a notebook", 4), ("kernel died", 2), ("memory", 2))
@@ -131,7 +130,7 @@ def synthetic_codes(exercise, n, implementations, seed=0, copies=5):
 
 def write_class(out, exercise, records, codes=None):
     """An OUT folder as grading leaves it: records/, code/ (for the students in codes) and feedback/ pages."""
-    from autograder.grader.report import feedback_html
+    from autograder.grader.reports.feedback import feedback_html
 
     for folder in ("records", "code", "feedback"):
         (out / folder).mkdir(parents=True, exist_ok=True)

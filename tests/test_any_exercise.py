@@ -4,9 +4,9 @@ import nbformat
 import pytest
 from conftest import REPO
 
-from autograder.grader.batch import Options, grade_batch, identify_exercise
-from autograder.grader.exercise import ExerciseError, load_exercise
-from autograder.grader.submissions import discover
+from autograder.grader.core.exercise import ExerciseError, load_exercise
+from autograder.grader.intake.submissions import discover
+from autograder.grader.runs.grade import Options, grade_batch, identify_exercise
 from autograder.notebooks import grade_id, solution_notebook
 
 TINY = REPO / "tests" / "fixtures" / "tiny_master.py"

@@ -12,9 +12,9 @@ from conftest import REPO
 from report_reading import csv_rows, report_differences
 from similarity_cases import flagged_for_own_code
 
-from autograder.grader.exercise import exercise_named
-from autograder.grader.similarity import compare, starter_hashes, starter_sources
-from autograder.grader.similarity_report import read_codes
+from autograder.grader.core.exercise import exercise_named
+from autograder.grader.reports.similarity import compare, starter_hashes, starter_sources
+from autograder.grader.reports.similarity_report import read_codes
 
 BANKS = {exercise: load_bank(exercise) for exercise in exercises_with_banks()}
 ENTRIES = [(exercise, name) for exercise, bank in BANKS.items() for name in bank]

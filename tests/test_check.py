@@ -22,15 +22,16 @@ from conftest import REPO
 from nbclient import NotebookClient
 from ordinary_user import course_copy, ensure_user, ensure_venv, give, runuser
 
-from autograder.__main__ import main as cli
+from autograder.cli import main as cli
 from autograder.course.build import generated_paths
 from autograder.course.examples import EXAMPLE_NAMES, EXAMPLES, filled
 from autograder.course.examples import answers as example_answers
-from autograder.grader.answers import extract, read_cells, redact_hidden
-from autograder.grader.assemble import assemble_graded
-from autograder.grader.check import CellProgress, Checked, passed_all, report, visible_exercise
-from autograder.grader.execute import Outcome, TestResult, stage_data
-from autograder.grader.exercise import exercise_named, load_exercise, master_paths
+from autograder.grader.core.exercise import exercise_named, load_exercise, master_paths
+from autograder.grader.core.record import TestResult
+from autograder.grader.pipeline.answers import extract, read_cells, redact_hidden
+from autograder.grader.pipeline.assemble import assemble_graded
+from autograder.grader.pipeline.execute import Outcome, stage_data
+from autograder.grader.runs.check import CellProgress, Checked, passed_all, report, visible_exercise
 from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, grade_id, is_test, solution_notebook
 
 TINY = REPO / "tests" / "fixtures" / "tiny_master.py"

@@ -9,8 +9,8 @@ import pytest
 from conftest import REPO
 from report_reading import csv_rows, report_differences
 
-from autograder.grader.exercise import exercise_named
-from autograder.grader.similarity import MIN_SHARED, THRESHOLD
+from autograder.grader.core.exercise import exercise_named
+from autograder.grader.reports.similarity import MIN_SHARED, THRESHOLD
 
 pytestmark = pytest.mark.slow
 

@@ -10,13 +10,12 @@ from conftest import REPO
 from report_reading import read_report, report_differences
 from synthetic_class import synthetic_records, write_class
 
-from autograder.__main__ import main
-from autograder.grader.class_report import CellStats, leaderboard_top, message_group, parts_of, report_html, time_summary
-from autograder.grader.execute import TestResult
-from autograder.grader.exercise import exercise_named, master_paths
-from autograder.grader.html_page import student_link
-from autograder.grader.outputs import write_outputs
-from autograder.grader.record import Record
+from autograder.cli import main
+from autograder.grader.core.exercise import exercise_named, master_paths
+from autograder.grader.core.record import Record, TestResult
+from autograder.grader.reports.class_report import CellStats, leaderboard_top, message_group, parts_of, report_html, time_summary
+from autograder.grader.reports.html_page import student_link
+from autograder.grader.runs.outputs import write_outputs
 
 EXERCISES = [p.stem for p in master_paths()]
 
@@ -142,7 +141,7 @@ def test_time_summary_gives_the_median_the_90th_percentile_and_the_slowest_five(
 
 @pytest.mark.parametrize("order", ["asc", "desc"])
 def test_the_leaderboard_lists_the_best_ten_in_the_masters_order(order):
-    from autograder.grader.record import Metric
+    from autograder.grader.core.record import Metric
 
     exercise = exercise_named("realnvp")
     spec = {**exercise.leaderboard, "order": order}
@@ -153,7 +152,7 @@ def test_the_leaderboard_lists_the_best_ten_in_the_masters_order(order):
 
 
 def test_an_exercise_without_a_leaderboard_has_no_leaderboard_section(tmp_path):
-    from autograder.grader.exercise import load_exercise
+    from autograder.grader.core.exercise import load_exercise
 
     tiny = load_exercise(REPO / "tests" / "fixtures" / "tiny_master.py")
     text = report_html(tiny, synthetic_records(tiny, 5))

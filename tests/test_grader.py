@@ -12,9 +12,10 @@ from hostile_bank import STRAY_MARK, ci_cases, write_bank
 from nbgrader.api import Gradebook
 from strays import stray_processes
 
-from autograder.grader.batch import Options, grade_batch, load_record
-from autograder.grader.execute import Limits
-from autograder.grader.submissions import Submission
+from autograder.grader.intake.submissions import Submission
+from autograder.grader.pipeline.execute import Limits
+from autograder.grader.runs.grade import Options, grade_batch
+from autograder.grader.runs.worker import load_record
 
 CASES = {case.name: case for case in ci_cases()}
 LIMITS = Limits(cell_timeout=20, timeouts={"train": 30}, wall_timeout=240)
@@ -78,7 +79,7 @@ def test_feedback_explains_a_failed_visible_test(graded):
 def test_gradescope_results_are_valid_and_sum_to_the_score(graded):
     import json
 
-    from autograder.grader.gradescope.results import problems
+    from autograder.grader.integrations.gradescope.results import problems
 
     _, out, records = graded
     for path in (out / "results").glob("*.json"):

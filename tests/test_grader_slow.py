@@ -3,9 +3,9 @@
 import pytest
 
 from autograder.course.examples import EXAMPLES
-from autograder.grader.batch import Options, grade_batch
-from autograder.grader.execute import Limits
-from autograder.grader.exercise import exercise_named
+from autograder.grader.core.exercise import exercise_named
+from autograder.grader.pipeline.execute import Limits
+from autograder.grader.runs.grade import Options, grade_batch
 
 FULL = exercise_named("realnvp").auto_max_score  # every autograded point (the written answers await a person)
 

@@ -9,15 +9,16 @@ from hostile_bank import _base, _stripped
 from strays import is_stray, stray_processes
 
 from autograder.course import examples
-from autograder.grader.answers import NotANotebook, extract, read_cells
-from autograder.grader.archive import extract_zip
-from autograder.grader.assemble import assemble_graded, suspicious
-from autograder.grader.autograded import autograded_notebook
-from autograder.grader.exercise import master_paths
-from autograder.grader.names import defined_names
-from autograder.grader.record import Record
-from autograder.grader.report import feedback_html
-from autograder.grader.submissions import discover, safe_name
+from autograder.grader.core.exercise import master_paths
+from autograder.grader.core.ids import safe_name
+from autograder.grader.core.record import Record
+from autograder.grader.intake.archive import extract_zip
+from autograder.grader.intake.submissions import discover
+from autograder.grader.integrations.formgrader import autograded_notebook
+from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells
+from autograder.grader.pipeline.assemble import assemble_graded, suspicious
+from autograder.grader.pipeline.names import defined_names
+from autograder.grader.reports.feedback import feedback_html
 
 
 def _nb_bytes(answer_sources):

@@ -20,14 +20,13 @@ from conftest import ASSIGNMENT, MASTER, REPO
 from hostile_bank import CORRECT_WITHOUT_TRAINING, _base, _with_extra
 from test_grader import HIDDEN_MARKERS
 
+from autograder.cli.gradescope_run import find_notebook, student_id
 from autograder.course.examples import EXAMPLES
-from autograder.grader.execute import TestResult
-from autograder.grader.exercise import load_exercise
-from autograder.grader.gradescope.package import build_zip, exercises
-from autograder.grader.gradescope.results import failure_results, problems, results
-from autograder.grader.gradescope.run import find_notebook, student_id
-from autograder.grader.leaderboard import leaderboard
-from autograder.grader.record import Metric, Record
+from autograder.grader.core.exercise import load_exercise
+from autograder.grader.core.record import Metric, Record, TestResult
+from autograder.grader.integrations.gradescope.package import build_zip, exercises
+from autograder.grader.integrations.gradescope.results import failure_results, problems, results
+from autograder.grader.pipeline.leaderboard import leaderboard
 
 TEST_IDS = [gid for gid, _ in load_exercise(MASTER).tests]  # the autograded test cells, from the master
 
@@ -74,7 +73,7 @@ def test_the_scripts_have_lf_line_endings_a_bash_shebang_and_parse(package, tmp_
 
 
 def test_setup_sh_installs_python_3_11_the_pins_with_cpu_torch_and_creates_the_kernels_user(tmp_path):
-    from autograder.grader.lifetime import UID_BASE
+    from autograder.grader.pipeline.lifetime import UID_BASE
 
     url = "https://wheels.example/cpu"
     with zipfile.ZipFile(build_zip(ASSIGNMENT, tmp_path, torch_index=url)) as bundle:
@@ -88,12 +87,14 @@ def test_setup_sh_installs_python_3_11_the_pins_with_cpu_torch_and_creates_the_k
 def test_the_zip_carries_the_grader_and_its_data_and_nothing_a_student_should_not_see(package):
     with zipfile.ZipFile(package) as bundle:
         names = bundle.namelist()
-    assert f"autograder/master/{ASSIGNMENT}.py" in names and "autograder/grader/gradescope/run.py" in names
+    assert f"autograder/master/{ASSIGNMENT}.py" in names and "autograder/cli/gradescope_run.py" in names
     assert {"data/moons_train.csv", "data/moons_grading.csv", "data/moons_test.csv", "requirements.txt", "pyproject.toml"} <= set(names)
     generated = ("examples/", "solutions/", "notebooks/", "autograder/source/", "autograder/nbgrader_source/")
     for forbidden in ("tests/", *generated, "__pycache__", ".pyc", ".venv", "out/"):
         assert not [n for n in names if forbidden in n], forbidden
-    assert not [n for n in names if n.startswith("autograder/grader/gradescope/") and n.endswith(("setup.sh", "run_autograder"))]
+    assert not [
+        n for n in names if n.startswith("autograder/grader/integrations/gradescope/") and n.endswith(("setup.sh", "run_autograder"))
+    ]
 
 
 def test_the_zip_is_the_same_byte_for_byte_when_built_again(package, tmp_path):

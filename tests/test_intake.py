@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grader.archive import ArchiveError, entry_time, extract_zip
-from autograder.grader.lms_names import canvas_name
-from autograder.grader.submissions import survey
-from autograder.grader.submitted_at import read_timestamp, submission_time
+from autograder.grader.intake.archive import ArchiveError, entry_time, extract_zip
+from autograder.grader.intake.lms_names import canvas_name
+from autograder.grader.intake.submissions import survey
+from autograder.grader.intake.submitted_at import read_timestamp, submission_time
 
 
 def _zip(path, entries):

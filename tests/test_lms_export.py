@@ -6,12 +6,11 @@ import csv
 
 import pytest
 
-from autograder.__main__ import parser
-from autograder.grader.execute import TestResult
-from autograder.grader.exercise import exercise_named
-from autograder.grader.record import Record
-from autograder.grader.report import write_atomic
-from autograder.grader.submissions import safe_name
+from autograder.cli import parser
+from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.files import write_atomic
+from autograder.grader.core.ids import safe_name
+from autograder.grader.core.record import Record, TestResult
 
 EXERCISE = exercise_named("realnvp")
 TOP = EXERCISE.auto_max_score  # the records below hold the autograded tests only
@@ -112,11 +111,14 @@ MOODLE_ROSTER = (
 )
 
 
-@pytest.mark.parametrize(("identifier", "label", "values"), [
-    ("username", "Username", ["jnunez", "zobrien"]),
-    ("idnumber", "ID number", ["1001", "1002"]),
-    ("email", "Email address", ["Jose.Nunez@example.edu", "zoe@example.edu"]),
-])
+@pytest.mark.parametrize(
+    ("identifier", "label", "values"),
+    [
+        ("username", "Username", ["jnunez", "zobrien"]),
+        ("idnumber", "ID number", ["1001", "1002"]),
+        ("email", "Email address", ["Jose.Nunez@example.edu", "zoe@example.edu"]),
+    ],
+)
 def test_moodle_csv_has_one_identifier_column_the_grade_and_its_feedback(tmp_path, identifier, label, values):
     out = _out(tmp_path, [("jose.nunez@example.edu", 0, ""), ("1002", 1, "")])  # matched by email, caseless, and by id number
     roster = tmp_path / "moodle.csv"

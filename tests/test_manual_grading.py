@@ -23,20 +23,22 @@ from conftest import REPO
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearSolutions
 
-from autograder.grader.answers import extract, read_cells
-from autograder.grader.assemble import assemble_graded
-from autograder.grader.autograded import autograded_notebook, autograded_path, source_path
-from autograder.grader.batch import Options, grade_batch
-from autograder.grader.class_report import report_html
-from autograder.grader.execute import TestResult
-from autograder.grader.exercise import ExerciseError, exercise_named, load_exercise, master_paths
-from autograder.grader.gradebook import open_gradebook, record_grades
-from autograder.grader.gradescope.results import problems, results
-from autograder.grader.manual import AWAITING, GRADED, carry_hand_grades, fold_hand_grades, pending
-from autograder.grader.outputs import read_records, with_hand_grades
-from autograder.grader.record import Record, master_digest
-from autograder.grader.report import feedback_html, refresh_feedback, write_atomic, write_csv
-from autograder.grader.shards import merge, write_merged
+from autograder.grader.core.exercise import ExerciseError, exercise_named, load_exercise, master_paths
+from autograder.grader.core.files import write_atomic
+from autograder.grader.core.layout import read_records
+from autograder.grader.core.record import AWAITING, GRADED, Record, TestResult, master_digest, pending
+from autograder.grader.integrations.formgrader import autograded_notebook, autograded_path, source_path
+from autograder.grader.integrations.gradebook import open_gradebook, record_grades
+from autograder.grader.integrations.gradescope.results import problems, results
+from autograder.grader.integrations.hand_grades import carry_hand_grades, fold_hand_grades
+from autograder.grader.pipeline.answers import extract, read_cells
+from autograder.grader.pipeline.assemble import assemble_graded
+from autograder.grader.reports.class_report import report_html
+from autograder.grader.reports.feedback import feedback_html, refresh_feedback
+from autograder.grader.reports.grades_csv import write_csv
+from autograder.grader.runs.grade import Options, grade_batch
+from autograder.grader.runs.merge import merge, write_merged
+from autograder.grader.runs.outputs import with_hand_grades
 from autograder.notebooks import grade_id, solution_notebook
 
 TINY = REPO / "tests" / "fixtures" / "tiny_written_master.py"

@@ -4,7 +4,7 @@ import ast
 
 import nbformat
 
-from autograder.grader.names import defined_names
+from autograder.grader.pipeline.names import defined_names
 from autograder.notebooks import grade_id, is_test
 
 

@@ -11,9 +11,9 @@ from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from nbclient.exceptions import CellExecutionError
 
 from autograder.course import build, examples
-from autograder.grader.batch import Options, grade_batch
-from autograder.grader.exercise import exercise_named, master_paths
-from autograder.grader.manual import AWAITING
+from autograder.grader.core.exercise import exercise_named, master_paths
+from autograder.grader.core.record import AWAITING
+from autograder.grader.runs.grade import Options, grade_batch
 from autograder.notebooks import grade_id, solution_answers
 
 # the solution's held-out NLL on the test split (the data's entropy is about 0.289; the exact density scores 0.283 on its

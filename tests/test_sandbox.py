@@ -30,9 +30,9 @@ from sandbox_probes import CANARY_MARK, STRAY_MARK, Targets, hostile_notebook, r
 from strays import stray_processes
 
 from autograder.course.examples import answers, filled
-from autograder.grader.batch import Options, grade_batch
-from autograder.grader.execute import Limits
-from autograder.grader.exercise import exercise_named
+from autograder.grader.core.exercise import exercise_named
+from autograder.grader.pipeline.execute import Limits
+from autograder.grader.runs.grade import Options, grade_batch
 
 LIMITS = Limits(cell_timeout=30, timeouts={"train": 60}, wall_timeout=300)
 FULL_MARKS = {"test_masks": 1, "test_coupling_forward": 2, "test_train": 2}

@@ -17,10 +17,10 @@ from nbgrader.api import Gradebook
 from report_reading import report_differences
 
 from autograder.course.examples import EXAMPLES
-from autograder.grader.execute import TestResult
-from autograder.grader.exercise import exercise_named
-from autograder.grader.record import Record, master_digest
-from autograder.grader.shards import MANIFEST, merge, parse_shard, select_shard
+from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.record import Record, TestResult, master_digest
+from autograder.grader.intake.shards import MANIFEST, parse_shard, select_shard
+from autograder.grader.runs.merge import merge
 
 
 def _cli(*args, env=None):

@@ -11,13 +11,11 @@ from bank_entries import exercises_with_banks, load_bank
 from similarity_cases import bank_class, copied, disguised, flagged_for_own_code, moons_class, variants, written_apart
 from synthetic_class import synthetic_codes, synthetic_records, write_class
 
-from autograder.__main__ import main, parser
+from autograder.cli import main, parser
 from autograder.course.build import generated_paths
 from autograder.course.examples import EXAMPLES
-from autograder.grader.batch import ungraded_record
-from autograder.grader.exercise import exercise_named, master_paths
-from autograder.grader.outputs import write_outputs
-from autograder.grader.similarity import (
+from autograder.grader.core.exercise import exercise_named, master_paths
+from autograder.grader.reports.similarity import (
     MIN_SHARED,
     THRESHOLD,
     Code,
@@ -32,7 +30,9 @@ from autograder.grader.similarity import (
     starter_sources,
     winnow,
 )
-from autograder.grader.similarity_report import COLUMNS
+from autograder.grader.reports.similarity_report import COLUMNS
+from autograder.grader.runs.outputs import write_outputs
+from autograder.grader.runs.worker import ungraded_record
 from autograder.notebooks import grade_id, is_answer, is_test, solution_answers
 
 # Measured (README, "After grading"): alone, the answers written apart score 0.30 against the master's and
@@ -213,8 +213,8 @@ def test_similarity_html_shows_the_pair_side_by_side_escapes_code_and_names_who_
 
 
 def test_the_worker_writes_what_the_student_wrote_and_nothing_of_the_masters(tmp_path):
-    from autograder.grader.answers import extract, read_cells
-    from autograder.grader.similarity_report import code_json
+    from autograder.grader.pipeline.answers import extract, read_cells
+    from autograder.grader.reports.similarity_report import code_json
 
     exercise = exercise_named("realnvp")
     nb = json.loads((EXAMPLES / "realnvp" / "ada_correct.ipynb").read_text(encoding="utf-8"))
@@ -244,8 +244,8 @@ def test_the_similarity_command_writes_both_files_from_out_alone(compared_class,
 
 
 def test_merge_copies_each_students_code_and_drops_a_stale_one(tmp_path, monkeypatch):
-    from autograder.grader import shards
-    from autograder.grader.shards import merge, write_merged
+    from autograder.grader.runs import merge as shards
+    from autograder.grader.runs.merge import merge, write_merged
 
     class NoGradebook:  # the gradebook is tested with the shards; here it would only cost seconds
         def __init__(self, path, exercise):

@@ -6,13 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from autograder.grader.csv_table import TableError
-from autograder.grader.deadlines import Policy, describe_duration, load_deadlines, parse_duration, parse_instant
-from autograder.grader.execute import TestResult
-from autograder.grader.exercise import exercise_named
-from autograder.grader.overrides import load_overrides
-from autograder.grader.record import Override, Record
-from autograder.grader.term import Term, apply_term, load_term, term_warnings
+from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.record import Override, Record, TestResult
+from autograder.grader.core.tables import TableError
+from autograder.grader.scoring.deadlines import Policy, describe_duration, load_deadlines, parse_duration, parse_instant
+from autograder.grader.scoring.overrides import load_overrides
+from autograder.grader.scoring.term import Term, apply_term, load_term, term_warnings
 
 EXERCISE = exercise_named("realnvp")
 MAXIMA = dict(EXERCISE.tests)  # the records below hold the autograded tests only (their maximum: auto_max_score)
@@ -256,7 +255,7 @@ def test_overrides_and_extensions_of_unknown_students_are_warned_about(tmp_path)
 def test_the_gradebook_gets_the_final_score_in_nbgraders_own_fields(tmp_path):
     from nbgrader.api import Gradebook
 
-    from autograder.grader.gradebook import open_gradebook, record_grades, record_term
+    from autograder.grader.integrations.gradebook import open_gradebook, record_grades, record_term
 
     overrides = f"student,test,points,reason\nana,{LAST},{MAXIMA[LAST]:g},regrade\nbo,total,4.5,agreed\n"
     term = _term(tmp_path, overrides=overrides)
@@ -281,7 +280,7 @@ def test_the_gradebook_gets_the_final_score_in_nbgraders_own_fields(tmp_path):
 
 
 def test_a_merge_takes_the_shards_kept_files_only_when_they_agree(tmp_path):
-    from autograder.grader.shards import shard_term_files
+    from autograder.grader.runs.merge import shard_term_files
 
     for shard, text in (("s0", "a"), ("s1", "a"), ("s2", "b")):
         (tmp_path / shard).mkdir()
@@ -295,7 +294,7 @@ def test_a_merge_takes_the_shards_kept_files_only_when_they_agree(tmp_path):
 
 
 def test_the_feedback_head_shows_the_final_score_and_keeps_the_graded_notebook_below(tmp_path):
-    from autograder.grader.report import NOTEBOOK_MARK, feedback_head, refresh_feedback
+    from autograder.grader.reports.feedback import NOTEBOOK_MARK, feedback_head, refresh_feedback
 
     record = _record("dee", dict(MAXIMA, **{LAST: 0.0}), at="2025-03-15T00:30:00", source="zip entry")
     page = tmp_path / "dee.html"
@@ -311,7 +310,7 @@ def test_the_feedback_head_shows_the_final_score_and_keeps_the_graded_notebook_b
 
 
 def test_a_feedback_page_of_an_older_grader_keeps_what_follows_its_table(tmp_path):
-    from autograder.grader.report import refresh_feedback
+    from autograder.grader.reports.feedback import refresh_feedback
 
     page = tmp_path / "old.html"
     page.write_text(

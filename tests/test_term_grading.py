@@ -16,10 +16,10 @@ import pytest
 from conftest import REPO
 from nbgrader.api import Gradebook
 
-from autograder.__main__ import parser
+from autograder.cli import parser
 from autograder.course.examples import EXAMPLES
-from autograder.grader.exercise import exercise_named
-from autograder.grader.gradescope.results import problems
+from autograder.grader.core.exercise import exercise_named
+from autograder.grader.integrations.gradescope.results import problems
 
 pytestmark = pytest.mark.slow
 EXERCISE = exercise_named("realnvp")

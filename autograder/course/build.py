@@ -20,7 +20,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder import REPO
-from autograder.grader.exercise import master_paths
+from autograder.grader.core.exercise import master_paths
 from autograder.notebooks import code_sources, read_master, solution_notebook, without_rubric
 
 CELL_TIMEOUT = 300
@@ -103,22 +103,3 @@ def stale_notebooks():
                 if current != code_sources(nbformat.read(fresh[kind], as_version=4)):
                     stale.append(f"{master.stem} {kind}")
     return stale
-
-
-def main(args):
-    if args.check:
-        stale = stale_notebooks()
-        if stale:
-            print("stale generated notebooks:", ", ".join(stale), "- run: python -m autograder build")
-            return 1
-        print("generated notebooks are up to date")
-        return 0
-    masters = [p for p in master_paths() if not args.names or p.stem in args.names]
-    unknown = sorted(set(args.names) - {p.stem for p in masters})
-    if unknown:
-        print(f"build: no master named {', '.join(unknown)} (known: {', '.join(p.stem for p in master_paths())})", file=sys.stderr)
-        return 2
-    for master in masters:
-        for kind, path in build(master, run_solution=not args.no_execute).items():
-            print(f"wrote {kind:8} {path.relative_to(REPO)}")
-    return 0

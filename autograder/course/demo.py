@@ -3,15 +3,12 @@ what its training and training test printed (the held-out score)."""
 
 import base64
 import os
-import shutil
 import time
-from pathlib import Path
 
 import nbformat
 
 from autograder.course.build import execute, generated_paths
-from autograder.grader.execute import stage_data
-from autograder.grader.exercise import load_exercise, master_paths
+from autograder.grader.pipeline.execute import stage_data
 from autograder.notebooks import grade_id
 
 
@@ -53,12 +50,3 @@ def run_solution(exercise, out):
     for line in printed_by(nb, training_cells):
         print(f"   {line}")
     print(f"   {len(figures)} figures in {os.path.relpath(out / 'figures')}/: " + ", ".join(p.name for p in figures))
-
-
-def main(args):
-    out = Path(args.out).resolve()
-    if out.exists():
-        shutil.rmtree(out)
-    for master in master_paths():
-        run_solution(load_exercise(master), out / master.stem)
-    return 0

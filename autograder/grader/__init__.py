@@ -1,1 +1,30 @@
-"""Grading a class: find submissions, extract answers, assemble, execute confined, score, report, gradebook."""
+"""Grading a class: from what students handed in to the grades, feedback and reports, in layers.
+
+Each folder is a layer; a module imports from its own layer and the layers below it, never above
+(tests/test_layers.py fails when one does). Bottom to top:
+
+    core          the types every layer shares and OUT's layout: the exercise as its master declares it, a student's
+                  Record and its TestResults, where each file of OUT lives, the one atomic writer, student ids,
+                  a cell's text outputs, times in a zone, an instructor's CSV tables
+    intake        what was handed in: an LMS download unpacked, the survey of submissions (who, which file, when),
+                  Canvas's file names, timestamp.txt, which shard grades whom
+    pipeline      one submission from its file to scored tests: its answers extracted, the graded notebook
+                  assembled around them, run in a confined kernel (isolation, lifetime), scored
+    scoring       the final score: deadlines and late penalties, the instructor's overrides (the term)
+    reports       what people read, written from records alone: the feedback page, grades.csv, the summary, the
+                  class report, the similarity check and their pages
+    integrations  the systems the grader meets: nbgrader's gradebook, hand grades and formgrader's course
+                  directory, Gradescope's results.json and zip, Canvas's and Moodle's import files
+    runs          a run of the grader: a class graded by a pool of workers, shards merged, every class-level file
+                  of OUT written again, one notebook checked
+
+Above them, autograder/cli/ holds one thin module per verb of `python -m autograder`. Beside the grader,
+autograder/course/ builds the notebooks from the masters, and autograder/kernel/ runs inside or launches the
+student's kernel: the grader reads or runs those files, never imports them.
+
+Where a change goes: a new file in OUT or a new field of a record, core; a new LMS download format, intake; how a
+kernel runs or a test is scored, pipeline; a new late policy, scoring; a new page or column, reports; a new system
+to export to, integrations; a new verb, runs (what it does) and cli (its options).
+"""
+
+LAYERS = ("core", "intake", "pipeline", "scoring", "reports", "integrations", "runs")

@@ -1,0 +1,43 @@
+"""python -m autograder check NOTEBOOK: one notebook with its visible tests only, printed as Jupyter shows them."""
+
+import sys
+from pathlib import Path
+
+from autograder.cli import options
+
+HELP = "run one notebook with its visible tests only, in a fresh kernel, and print each result"
+
+
+def add(command):
+    command.add_argument("notebook", help="the notebook to check (.ipynb)")
+    command.add_argument("--assignment", help="the exercise (its master's name); default: found from the notebook")
+    options.timeouts(command)
+    command.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def run(args):
+    from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.pipeline.answers import NotANotebook
+    from autograder.grader.pipeline.execute import Limits
+    from autograder.grader.runs.check import CellProgress, exercise_of, passed_all, read_notebook, report, run_visible
+
+    path = Path(args.notebook)
+    try:
+        read_notebook(path)
+        exercise = exercise_of(path, args.assignment)
+    except (NotANotebook, ExerciseError) as error:
+        print(f"error: {path}: {error}", file=sys.stderr)
+        return 2
+    print(f"checking {path} ({exercise.title}): its visible tests, in a fresh kernel", flush=True)
+    progress = CellProgress() if sys.stderr.isatty() and not args.quiet else None
+    limits = Limits(cell_timeout=args.timeout, timeouts=dict(args.cell_timeout), wall_timeout=args.wall_timeout)
+    try:
+        checked = run_visible(path, exercise, limits, progress)
+    except RuntimeError as error:  # the kernel did not start: the host's trouble, not the notebook's
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        if progress:
+            progress.close()
+    print(report(checked))
+    return 0 if passed_all(checked) else 1

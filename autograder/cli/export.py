@@ -1,0 +1,58 @@
+"""python -m autograder export OUT --format canvas|moodle: OUT's final scores in the LMS's own import format
+(integrations/lms.py)."""
+
+import sys
+from pathlib import Path
+
+HELP = "write OUT's grades in Canvas's or Moodle's own import format"
+
+
+def add(command):
+    command.add_argument("out", metavar="OUT", help="the OUT folder of a `grade`, `merge` or `report` run")
+    command.add_argument("--format", required=True, choices=("canvas", "moodle"), help="the LMS to import into")
+    command.add_argument("--roster", help="the LMS's export of the class (Canvas: its gradebook export; Moodle: a grade export)")
+    command.add_argument("--title", required=True, help="the assignment's title in the LMS")
+    command.add_argument("--assignment-id", help="Canvas's assignment id: the column is titled 'TITLE (ID)'")
+    command.add_argument("--assignment", help="the exercise (a master's name or path); default: the one the records name")
+    command.add_argument(
+        "--moodle-id", choices=("username", "idnumber", "email"), default="username", help="Moodle's identifier column (default username)"
+    )
+    command.add_argument("--output", help="the CSV to write (default OUT/canvas.csv or OUT/moodle.csv)")
+    command.add_argument("--bom", action="store_true", help="start the file with a UTF-8 byte-order mark (for Excel)")
+
+
+def run(args):
+    from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.layout import read_records
+    from autograder.grader.core.tables import TableError
+    from autograder.grader.integrations.hand_grades import fold_hand_grades
+    from autograder.grader.integrations.lms import canvas_rows, moodle_rows, print_matching, roster_matching, write_rows
+    from autograder.grader.runs.outputs import exercise_of
+    from autograder.grader.scoring.term import apply_term, load_term
+
+    out = Path(args.out)
+    records, problems = read_records(out)
+    if not (out / "records").is_dir() or not records:
+        print(f"export: {out} holds no records: not the OUT of a `grade`, `merge` or `report` run", file=sys.stderr)
+        return 2
+    if args.format == "canvas" and not args.roster:
+        print("export: --format canvas needs --roster: Canvas's gradebook export (Grades > Export), to match its students", file=sys.stderr)
+        return 2
+    try:
+        exercise = exercise_of(records, args.assignment)
+        term = load_term(out, exercise)
+        fold_hand_grades(out / "gradebook.db", exercise, records)  # a person's scores of the written answers count
+        for record in records:
+            apply_term(record, term)
+        found = roster_matching(records, args.format, args.roster, args.moodle_id)
+        if args.format == "canvas":
+            rows = canvas_rows(found, args.title, exercise.max_score, args.assignment_id)
+        else:
+            rows = moodle_rows(found, args.title, args.moodle_id)
+    except (ExerciseError, TableError, ValueError) as error:
+        print(f"export: {error}", file=sys.stderr)
+        return 2
+    path = write_rows(args.output or out / f"{args.format}.csv", rows, args.bom)
+    for line in problems:
+        print(f"problem: {line}", file=sys.stderr)
+    return max(print_matching(found, args.format, path), 1 if problems else 0)

@@ -1,0 +1,62 @@
+"""python -m autograder grade SUBMISSIONS --out OUT [...]: grade a class (runs/grade.py), then print its summary."""
+
+import sys
+import time
+from pathlib import Path
+
+from autograder.cli import options
+
+HELP = "grade a folder or .zip of submissions into OUT"
+
+
+def add(command):
+    where = "folder of <student>.ipynb, nbgrader's <student>/<assignment>/ layout, or a .zip"
+    command.add_argument("submissions", help=where)
+    command.add_argument("--out", required=True, help="folder for grades.csv, feedback/, records/, gradebook.db")
+    command.add_argument("--workers", type=int, default=None, help="parallel kernels (default: number of cores)")
+    command.add_argument("--assignment", help="the exercise (its master's name); default: found from the notebooks")
+    options.timeouts(command)
+    command.add_argument("--memory", type=float, default=4.0, help="GiB of address space per kernel (default 4)")
+    command.add_argument("--force", action="store_true", help="grade again students that already have a result")
+    command.add_argument("--gradescope", action="store_true", help="also write results/<student>.json for Gradescope")
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
+    command.add_argument(
+        "--shard",
+        type=options.shard,
+        default=None,
+        metavar="K/N",
+        help="grade every N-th submission from the K-th (auto/N: the array job's)",
+    )
+    command.add_argument(
+        "--only", action="append", default=[], metavar="ID", help="regrade just this student, keep the others' records (repeatable)"
+    )
+    options.term(command)
+    options.no_similarity(command)
+
+
+def run(args):
+    from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.tables import TableError
+    from autograder.grader.intake.archive import ArchiveError
+    from autograder.grader.pipeline.execute import Limits
+    from autograder.grader.pipeline.lifetime import BatchBusy
+    from autograder.grader.reports.summary import isolation_summary, summary
+    from autograder.grader.runs.grade import Options, UnknownStudent, grade_batch
+    from autograder.grader.runs.outputs import closing_lines, print_warnings
+
+    limits = Limits(args.timeout, dict(args.cell_timeout), args.wall_timeout, int(args.memory * 2**30))
+    term = {"only": args.only, "deadlines": args.deadlines, "overrides": args.overrides}
+    similarity = not args.no_similarity
+    chosen = Options(args.workers, limits, args.force, args.gradescope, not args.quiet, args.assignment, args.shard, similarity, **term)
+    started = time.monotonic()
+    try:
+        records = grade_batch(args.submissions, args.out, chosen)
+    except (ExerciseError, BatchBusy, TableError, ArchiveError, UnknownStudent) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary(records))
+    print(isolation_summary(records))
+    print_warnings(args.out)
+    print(f"\nwall time {time.monotonic() - started:.1f} s with {chosen.workers} workers; grades in {Path(args.out) / 'grades.csv'}")
+    print(closing_lines(args.out, chosen.similarity))
+    return 0

@@ -1,0 +1,28 @@
+"""python -m autograder gradescope [--assignment NAME]: Gradescope's autograder zip (integrations/gradescope/package.py)."""
+
+import sys
+
+HELP = "build Gradescope's autograder zip: OUT/gradescope/<assignment>.zip"
+
+
+def add(command):
+    command.add_argument("--assignment", default=None, help="the exercise (a master's name); default: one zip per exercise")
+    command.add_argument("--out", default="out", help="folder under which gradescope/<assignment>.zip is written (default out)")
+    command.add_argument(
+        "--torch-index", default="", help="pip index URL of PyTorch's CPU wheels for setup.sh (default: pip's default index)"
+    )
+
+
+def run(args):
+    from autograder.grader.integrations.gradescope.package import build_zip, exercises
+
+    for name in [args.assignment] if args.assignment else exercises():
+        try:
+            target = build_zip(name, args.out, args.torch_index)
+        except ValueError as error:
+            print(f"gradescope: {error}", file=sys.stderr)
+            return 2
+        print(f"wrote {target} ({target.stat().st_size / 2**20:.1f} MiB): upload it as the assignment's autograder")
+    if not args.torch_index:
+        print("note: built without --torch-index: setup.sh will install torch from pip's default index (see README)", file=sys.stderr)
+    return 0

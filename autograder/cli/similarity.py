@@ -1,0 +1,28 @@
+"""python -m autograder similarity OUT: similarity.csv and similarity.html of OUT, from its records and code/."""
+
+import sys
+from pathlib import Path
+
+HELP = "compare what the students of OUT wrote: OUT/similarity.csv and .html"
+
+
+def add(command):
+    command.add_argument("out", metavar="OUT", help="the OUT folder of a `grade` or `merge` run")
+
+
+def run(args):
+    from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.reports.similarity_report import write_similarity
+    from autograder.grader.runs.outputs import class_of
+
+    out = Path(args.out)
+    try:
+        exercise, records, problems = class_of(out)
+    except ExerciseError as error:
+        print(f"similarity: {error}", file=sys.stderr)
+        return 2
+    for line in problems:
+        print(f"problem: {line}", file=sys.stderr)
+    csv_path, html_path = write_similarity(out, exercise, records)
+    print(f"wrote {csv_path}\nsimilarity: {html_path}")
+    return 1 if problems else 0

@@ -1,0 +1,22 @@
+"""Student ids: the file name each gets, and the ids a mistyped one most likely means."""
+
+import difflib
+import hashlib
+import unicodedata
+
+
+def safe_name(student_id):
+    """A file name for a student id: any Unicode and spaces kept; path separators and control characters not."""
+    name = "".join("_" if c in "/\\\0" or unicodedata.category(c) == "Cc" else c for c in student_id).strip()
+    if not name or name.startswith("."):
+        name = "_" + name
+    if len(name.encode()) > 180:
+        name = name[:60] + "-" + hashlib.sha1(student_id.encode()).hexdigest()[:10]
+    return name
+
+
+def similar_ids(student_id, known, n=3):
+    """The known ids that student_id most likely means: those that contain it (or it them), then close spellings."""
+    wanted = student_id.casefold()
+    inside = [k for k in sorted(known) if wanted in k.casefold() or k.casefold() in wanted]
+    return list(dict.fromkeys(inside + difflib.get_close_matches(student_id, sorted(known), n=n)))[:n]

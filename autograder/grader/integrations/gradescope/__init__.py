@@ -1,0 +1,1 @@
+"""Gradescope: results.json and the autograder zip."""

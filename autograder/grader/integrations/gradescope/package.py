@@ -1,0 +1,88 @@
+"""Build Gradescope's autograder zip for an exercise: python -m autograder gradescope [--assignment NAME] [--out OUT]
+
+Gradescope unpacks the zip into /autograder/source, runs setup.sh once to build its image, then run_autograder
+for every submission. The zip holds what the grader needs and nothing else: the autograder package with this
+exercise's master only (its hidden tests are the grader's to read; setup.sh makes the folder unreadable to the
+kernel's user), the data splits, requirements.txt and pyproject.toml. No generated notebooks, tests, examples
+or solutions. The zip is the same, byte for byte, every time it is built from the same files.
+"""
+
+import stat
+import zipfile
+from pathlib import Path
+
+from autograder import REPO
+from autograder.grader.core.exercise import load_exercise, master_paths
+from autograder.grader.pipeline.lifetime import UID_BASE
+
+HERE = Path(__file__).resolve().parent
+VENV = "/opt/autograder-venv"  # outside /autograder/source, which the kernel's user may not read
+SCRIPTS = ("setup.sh", "run_autograder")
+SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", "source", "nbgrader_source"}  # generated nbgrader notebooks
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same files give the same zip
+
+
+def exercises(repo=REPO):
+    """The exercises: one per master in autograder/master/."""
+    return [p.stem for p in master_paths(repo / "autograder" / "master")]
+
+
+def _package_files(repo, assignment):
+    """(name in the zip, file) for the autograder package, with only this exercise's master."""
+    root = repo / "autograder"
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(repo)
+        if not path.is_file() or SKIPPED_PARTS & set(relative.parts) or path.suffix == ".pyc":
+            continue
+        if relative.parts[1] == "master" and path.name != f"{assignment}.py":
+            continue
+        if relative.parent == HERE.relative_to(REPO) and path.name in SCRIPTS:
+            continue  # templates: the filled-in copies go to the zip's root
+        yield relative.as_posix(), path
+
+
+def zip_files(assignment, repo=REPO):
+    """Sorted (name in the zip, file) of everything the zip carries besides the two scripts."""
+    files = list(_package_files(repo, assignment))
+    exercise = load_exercise(repo / "autograder" / "master" / f"{assignment}.py")
+    files += [(str(p.relative_to(REPO)), p) for p in exercise.data_files()]
+    files += [(name, repo / name) for name in ("requirements.txt", "pyproject.toml")]
+    return sorted(files)
+
+
+def script(name, assignment, torch_index=""):
+    """setup.sh or run_autograder with this build's settings filled in; LF line endings whatever the checkout has."""
+    text = (HERE / name).read_text(encoding="utf-8").replace("\r\n", "\n")
+    settings = {"@VENV@": VENV, "@TORCH_INDEX@": _quoted(torch_index), "@KERNEL_UID@": str(UID_BASE), "@ASSIGNMENT@": _quoted(assignment)}
+    for key, value in settings.items():
+        text = text.replace(key, value)
+    return text
+
+
+def _quoted(value):
+    """value as a single-quoted bash word."""
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def _entry(name, executable):
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.create_system = 3  # Unix: unzip then honours the mode bits below
+    info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def build_zip(assignment, out, torch_index="", repo=REPO):
+    """Write out/gradescope/<assignment>.zip; returns its path."""
+    if assignment not in exercises(repo):
+        raise ValueError(f"no exercise named {assignment!r}: the exercises are {', '.join(exercises(repo))}")
+    target = Path(out) / "gradescope" / f"{assignment}.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    with zipfile.ZipFile(partial, "w") as bundle:
+        for name in SCRIPTS:
+            bundle.writestr(_entry(name, executable=True), script(name, assignment, torch_index).encode())
+        for name, path in zip_files(assignment, repo):
+            bundle.writestr(_entry(name, executable=False), path.read_bytes())
+    partial.replace(target)
+    return target

@@ -1,0 +1,139 @@
+"""Assemble the notebook that grades one submission: the master's cells, pristine, around the student's answers.
+
+An answer graded by hand keeps the master's cell type: a Markdown answer stays Markdown (never run, whatever the
+student turned it into), a code answer runs as an autograded answer does.
+
+Every code cell the grader owns is wrapped: a given or test cell starts by restoring the snapshot of pristine
+helpers (autograder/kernel/guard.py, Guard); a test cell ends by printing a token that the student's code never saw; after
+a given or test cell, the names it defined join the snapshot. Names use a per-submission nonce.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass, field
+
+import nbformat
+
+from autograder import KERNEL
+from autograder.grader.pipeline.names import defined_names
+from autograder.notebooks import BEGIN_HIDDEN, grade_id, is_answer, is_manual, is_solution, is_test
+
+GUARD_SOURCE = (KERNEL / "guard.py").read_text()  # run in the kernel, never imported
+REPORT_MARKER = "[autograder report] "
+MISSING_ANSWER = "raise NotImplementedError('this answer cell is missing from the submission')\n"
+MISSING_TEXT = "*(no answer: this cell is missing from the submission)*"
+SUSPICIOUS = {
+    r"\bctypes\b": "ctypes",
+    r"\bgc\.": "the garbage collector",
+    r"\bset(trace|profile)\b": "a tracing hook",
+    r"\b__code__\b": "function code objects",
+    r"\bset_custom_exc\b|\bexcepthook\b|\bshowtraceback\b|\bcustom_exceptions\b": "IPython's error handling",
+    r"\bget_ipython\(\)\.(run_cell|run_code|events|kernel)": "IPython internals",
+    r"\b(globals|vars)\(\)": "the notebook's namespace",
+    r"\bsys\.modules\b|\bbuiltins\b|__builtins__": "module or builtin internals",
+    r"\b(torch|np|numpy|nn)(\.\w+)*\.\w+\s*=[^=]": "assignment to a library attribute",
+    r"\bsubprocess\b|\bos\.(system|popen|fork|kill|exec\w*|_exit)\b": "process control",
+    r"\b(os\.walk|os\.listdir|os\.scandir|glob\.|Path\(['\"]/)": "filesystem search",
+    r"_ag_[0-9a-f]{6}|__autograder": "the grader's own names",
+}
+
+
+@dataclass
+class Graded:
+    """The notebook to execute and what the grader needs to read its outputs."""
+
+    nb: nbformat.NotebookNode
+    tokens: dict = field(default_factory=dict)  # test grade_id -> token it prints when it passes
+    visible_tokens: dict = field(default_factory=dict)  # test grade_id -> token it prints when its visible checks pass
+    guard: str = ""
+
+    def all_tokens(self):
+        """Every token the test cells print: what feedback must never show."""
+        return [*self.tokens.values(), *self.visible_tokens.values()]
+
+
+def suspicious(answers, extras):
+    """What in the student's code deserves a human look (never a score change by itself)."""
+    code = "\n".join(list(answers.values()) + [s for sources in extras.values() for s in sources])
+    return sorted({label for pattern, label in SUSPICIOUS.items() if re.search(pattern, code)})
+
+
+def _guard_cell(guard, names, seed, protect):
+    return (
+        f"{guard} = (lambda ns: (exec({GUARD_SOURCE!r}, ns), ns['Guard']({protect!r}))[1])({{'get_ipython': get_ipython}})\n"
+        f"{guard}.keep(globals(), {names!r})\n"
+        f"import random as _ag_random, numpy as _ag_numpy, torch as _ag_torch\n"
+        f"_ag_random.seed({seed}); _ag_numpy.random.seed({seed}); _ag_torch.manual_seed({seed})\n"
+        f"del _ag_random, _ag_numpy, _ag_torch\n"
+    )
+
+
+def _code(source, gid, kind, after=None, timeout=None):
+    cell = nbformat.v4.new_code_cell(source)
+    meta = {"kind": kind, "grade_id": gid, "after": after, "timeout": timeout}
+    cell.metadata["autograder"] = {key: value for key, value in meta.items() if value or key in ("kind", "grade_id")}
+    return cell
+
+
+def _test_source(graded, guard, gid, source):
+    """A test cell's source between the guard's calls: a token after its visible checks, another at its end."""
+    visible, token = f"[autograder visible {gid} {secrets.token_hex(8)}]", f"[autograder passed {gid} {secrets.token_hex(8)}]"
+    graded.visible_tokens[gid], graded.tokens[gid] = visible, token
+    lines = source.splitlines()
+    split = next((i for i, line in enumerate(lines) if line == BEGIN_HIDDEN), len(lines))
+    body = lines[:split] + [f"{guard}.passed({visible!r})"] + lines[split:]
+    return f"{guard}.restore(globals())\n" + "\n".join(body) + f"\n{guard}.passed({token!r})\n"
+
+
+def _manual_cell(cell, source, timeout):
+    """The student's answer to a question graded by hand, in the master cell's type (Markdown is never run)."""
+    gid = grade_id(cell)
+    if cell.cell_type == "code":
+        return _code(MISSING_ANSWER if source is None else source, gid, "manual", timeout=timeout)
+    text = nbformat.v4.new_markdown_cell(MISSING_TEXT if source is None else source)
+    text.metadata["autograder"] = {"kind": "manual", "grade_id": gid}
+    return text
+
+
+def assemble_graded(exercise, extracted, seed=0, nonce=None):
+    """The graded notebook for one submission of exercise (extracted: answers.Extracted)."""
+    master = exercise.nb
+    nonce = nonce or secrets.token_hex(4)
+    guard = f"_ag_{nonce[:6]}"
+    graded = Graded(nbformat.v4.new_notebook(metadata=master.metadata), guard=guard)
+    first_answer = next(i for i, c in enumerate(master.cells) if is_solution(c))
+    given_before = [n for c in master.cells[:first_answer] if c.cell_type == "code" for n in defined_names(c.source)]
+    cells = graded.nb.cells
+    last_test = max(i for i, c in enumerate(master.cells) if is_test(c))
+    for index, cell in enumerate(master.cells):
+        gid = grade_id(cell)
+        if index > last_test and cell.cell_type == "code" and not is_solution(cell):
+            # the course's figures after the last test grade nothing: not drawn again (they cost seconds)
+            cells += [_code(s, None, "student", gid) for s in extracted.extras.get(gid, [])]
+            continue
+        if index == first_answer:
+            # cells the student added above the first answer run after the snapshot, never before it
+            cells.append(_code(_guard_cell(guard, given_before, seed, list(exercise.protect)), None, "guard"))
+            early = [None] + [grade_id(c) for c in master.cells[:first_answer]]
+            cells += [_code(s, None, "student", anchor or "the top") for anchor in early for s in extracted.extras.get(anchor, [])]
+        if is_manual(cell):
+            source = (extracted.answers if cell.cell_type == "code" else extracted.written).get(gid)
+            cells.append(_manual_cell(cell, source, exercise.timeouts.get(gid)))
+        elif cell.cell_type != "code":
+            cells.append(nbformat.from_dict(cell))
+            continue
+        elif is_answer(cell):
+            cells.append(_code(extracted.answers.get(gid, MISSING_ANSWER), gid, "answer", timeout=exercise.timeouts.get(gid)))
+        elif index < first_answer:
+            cells.append(_code(cell.source, gid, "given"))
+        elif is_test(cell):
+            # a test cell stands alone: no later cell reads what it defines, so nothing of it joins the snapshot
+            cells.append(_code(_test_source(graded, guard, gid, cell.source), gid, "test", timeout=exercise.timeouts.get(gid)))
+            cells[-1].metadata["nbgrader"] = dict(cell.metadata.get("nbgrader", {}))
+        else:
+            keep = f"\n{guard}.keep(globals(), {defined_names(cell.source)!r})\n"
+            cells.append(_code(f"{guard}.restore(globals())\n{cell.source}" + keep, gid, "given", timeout=exercise.timeouts.get(gid)))
+        if index >= first_answer:
+            cells += [_code(s, None, "student", gid) for s in extracted.extras.get(gid, [])]
+    cells.append(_code(f"{guard}.report({REPORT_MARKER!r})", None, "report"))
+    return graded

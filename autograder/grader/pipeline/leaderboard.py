@@ -1,0 +1,30 @@
+"""The leaderboard number of a graded submission (Gradescope shows it), read from what a passing test printed.
+
+The master declares its leaderboard (if any) in its notebook metadata, as
+
+    autograder: {leaderboard: {name: ..., grade_id: <test cell>, pattern: <regex, one group>, order: asc|desc}}
+
+(exercise.Exercise.leaderboard). The number comes from a kernel
+that ran the student's code, so it is for a leaderboard, never for a grade: it is reported only when its test
+earned full points and the line appears exactly once (a second, faked line drops it).
+"""
+
+import re
+
+from autograder.grader.core.record import Metric
+
+
+def _stdout(cell):
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout")
+
+
+def leaderboard(nb, tests, spec):
+    """[Metric] read from the executed notebook nb, or [] when there is no spec, its test failed, or the line is missing or repeated."""
+    if not spec:
+        return []
+    passed = {t.grade_id for t in tests if t.points == t.max_points}
+    if spec["grade_id"] not in passed:
+        return []
+    cells = [c for c in nb.cells if c.metadata.get("autograder", {}).get("grade_id") == spec["grade_id"]]
+    found = [m for c in cells for m in re.findall(spec["pattern"], _stdout(c))]
+    return [Metric(spec["name"], float(found[0]), spec.get("order", "asc"))] if len(found) == 1 else []

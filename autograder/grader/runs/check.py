@@ -1,0 +1,228 @@
+"""python -m autograder check NOTEBOOK: one student's notebook run with the visible tests only, as Validate runs it.
+
+For students who work in VS Code or a terminal, and for instructors trying a file. The notebook goes through the
+grader's own path (answers.extract, assemble.assemble_graded, execute's sandbox and kernel, score_graded), with
+one difference: the exercise is a copy of its master whose test cells hold only their visible checks, the hidden
+blocks removed as nbgrader's release removes them. So the kernel runs exactly the test cells the released notebook
+shows, in a fresh kernel with the data staged beside the notebook, and no hidden code or hidden message can reach
+the output. As in the grader, the test cells come from the master: a test cell the student edited or deleted runs
+as released. Each test is printed as Jupyter shows it in its cell (what the cell printed, then its exception type
+and message), then a summary of the visible points.
+
+Exit status: 0 when every visible check passes, 1 when one fails, 2 when nothing could be checked (not a
+notebook, an exercise that cannot be told, a kernel that does not start).
+"""
+
+import dataclasses
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+
+from autograder.grader.core.exercise import exercise_named
+from autograder.grader.intake.submissions import Submission
+from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells, redact_hidden
+from autograder.grader.pipeline.assemble import assemble_graded
+from autograder.grader.pipeline.execute import Sandbox, grade_graded
+from autograder.grader.pipeline.isolation import measure
+from autograder.grader.pipeline.lifetime import UidLease, run_scratch
+from autograder.grader.runs.grade import identify_exercise
+from autograder.notebooks import is_test
+
+MAX_PRINTED_LINES = 40
+REMINDER = (
+    "These are the visible tests only. The grader also runs hidden tests, on inputs these do not try: "
+    "your grade can be lower than these points, so write general code."
+)
+
+
+@dataclasses.dataclass
+class Checked:
+    """What check ran and found: the executed notebook, each test's result, the notes about the submission."""
+
+    outcome: object  # execute.Outcome
+    tokens: list  # what the test cells print when they pass: never shown
+    notes: list
+    isolation: str
+
+
+def visible_exercise(exercise):
+    """A copy of exercise whose test cells hold only their visible checks: what nbgrader's release leaves of them."""
+    nb = nbformat.from_dict(exercise.nb)
+    for cell in nb.cells:
+        if is_test(cell):
+            cell.source = redact_hidden(cell.source)
+    return dataclasses.replace(exercise, nb=nb)
+
+
+def read_notebook(path):
+    """The cells of the notebook at path (answers.read_cells); NotANotebook says why it is none."""
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise NotANotebook(f"{path} is a folder, not a notebook file") from None
+    except OSError as error:
+        raise NotANotebook(f"cannot read {path}: {error.strerror or error}") from None
+    return read_cells(data)
+
+
+def exercise_of(path, assignment=None):
+    """The exercise named by assignment (a master's name or path), else the one whose grade_ids the notebook carries."""
+    if assignment:
+        return exercise_named(assignment)
+    return identify_exercise([Submission(Path(path).stem, Path(path))])
+
+
+def _isolation(scratch, uids, path, exercise):
+    """The confinement this host allows the kernel (measured as `grade` measures it); check changes no permissions."""
+    hide, secrets = [str(Path(path).resolve().parent)], [str(exercise.master_path), str(Path(path).resolve())]
+    return measure(scratch, uids, hide, secrets, private=[])
+
+
+def run_visible(path, exercise, limits, progress=None):
+    """Run the notebook at path with exercise's visible tests in a fresh confined kernel: a Checked.
+
+    progress (a CellProgress, optional) hears of each cell as it starts.
+    """
+    extracted = extract(read_notebook(path), exercise)
+    graded = assemble_graded(visible_exercise(exercise), extracted, seed=limits.seed)
+    if progress is not None:
+        progress.expect(graded.nb)
+    with run_scratch() as scratch, UidLease(1 if os.geteuid() == 0 else 0) as lease:
+        isolation = _isolation(scratch, lease.uids, path, exercise)
+        folder = scratch / "check"
+        folder.mkdir(mode=0o711)
+        uid = isolation.uids[0] if isolation.uids else None
+        on_cell = progress.start if progress is not None else None
+        sandbox = Sandbox(folder, uid, limits, isolation, hide=[Path(path).resolve().parent], on_cell=on_cell)
+        outcome = grade_graded(graded, sandbox, "notebook", limits, exercise)
+    return Checked(outcome, graded.all_tokens(), extracted.notes + outcome.messages, isolation.describe())
+
+
+def printed_lines(cell, tokens):
+    """What a cell printed (stdout and stderr, as Jupyter shows them), the grader's tokens left out."""
+    text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    lines = [line for line in text.splitlines() if not any(token in line for token in tokens)]
+    if len(lines) > MAX_PRINTED_LINES:
+        lines = lines[:MAX_PRINTED_LINES] + [f"… ({len(lines) - MAX_PRINTED_LINES} more lines)"]
+    return lines
+
+
+def _error(cell):
+    """The cell's exception as Jupyter's last traceback line shows it ('AssertionError: …'), or None."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip().rstrip(":")
+    return None
+
+
+def _cells(checked, *kinds):
+    """The executed cells of those kinds (assemble's: given, answer, student, test, guard, report)."""
+    return [c for c in checked.outcome.nb.cells if c.metadata.get("autograder", {}).get("kind") in kinds]
+
+
+def _points(value):
+    return f"{value:g} point" + ("" if value == 1 else "s")
+
+
+def _indented(text, prefix="    "):
+    return [prefix + line for line in text.splitlines() or [""]]
+
+
+def results_text(checked):
+    """Per test cell, in notebook order: a result line, what the cell printed, its message when it failed."""
+    cells = {c.metadata["autograder"]["grade_id"]: c for c in _cells(checked, "test")}
+    lines = []
+    for test in checked.outcome.tests:
+        passed = test.points == test.max_points
+        lines.append(f"{'PASSED' if passed else 'FAILED'}  {test.grade_id} ({_points(test.max_points)})")
+        for line in printed_lines(cells[test.grade_id], checked.tokens):
+            lines += _indented(line)
+        if not passed:
+            lines += _indented(test.message)
+    return lines
+
+
+def _label(cell):
+    """What a cell of the graded notebook is, in a student's words."""
+    meta = cell.metadata.get("autograder", {})
+    kind, gid = meta.get("kind"), meta.get("grade_id")
+    if kind == "answer":
+        return f"your answer '{gid}'"
+    if kind == "student":
+        return f"your cell after '{meta.get('after')}'"
+    if kind == "test":
+        return f"test '{gid}'"
+    if kind in ("guard", "report"):
+        return "the grader's setup before your answers" if kind == "guard" else "the grader's last check"
+    return f"the course's cell '{gid}'" if gid else "the course's cell"
+
+
+def cell_errors(checked):
+    """The errors raised outside the test cells (a typo in an answer shows here before its test fails)."""
+    return [f"{_label(c)}: {_error(c)}" for c in _cells(checked, "answer", "student", "given") if _error(c)]
+
+
+def summary(checked):
+    """The visible points per test and in all, and the reminder that the grader runs more tests."""
+    tests = checked.outcome.tests
+    width = max(len(t.grade_id) for t in tests)
+    earned, total = sum(t.points for t in tests), sum(t.max_points for t in tests)
+    lines = [f"visible checks passed: {earned:g} of {total:g} points"]
+    lines += [f"  {t.grade_id:<{width}}  {t.points:g} / {t.max_points:g}" for t in tests]
+    return lines + [REMINDER, f"isolation: {checked.isolation}"]
+
+
+def report(checked):
+    """The whole text check prints after the run."""
+    lines = [*results_text(checked), ""]
+    errors, notes = cell_errors(checked), checked.notes
+    if errors:
+        lines += ["errors in other cells:", *[f"  {e}" for e in errors], ""]
+    if notes:
+        lines += ["notes:", *[f"  {n}" for n in notes], ""]
+    return "\n".join(lines + summary(checked))
+
+
+def passed_all(checked):
+    return all(t.points == t.max_points for t in checked.outcome.tests)
+
+
+class CellProgress:
+    """One line on a terminal, rewritten as each cell starts and every second: which cell runs, for how long."""
+
+    def __init__(self, stream=None, tick=1.0):
+        self.stream, self.tick = stream or sys.stderr, tick
+        self.order, self.line, self.started, self.done = {}, "", time.monotonic(), threading.Event()
+        self.thread = threading.Thread(target=self._refresh, daemon=True)
+
+    def expect(self, nb):
+        """The notebook about to run: nbclient runs its non-empty code cells only. A fresh kernel starts first."""
+        code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
+        self.order = {index: n for n, index in enumerate(code, 1)}
+        self._show("starting a fresh kernel")
+        self.thread.start()
+
+    def start(self, index, cell):
+        if index in self.order:  # nbclient announces Markdown cells too, and runs none
+            self._show(f"cell {self.order[index]}/{len(self.order)}: {_label(cell)}")
+
+    def _show(self, line):
+        self.line, self.started = line, time.monotonic()
+        self._draw()
+
+    def _draw(self):
+        self.stream.write(f"\r\033[K{self.line} ({time.monotonic() - self.started:.0f} s)")
+        self.stream.flush()
+
+    def _refresh(self):
+        while not self.done.wait(self.tick):
+            self._draw()
+
+    def close(self):
+        self.done.set()
+        self.stream.write("\r\033[K")
+        self.stream.flush()

@@ -1,0 +1,206 @@
+"""Grade a whole class: a pool of workers, one submission each at a time; results land in OUT atomically.
+
+    python -m autograder grade SUBMISSIONS --out OUT [--workers N] [--timeout S] [--memory GB] [--force] [--shard K/N]
+                               [--only ID ...] [--deadlines DEADLINES.csv] [--overrides OVERRIDES.csv] [--no-similarity]
+
+A worker writes what the student wrote (OUT/code/<student>.json, for the similarity check), the student's
+graded notebook (OUT/autograded/<student>/<assignment>/, for formgrader), their feedback, then (optionally)
+Gradescope results, then the record OUT/records/<student>.json last: a record on disk means the student is graded.
+Only the parent writes the gradebook, after each record, and grades.csv (and the class's other pages, runs/outputs.py)
+at the end; a re-run (after kill -9, say) grades only the students without a
+record (all with --force) and brings the gradebook up to date idempotently. With --shard K/N only every N-th
+submission is graded, and OUT/shard.json says which (runs/merge.py merges the N folders). With --only ID
+just those students are graded again (forced), everyone else's record is kept, and every report is rewritten.
+What was found but not graded (unsafe zip entries, a second notebook, system files) is kept in OUT/intake.json
+for OUT/warnings.txt; deadlines and overrides are applied by outputs.write_outputs (scoring/term.py).
+
+A run holds a lock on OUT, its own scratch folder and (as root) its own leased kernel uids until it ends; its
+workers die with it, even after kill -9, and take their kernels along (pipeline/lifetime.py).
+"""
+
+import multiprocessing
+import os
+import sys
+import unicodedata
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from tqdm import tqdm
+
+from autograder import REPO
+from autograder.grader.core.exercise import ExerciseError, exercise_named, load_exercise, master_paths
+from autograder.grader.core.files import write_atomic
+from autograder.grader.core.ids import safe_name, similar_ids
+from autograder.grader.core.record import master_digest
+from autograder.grader.intake.archive import extract_zip
+from autograder.grader.intake.shards import select_shard, write_manifest
+from autograder.grader.intake.submissions import discover, survey
+from autograder.grader.integrations.gradebook import open_gradebook, record_grades
+from autograder.grader.pipeline.answers import NotANotebook, read_cells
+from autograder.grader.pipeline.execute import Limits
+from autograder.grader.pipeline.isolation import measure
+from autograder.grader.pipeline.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
+from autograder.grader.runs.outputs import write_intake, write_outputs
+from autograder.grader.runs.worker import grade_submission, init_worker, load_record, still_valid, ungraded_record, with_submission
+from autograder.grader.scoring.term import load_term
+
+
+def _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exercise):
+    """Grade todo in a pool; returns the submissions left over if the pool broke."""
+    context = multiprocessing.get_context("spawn")
+    slots = context.Queue()
+    for slot in range(options.workers):
+        slots.put((slot, isolation.uids[slot] if isolation.uids else None))
+    initargs = (os.getpid(), slots, str(scratch_root), options.limits, hide, isolation, str(exercise.master_path))
+    with ProcessPoolExecutor(options.workers, mp_context=context, initializer=init_worker, initargs=initargs) as pool:
+        futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}
+        left = []
+        for future in as_completed(futures):
+            try:
+                record = future.result()
+            except BrokenProcessPool:
+                left.append(futures[future])
+                continue
+            record_grades(gb, exercise.name, record)
+            bar.set_postfix_str(f"{record.student_id[:20]}: {record.status}", refresh=False)
+            bar.update()
+    return left
+
+
+class Options:
+    def __init__(
+        self, workers=None, limits=None, force=False, gradescope=False, progress=True, assignment=None, shard=None, similarity=True, **term
+    ):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.similarity = similarity  # write similarity.csv and similarity.html at the end
+        self.limits, self.force, self.gradescope, self.progress = limits or Limits(), force, gradescope, progress
+        self.assignment = assignment  # the exercise's name (or its master's path); None: found from the notebooks
+        self.shard = shard  # (k, n): grade only every n-th submission from the k-th on; None: all
+        self.only = tuple(term.get("only") or ())  # student ids to regrade (forced), keeping everyone else's record
+        self.deadlines, self.overrides = term.get("deadlines"), term.get("overrides")  # CSV paths, or None: OUT's copies
+        self.isolation = None  # measured by grade_batch
+
+
+class UnknownStudent(ValueError):
+    """--only names a student the submissions do not hold."""
+
+
+def _grade_ids(path):
+    """The grade_ids a submitted file's cells carry (none when it is not a readable notebook)."""
+    try:
+        return {c["meta"].get("grade_id") for c in read_cells(path.read_bytes()) if isinstance(c["meta"].get("grade_id"), str)}
+    except (OSError, NotANotebook):
+        return set()
+
+
+def identify_exercise(found, paths=None):
+    """The exercise the submissions belong to: the master whose grade_ids the notebooks carry most often."""
+    exercises = [load_exercise(p) for p in (paths if paths is not None else master_paths())]
+    seen = [_grade_ids(s.path) for s in found if s.path is not None]
+    votes = {e.name: sum(len(ids & ({g for g, _ in e.tests} | set(e.defines) | set(e.manual_ids))) for ids in seen) for e in exercises}
+    best = max(votes.values(), default=0)
+    winners = [e for e in exercises if votes[e.name] == best]
+    if len(winners) == 1 and (best > 0 or len(exercises) == 1):
+        return winners[0]
+    known = ", ".join(e.name for e in exercises) or "none"
+    raise ExerciseError(f"cannot tell which exercise these notebooks are (masters: {known}): name it with --assignment NAME")
+
+
+def grade_batch(submissions, out, options):
+    """Grade every submission in the folder or zip at submissions into out; returns the records.
+
+    BatchBusy if another run is grading into out. The run holds out, a scratch folder and (root) its uids until
+    it ends; whatever kills it, the locks go with it and so do its workers and kernels.
+    """
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with run_lock(out), run_scratch() as scratch_root, _uids(options.workers) as uids:
+        return _grade_all(Path(submissions).resolve(), out, options, scratch_root, uids)
+
+
+def _uids(n):
+    """Throwaway uids for the kernels when root (one per worker, leased to this run alone), else none."""
+    return UidLease(n if os.geteuid() == 0 else 0)
+
+
+def _isolation(submissions, folder, out, scratch_root, uids, options, exercise):
+    """Measure what confines the kernels on this host, say it once, and keep it for the records and summary."""
+    hide = [str(out), str(folder), str(submissions), str(submissions.parent if submissions.is_file() else submissions)]
+    secrets = [str(exercise.master_path), str(out / LOCK_NAME), str(submissions), str(scratch_root / LOCK_NAME)]
+    isolation = measure(scratch_root, uids.uids, hide, secrets, private=[str(REPO), str(out), str(submissions)])
+    if isolation.missing or options.progress:
+        print(f"isolation: {isolation.describe()}", file=sys.stderr)
+    options.isolation = isolation
+    return isolation, hide
+
+
+def _exercise_of(folder, options):
+    return exercise_named(options.assignment) if options.assignment else identify_exercise(discover(folder, None))
+
+
+def _unpacked(submissions, scratch_root):
+    """(folder to read, the zip's warnings, the zip entries' times): a .zip is unpacked into the run's scratch."""
+    if not (submissions.is_file() and submissions.suffix.lower() == ".zip"):
+        return submissions, [], {}
+    unpacked = extract_zip(submissions, scratch_root / "unpacked")
+    (scratch_root / "unpacked").chmod(0o700)
+    return unpacked.folder, unpacked.warnings, unpacked.times
+
+
+def select_only(found, only):
+    """The submissions --only names; UnknownStudent names the unknown ids and the known ones."""
+    by_id = {s.student_id: s for s in found}
+    unknown = [i for i in only if unicodedata.normalize("NFC", i) not in by_id]
+    if unknown:
+        hints = {i: similar_ids(i, by_id) for i in unknown}
+        said = "; ".join(f"{i!r}" + (f" (did you mean {', '.join(hints[i])}?)" if hints[i] else "") for i in unknown)
+        raise UnknownStudent(f"--only: no submission of {said}; the students are: {', '.join(sorted(by_id)) or 'none'}")
+    return [by_id[unicodedata.normalize("NFC", i)] for i in dict.fromkeys(only)]
+
+
+def _to_grade(found, out, options):
+    """(the submissions to grade now, the records kept): --only's students, else those without a valid record."""
+    done = {s: load_record(out, s) for s in found}
+    if options.only:
+        chosen = set(select_only(found, options.only))
+        return [s for s in found if s in chosen], {s: r for s, r in done.items() if s not in chosen and r is not None}
+    todo = [s for s in found if options.force or not still_valid(done[s], s)]
+    return todo, {s: done[s] for s in found if s not in todo}
+
+
+def _grade_all(submissions, out, options, scratch_root, uids):
+    folder, warnings, times = _unpacked(submissions, scratch_root)
+    exercise = _exercise_of(folder, options)
+    term = load_term(out, exercise, options.deadlines, options.overrides)  # a bad CSV stops the run before any grading
+    digest = master_digest(exercise.master_path)
+    found_all = survey(folder, exercise.name, times)
+    found = found_all.submissions
+    if options.shard:
+        found = select_shard(found, *options.shard)
+    todo, kept = _to_grade(found, out, options)
+    if options.shard:
+        write_manifest(out, *options.shard, found, exercise.name, digest)
+    for line in term.said:
+        print(line, file=sys.stderr)
+    never = [s.student_id for s in found if s not in todo and s not in kept]
+    unseen = [f"--only: {len(never)} students have no record yet, so no row ({', '.join(never)}): grade them without --only"]
+    write_intake(out, warnings + found_all.warnings + (unseen if never else []))
+    gb = open_gradebook(out / "gradebook.db", exercise)
+    for record in kept.values():
+        record_grades(gb, exercise.name, record)
+    isolation, hide = _isolation(submissions, folder, out, scratch_root, uids, options, exercise)
+    with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
+        for _ in range(3):
+            todo = _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exercise) if todo else []
+    for s in todo:  # the pool broke three times on these: a row each all the same
+        died = "the grading worker died three times"
+        record = ungraded_record(s.student_id, exercise, "grader error", died, str(s.path or ""), master_sha256=digest)
+        record.isolation = isolation.describe()
+        write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", record.to_json())
+        record_grades(gb, exercise.name, record)
+    # a kept record takes what its file says now (a timestamp.txt added since, say); write_outputs saves it if changed
+    records = [with_submission(r, s) for s, r in ((s, load_record(out, s)) for s in found) if r is not None]
+    gb.close()
+    write_outputs(out, exercise, records, term, gradescope=options.gradescope, similarity=options.similarity)
+    return records

@@ -1,0 +1,198 @@
+"""Grade a class as N shards on any batch scheduler (a SLURM array, a Kubernetes Indexed Job), then merge them.
+
+    python -m autograder grade SUBMISSIONS --out OUT_K --shard K/N     # K = 0 … N-1, or auto/N
+    python -m autograder merge OUT_0 OUT_1 … --out OUT
+
+Shard K grades the submissions at positions K, K+N, K+2N, … of the sorted list that `grade` would grade, and
+writes OUT_K/shard.json: which shard it is, the students it owns, the master it graded with. The merge reads
+every shard's records, keeps the newest record of a student graded twice, refuses to mix assignments or
+masters, says which shard or student is missing, and writes one grades.csv, feedback/, records/, code/, autograded/,
+gradebook.db, report.html and similarity.html, the same as a one-shot `grade` of the same submissions would. The
+scores a person gave written answers in a gradebook (OUT's own, from an earlier merge, or a shard's) are carried
+into the merged one.
+"""
+
+import filecmp
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.grader.core.exercise import ExerciseError, exercise_named
+from autograder.grader.core.files import write_atomic
+from autograder.grader.core.ids import safe_name
+from autograder.grader.core.record import Record, master_digest
+from autograder.grader.intake.shards import MANIFEST
+from autograder.grader.integrations.formgrader import autograded_path
+from autograder.grader.integrations.gradebook import open_gradebook, record_grades
+from autograder.grader.integrations.hand_grades import carry_hand_grades
+from autograder.grader.runs.outputs import read_intake, write_intake, write_outputs
+from autograder.grader.scoring.term import KEPT
+
+
+@dataclass
+class Merged:
+    """What merge() found: the winning record of each student (and the folder it came from), and what is wrong."""
+
+    records: dict = field(default_factory=dict)  # student_id -> Record
+    sources: dict = field(default_factory=dict)  # student_id -> the shard folder its record came from
+    problems: list = field(default_factory=list)  # missing shards, folders or students: merged all the same
+    refusals: list = field(default_factory=list)  # mixed assignments or masters: nothing is written
+    notes: list = field(default_factory=list)  # a student graded twice: which record was kept
+    exercise: object = None  # the exercise every shard graded, as this checkout's master declares it
+
+
+def _read_records(folder, merged):
+    """[(Record, graded_at)] of one shard folder; each unreadable record file is a problem, not a stop."""
+    found = []
+    for path in sorted((folder / "records").glob("*.json")):
+        try:
+            record = Record.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            merged.problems.append(f"{path}: cannot be read ({error}); that student is graded again by a re-run of its shard")
+            continue
+        found.append((record, record.graded_at or path.stat().st_mtime))
+    return found
+
+
+def _read_manifest(folder, merged):
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None  # a plain `grade` OUT (a regrade of a few students, say) merges too
+    except (OSError, ValueError) as error:
+        merged.problems.append(f"{folder / MANIFEST}: cannot be read ({error})")
+        return None
+
+
+def _refuse_if_mixed(merged, label, values):
+    """Refuse when the records or manifests disagree on label (assignment or master): value -> folders."""
+    if len(values) > 1:
+        listing = "; ".join(f"{value or 'unknown'} in {', '.join(sorted(map(str, folders)))}" for value, folders in sorted(values.items()))
+        merged.refusals.append(f"the shards were graded with different {label}s ({listing}): merge only shards of one {label}")
+
+
+def _keep_newest(merged, record, graded_at, folder, when):
+    previous = merged.records.get(record.student_id)
+    if previous is not None:
+        older = when[record.student_id] > graded_at
+        merged.notes.append(
+            f"{record.student_id} was graded in {merged.sources[record.student_id]} and in {folder}: "
+            f"kept the newer record, from {merged.sources[record.student_id] if older else folder}"
+        )
+        if older:
+            return
+    merged.records[record.student_id], merged.sources[record.student_id], when[record.student_id] = record, folder, graded_at
+
+
+def _check_complete(merged, manifests):
+    """Every shard 0 … N-1 present, and a record for every student a shard owned."""
+    counts = {m["of"] for m in manifests.values()}
+    if len(counts) > 1:
+        merged.problems.append(f"the shards split the class differently (into {' and '.join(map(str, sorted(counts)))}): check the list")
+    for n in counts:
+        have = {m["shard"] for m in manifests.values() if m["of"] == n}
+        merged.problems += [f"shard {k}/{n} is missing: its students are not in the merge" for k in range(n) if k not in have]
+    for folder, manifest in manifests.items():
+        missing = [s for s in manifest.get("students", []) if s not in merged.records]
+        merged.problems += [
+            f"{s} (shard {manifest['shard']}/{manifest['of']}, {folder}) has no record: run that shard again" for s in missing
+        ]
+
+
+def _this_checkout(merged, assignments, masters, master_sha256):
+    """The exercise the shards graded, from this checkout's masters; its master's digest joins the comparison."""
+    named = [a for a in assignments if a]
+    if len(named) != 1:
+        return
+    try:
+        merged.exercise = exercise_named(named[0])
+    except ExerciseError as error:
+        merged.refusals.append(str(error))
+        return
+    masters.setdefault(master_sha256 or master_digest(merged.exercise.master_path), set()).add("this checkout")
+
+
+def merge(folders, master_sha256=None):
+    """Read the shard folders; a Merged with the newest record of each student and every problem found."""
+    merged, assignments, masters, manifests, when = Merged(), {}, {}, {}, {}
+    for folder in map(Path, folders):
+        if not (folder / "records").is_dir() and not (folder / MANIFEST).is_file():  # a shard with no students has no records/
+            merged.problems.append(f"{folder}: neither records/ nor {MANIFEST}: not the OUT of a `grade` run (or that shard never started)")
+            continue
+        manifest = _read_manifest(folder, merged)
+        if manifest is not None:
+            manifests[folder] = manifest
+            assignments.setdefault(manifest.get("assignment", ""), set()).add(folder)
+            masters.setdefault(manifest.get("master_sha256", ""), set()).add(folder)
+        for record, graded_at in _read_records(folder, merged):
+            assignments.setdefault(record.assignment, set()).add(folder)
+            masters.setdefault(record.master_sha256, set()).add(folder)
+            _keep_newest(merged, record, graded_at, folder, when)
+    _refuse_if_mixed(merged, "assignment", assignments)
+    _this_checkout(merged, assignments, masters, master_sha256)
+    _refuse_if_mixed(merged, "master", {k[:12] if k else k: v for k, v in masters.items()})
+    _check_complete(merged, manifests)
+    return merged
+
+
+def _copy_if_there(source, target):
+    if source.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def _carry_hand_grades(merged, out, gb, exercise):
+    """A person's scores of written answers survive the merge: from each shard's gradebook, then from OUT's own (a
+    grading session after an earlier merge), which wins."""
+    by_shard = {}
+    for student, folder in merged.sources.items():
+        by_shard.setdefault(folder, []).append(student)
+    for folder, students in sorted(by_shard.items()):
+        carry_hand_grades(folder / "gradebook.db", gb, exercise, students)
+    carry_hand_grades(out / "gradebook.db", gb, exercise, sorted(merged.records))
+
+
+def shard_term_files(folders, out):
+    """{kind: path} of the deadlines and overrides the shards kept, for a merge given none and whose OUT keeps none;
+    ValueError when two shards kept different files (merge refuses to guess)."""
+    chosen = {}
+    for kind, name in KEPT.items():
+        copies = [Path(f) / name for f in folders if (Path(f) / name).is_file()]
+        if (Path(out) / name).is_file() or not copies:
+            continue
+        if any(not filecmp.cmp(copies[0], c, shallow=False) for c in copies[1:]):
+            raise ValueError(f"the shards kept different {name} ({', '.join(map(str, copies))}): give --{kind} FILE")
+        chosen[kind] = copies[0]
+    return chosen
+
+
+def merge_intake(folders):
+    """The shards' warnings of what was not graded, each once (every shard surveys the whole download)."""
+    return list(dict.fromkeys(line for f in folders for line in read_intake(f)))
+
+
+def write_merged(merged, out, term=None, folders=(), similarity=True):
+    """OUT/records, feedback, results (Gradescope's, when the shards wrote them), code, grades.csv, a fresh gradebook
+    and the class's pages; term (default: OUT's kept deadlines and overrides) applied by write_outputs."""
+    out, exercise = Path(out), merged.exercise
+    records = [merged.records[s] for s in sorted(merged.records)]
+    for record in records:
+        name, source = safe_name(record.student_id), merged.sources[record.student_id]
+        (out / "code" / f"{name}.json").unlink(missing_ok=True)  # an earlier merge's, from another shard's record
+        for sub, suffix in (("code", ".json"), ("feedback", ".html"), ("results", ".json")):
+            _copy_if_there(source / sub / f"{name}{suffix}", out / sub / f"{name}{suffix}")
+        write_atomic(out / "records" / f"{name}.json", record.to_json())
+        _copy_if_there(autograded_path(source, record.student_id, exercise.name), autograded_path(out, record.student_id, exercise.name))
+    fresh = out / ".gradebook.db.partial"
+    fresh.unlink(missing_ok=True)
+    gb = open_gradebook(fresh, exercise)
+    for record in records:
+        record_grades(gb, exercise.name, record)
+    _carry_hand_grades(merged, out, gb, exercise)
+    gb.close()
+    os.replace(fresh, out / "gradebook.db")  # a gradebook of earlier merges would keep students no shard has now
+    write_intake(out, merge_intake(folders))
+    write_outputs(out, exercise, records, term, similarity=similarity)
+    return records

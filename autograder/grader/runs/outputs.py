@@ -1,0 +1,134 @@
+"""Everything a class's OUT holds that is written from its records alone, after grading: grades.csv, report.html
+(class_report.py), similarity.csv and similarity.html (similarity_report.py, from OUT/code).
+
+`grade` and `merge` end here, and `python -m autograder report OUT` runs it again on an OUT whose records exist
+(after a manual grading session in formgrader, say, after changing OUT/overrides.csv, or to rewrite what a newer
+grader writes), so that every report of a class is written by one function from one list of records and none can
+drift from another. It folds the scores a person gave the written answers in OUT/gradebook.db (integrations/hand_grades.py) into the
+records, applies the final-score layer (scoring/term.py: deadlines, overrides) to them, and rewrites
+the records, grades.csv, the feedback pages' scores, Gradescope's results, the gradebook's late fields and
+OUT/warnings.txt: what was not graded (kept by `grade` in OUT/intake.json) and what the term names in vain.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from autograder.grader.core.exercise import ExerciseError, exercise_named
+from autograder.grader.core.files import write_atomic
+from autograder.grader.core.ids import safe_name
+from autograder.grader.core.layout import read_records
+from autograder.grader.integrations.formgrader import write_source
+from autograder.grader.integrations.gradebook import open_gradebook, record_term
+from autograder.grader.integrations.gradescope.results import results_json, test_titles
+from autograder.grader.integrations.hand_grades import fold_hand_grades
+from autograder.grader.reports.class_report import report_html
+from autograder.grader.reports.feedback import refresh_feedback
+from autograder.grader.reports.grades_csv import write_csv
+from autograder.grader.reports.similarity_report import write_similarity
+from autograder.grader.scoring.term import apply_term, load_term, term_warnings
+
+INTAKE = "intake.json"  # what `grade` found but did not grade, and why
+WARNINGS = "warnings.txt"
+
+
+def write_intake(out, warnings):
+    write_atomic(Path(out) / INTAKE, json.dumps({"warnings": list(warnings)}, ensure_ascii=False, indent=1))
+
+
+def read_intake(out):
+    """The warnings `grade` kept in OUT/intake.json ([] when there is none)."""
+    try:
+        return list(json.loads((Path(out) / INTAKE).read_text(encoding="utf-8"))["warnings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def _write_if_changed(path, text):
+    """Write text to path unless it already holds it (a rerun that changes nothing touches nothing)."""
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        write_atomic(path, text)
+
+
+def _rewrite_student_files(out, exercise, record, titles, gradescope):
+    name = safe_name(record.student_id)
+    _write_if_changed(out / "records" / f"{name}.json", record.to_json())
+    page = out / "feedback" / f"{name}.html"
+    if page.is_file():
+        refresh_feedback(page, record, exercise.title, exercise.rubrics)
+    result = out / "results" / f"{name}.json"
+    if gradescope or result.is_file():
+        _write_if_changed(result, results_json(record, titles))
+
+
+def write_outputs(out, exercise, records, term=None, gradescope=False, similarity=True):
+    """Apply term (default: OUT's kept deadlines and overrides) to records, then write grades.csv and every other
+    class-level report into out (Gradescope's results for every student with gradescope, else where one exists;
+    similarity.csv and .html unless not similarity; report.html); returns the paths written, the class report last.
+    TableError when a kept CSV has a problem."""
+    out = Path(out)
+    term = term if term is not None else load_term(out, exercise)
+    titles = test_titles(exercise.nb)
+    fold_hand_grades(out / "gradebook.db", exercise, records)
+    for record in records:
+        apply_term(record, term)
+        _rewrite_student_files(out, exercise, record, titles, gradescope)
+    grades = out / "grades.csv"
+    write_csv(grades, records, [gid for gid, _ in exercise.tests] + list(exercise.manual_ids))
+    write_source(out, exercise)
+    if (out / "gradebook.db").is_file() and records:
+        gb = open_gradebook(out / "gradebook.db", exercise)
+        record_term(gb, exercise.name, records, term.deadlines)
+        gb.close()
+    warnings = read_intake(out) + term_warnings(records, term)
+    write_atomic(out / WARNINGS, "".join(f"{line}\n" for line in warnings))
+    write_atomic(out / "report.html", report_html(exercise, records))
+    compared = write_similarity(out, exercise, records) if similarity else []  # last: the grades come first
+    return [grades, out / WARNINGS, *compared, out / "report.html"]
+
+
+def with_hand_grades(out, exercise, records):
+    """The records, with the scores a person gave their written answers in OUT/gradebook.db folded in (in place;
+    those that changed are rewritten in OUT/records): what every report and export of a class must start from."""
+    for record in fold_hand_grades(Path(out) / "gradebook.db", exercise, records):
+        write_atomic(Path(out) / "records" / f"{safe_name(record.student_id)}.json", record.to_json())
+    return records
+
+
+def print_warnings(out, file=sys.stderr):
+    """Print OUT/warnings.txt, one 'warning:' line each (nothing when there is none)."""
+    path = Path(out) / WARNINGS
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    for line in lines:
+        print(f"warning: {line}", file=file)
+    if lines:
+        print(f"(kept in {path})", file=file)
+
+
+def closing_lines(out, similarity=True):
+    """What the terminal summary of grade, merge and report ends with: where the class's pages are."""
+    out = Path(out)
+    return (f"similarity: {out / 'similarity.html'}\n" if similarity else "") + f"class report: {out / 'report.html'}"
+
+
+def exercise_of(records, assignment=None):
+    """The exercise every record was graded with, from this checkout's masters (or the master assignment names, a
+    name or a path, as `grade --assignment` takes); ExerciseError when they disagree."""
+    if assignment:
+        exercise = exercise_named(assignment)
+        others = sorted({r.assignment for r in records if r.assignment and r.assignment != exercise.name})
+        if others:
+            raise ExerciseError(f"--assignment {assignment} is {exercise.name}, but records name {', '.join(others)}")
+        return exercise
+    names = sorted({r.assignment for r in records if r.assignment})
+    if len(names) != 1:
+        raise ExerciseError(f"the records name {'no exercise' if not names else 'several exercises: ' + ', '.join(names)}")
+    return exercise_named(names[0])
+
+
+def class_of(out, assignment=None):
+    """(exercise, records, problems) of OUT's records; ExerciseError when OUT holds no graded class."""
+    if not (out / "records").is_dir():
+        raise ExerciseError(f"{out} has no records/ folder: not the OUT of a `grade` or `merge` run")
+    records, problems = read_records(out)
+    return exercise_of(records, assignment), records, problems
