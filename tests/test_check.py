@@ -30,7 +30,8 @@ from autograder.grader.core.exercise import exercise_named, load_exercise, maste
 from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.answers import extract, read_cells, redact_hidden
 from autograder.grader.pipeline.assemble import assemble_graded
-from autograder.grader.pipeline.execute import Outcome, stage_data
+from autograder.grader.pipeline.execute import stage_data
+from autograder.grader.pipeline.score import Outcome
 from autograder.grader.runs.check import CellProgress, Checked, passed_all, report, visible_exercise
 from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, grade_id, is_test, solution_notebook
 

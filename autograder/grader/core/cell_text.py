@@ -1,4 +1,4 @@
-"""A cell's stream outputs as a person saw them.
+"""A cell's outputs as a person saw them: its stream text (pieces joined) and its error.
 
 The kernel sends what a cell prints in pieces, at its own flush times: one `print("a", "b")` may arrive as two
 stream outputs, "a" then " b\n" (it did under load in a CI run). Front-ends show consecutive pieces as one text;
@@ -28,3 +28,16 @@ def merged_streams(outputs):
 def _text(output):
     text = output.get("text", "")
     return "".join(text) if isinstance(text, list) else text
+
+
+def stream_text(cell, name=None):
+    """What a cell printed, its stream outputs joined (only stdout or stderr when name says so)."""
+    return "".join(_text(o) for o in cell.get("outputs", []) if o.get("output_type") == "stream" and name in (None, o.get("name")))
+
+
+def cell_error(cell):
+    """The cell's exception as Jupyter's last traceback line shows it ('AssertionError: …'), or None."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip().rstrip(":")
+    return None

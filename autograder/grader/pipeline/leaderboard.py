@@ -11,11 +11,8 @@ earned full points and the line appears exactly once (a second, faked line drops
 
 import re
 
+from autograder.grader.core.cell_text import stream_text
 from autograder.grader.core.record import Metric
-
-
-def _stdout(cell):
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout")
 
 
 def leaderboard(nb, tests, spec):
@@ -26,5 +23,5 @@ def leaderboard(nb, tests, spec):
     if spec["grade_id"] not in passed:
         return []
     cells = [c for c in nb.cells if c.metadata.get("autograder", {}).get("grade_id") == spec["grade_id"]]
-    found = [m for c in cells for m in re.findall(spec["pattern"], _stdout(c))]
+    found = [m for c in cells for m in re.findall(spec["pattern"], stream_text(c, "stdout"))]
     return [Metric(spec["name"], float(found[0]), spec.get("order", "asc"))] if len(found) == 1 else []

@@ -22,13 +22,15 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.grader.core.cell_text import cell_error, stream_text
 from autograder.grader.core.exercise import exercise_named
 from autograder.grader.intake.submissions import Submission
 from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells, redact_hidden
 from autograder.grader.pipeline.assemble import assemble_graded
-from autograder.grader.pipeline.execute import Sandbox, grade_graded
 from autograder.grader.pipeline.isolation import measure
 from autograder.grader.pipeline.lifetime import UidLease, run_scratch
+from autograder.grader.pipeline.sandbox import Sandbox
+from autograder.grader.pipeline.score import grade_graded
 from autograder.grader.runs.grade import identify_exercise
 from autograder.notebooks import is_test
 
@@ -104,19 +106,10 @@ def run_visible(path, exercise, limits, progress=None):
 
 def printed_lines(cell, tokens):
     """What a cell printed (stdout and stderr, as Jupyter shows them), the grader's tokens left out."""
-    text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
-    lines = [line for line in text.splitlines() if not any(token in line for token in tokens)]
+    lines = [line for line in stream_text(cell).splitlines() if not any(token in line for token in tokens)]
     if len(lines) > MAX_PRINTED_LINES:
         lines = lines[:MAX_PRINTED_LINES] + [f"… ({len(lines) - MAX_PRINTED_LINES} more lines)"]
     return lines
-
-
-def _error(cell):
-    """The cell's exception as Jupyter's last traceback line shows it ('AssertionError: …'), or None."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".rstrip().rstrip(":")
-    return None
 
 
 def _cells(checked, *kinds):
@@ -163,7 +156,7 @@ def _label(cell):
 
 def cell_errors(checked):
     """The errors raised outside the test cells (a typo in an answer shows here before its test fails)."""
-    return [f"{_label(c)}: {_error(c)}" for c in _cells(checked, "answer", "student", "given") if _error(c)]
+    return [f"{_label(c)}: {cell_error(c)}" for c in _cells(checked, "answer", "student", "given") if cell_error(c)]
 
 
 def summary(checked):

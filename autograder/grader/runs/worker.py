@@ -15,9 +15,10 @@ from autograder.grader.integrations.formgrader import autograded_notebook, autog
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
 from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells
 from autograder.grader.pipeline.assemble import assemble_graded, suspicious
-from autograder.grader.pipeline.execute import Sandbox, grade_graded
 from autograder.grader.pipeline.leaderboard import leaderboard
 from autograder.grader.pipeline.lifetime import become_subreaper, die_with_parent
+from autograder.grader.pipeline.sandbox import Sandbox
+from autograder.grader.pipeline.score import grade_graded
 from autograder.grader.reports.feedback import feedback_html
 from autograder.grader.reports.similarity_report import code_json
 

@@ -1,0 +1,126 @@
+"""One worker's confined kernels: the kernelspec that starts each through the kernel launcher, its environment,
+and the kill of everything a submission started."""
+
+import json
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import psutil
+from jupyter_client.kernelspec import KernelSpecManager
+
+from autograder import REPO
+from autograder.grader.pipeline.isolation import kernel_python, launcher_argv
+
+
+class Sandbox:
+    """One worker's kernel factory: its kernelspec, its uid (root), the run's isolation, what the kernel must not see.
+
+    on_cell, if given, is called with (cell index, cell) as each cell starts (check's progress line).
+    """
+
+    def __init__(self, scratch, uid, limits, isolation, hide=(), on_cell=None):
+        self.scratch, self.limits, self.isolation, self.on_cell = Path(scratch), limits, isolation, on_cell
+        self.uid = uid if os.geteuid() == 0 and isolation.uids else None
+        self.hide = sorted({str(REPO), str(Path.home()), str(Path(scratch).parent), *map(str, hide)})
+        self.specs = self.scratch / "kernels"
+        # Jupyter's IPC transport: Unix sockets here, short enough for a socket path (at most 107 bytes), reachable
+        # from a kernel in a network namespace of its own, where TCP to the grader is not.
+        self.ipc = self.scratch / "ipc"
+
+    def kernelspec(self, job):
+        argv = launcher_argv(job, self.ipc, self.limits.memory_bytes, self.uid, self.isolation.bwrap, self.hide, os.getpid())
+        argv += [kernel_python(), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        folder = self.specs / "autograder"
+        folder.mkdir(parents=True, exist_ok=True)
+        # interrupt by message: a signal to the launcher does not reach a kernel in its own PID namespace
+        spec = {"argv": argv, "display_name": "autograder", "language": "python", "interrupt_mode": "message"}
+        (folder / "kernel.json").write_text(json.dumps(spec))
+        return KernelSpecManager(kernel_dirs=[str(self.specs)])
+
+    def fresh_ipc(self):
+        """An empty IPC folder for the next kernel (the last one's sockets and connection file removed)."""
+        shutil.rmtree(self.ipc, ignore_errors=True)
+        self.ipc.mkdir(mode=0o700, parents=True)
+        return self.ipc
+
+    def env(self, job, token):
+        home = job / "work"
+        env = {
+            "PATH": os.path.dirname(kernel_python()) + ":/usr/bin:/bin",
+            "HOME": str(home),
+            "TMPDIR": str(job / "tmp"),
+            "LANG": "C.UTF-8",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "PYTHONHASHSEED": str(self.limits.seed),
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(job / "mpl"),
+            "IPYTHONDIR": str(job / "ipython"),
+            "JUPYTER_RUNTIME_DIR": str(job / "runtime"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "AUTOGRADER_JOB": token,
+        }
+        return env
+
+    def kill_all(self, kernel_pid, token):
+        """Kill every process this submission started, and nothing else.
+
+        The kernel launcher's tree: with namespaces that is all of them (the PID namespace keeps even daemons
+        under bwrap, and dies with it). Without: as root, whatever runs as the kernel's uid (leased to this run
+        alone); otherwise whatever carries this submission's marker, orphans adopted by this worker included.
+        """
+        victims = _tree(kernel_pid)
+        if kernel_pid:
+            try:
+                os.killpg(kernel_pid, signal.SIGKILL)  # the launcher's session: strays that left the tree but not it
+            except OSError:
+                pass
+        for proc in psutil.process_iter(["uids", "pid"]):
+            try:
+                if self.uid is not None and proc.info["uids"].real == self.uid:
+                    victims.append(proc)
+                elif self.uid is None and not self.isolation.bwrap and proc.pid != os.getpid():
+                    if proc.info["uids"].real == os.getuid() and proc.environ().get("AUTOGRADER_JOB") == token:
+                        victims.append(proc)
+            except (psutil.Error, OSError):
+                continue
+        for proc in victims:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+        _wait_dead(victims, timeout=5)
+
+
+def _wait_dead(victims, timeout):
+    """Until every victim has died; reap those that are this process's children (adopted orphans included).
+
+    A zombie counts as dead: it holds nothing but its pid. Waiting until somebody reaps it (psutil.wait_procs)
+    took about a second per kernel on a host whose init reaps slowly: bwrap's pid 1 is orphaned when bwrap dies.
+    """
+    deadline, left = time.monotonic() + timeout, list(victims)
+    while left and time.monotonic() < deadline:
+        alive = []
+        for proc in left:
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(proc)
+                elif proc.ppid() == os.getpid():
+                    os.waitpid(proc.pid, os.WNOHANG)
+            except (psutil.Error, ChildProcessError):
+                continue
+        left = alive
+        time.sleep(0.005 if left else 0)
+
+
+def _tree(pid):
+    """The process pid (the kernel launcher) and its descendants, found before any is killed (orphans move away)."""
+    try:
+        launcher = psutil.Process(pid) if pid else None
+        return [launcher, *launcher.children(recursive=True)] if launcher else []
+    except psutil.Error:
+        return []
