@@ -21,8 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from autograder.grader.core.files import write_atomic  # noqa: E402
-from autograder.grader.core.layout import read_records  # noqa: E402
-from autograder.grader.integrations.formgrader import autograded_path  # noqa: E402
+from autograder.grader.core.layout import autograded_path, read_records  # noqa: E402
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades  # noqa: E402
 from autograder.grader.runs.outputs import exercise_of, write_outputs  # noqa: E402
 

@@ -25,9 +25,9 @@ from nbgrader.preprocessors import ClearSolutions
 
 from autograder.grader.core.exercise import ExerciseError, exercise_named, load_exercise, master_paths
 from autograder.grader.core.files import write_atomic
-from autograder.grader.core.layout import read_records
+from autograder.grader.core.layout import autograded_path, read_records, source_path
 from autograder.grader.core.record import AWAITING, GRADED, Record, TestResult, master_digest, pending
-from autograder.grader.integrations.formgrader import autograded_notebook, autograded_path, source_path
+from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
 from autograder.grader.integrations.gradescope.results import problems, results
 from autograder.grader.integrations.hand_grades import carry_hand_grades, fold_hand_grades

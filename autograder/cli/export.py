@@ -23,10 +23,11 @@ def add(command):
 
 def run(args):
     from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.files import write_csv
     from autograder.grader.core.layout import read_records
     from autograder.grader.core.tables import TableError
     from autograder.grader.integrations.hand_grades import fold_hand_grades
-    from autograder.grader.integrations.lms import canvas_rows, moodle_rows, print_matching, roster_matching, write_rows
+    from autograder.grader.integrations.lms import canvas_rows, moodle_rows, print_matching, roster_matching
     from autograder.grader.runs.outputs import exercise_of
     from autograder.grader.scoring.term import apply_term, load_term
 
@@ -52,7 +53,7 @@ def run(args):
     except (ExerciseError, TableError, ValueError) as error:
         print(f"export: {error}", file=sys.stderr)
         return 2
-    path = write_rows(args.output or out / f"{args.format}.csv", rows, args.bom)
+    path = write_csv(args.output or out / f"{args.format}.csv", rows, args.bom)
     for line in problems:
         print(f"problem: {line}", file=sys.stderr)
     return max(print_matching(found, args.format, path), 1 if problems else 0)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from autograder.grader.core.files import replacing
 from autograder.grader.intake.junk import is_junk
 
 MAX_ENTRY_BYTES = 256 * 2**20  # far above any notebook of this course (a notebook over 20 MiB is refused anyway)
@@ -82,17 +83,13 @@ def _refusal(info, name, target, root):
 
 
 def _extract(bundle, info, target, unpacked, archive):
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
     try:
-        with bundle.open(info) as source, open(partial, "wb") as sink:
+        with replacing(target) as partial, bundle.open(info) as source, open(partial, "wb") as sink:
             while chunk := source.read(2**20):
                 sink.write(chunk)
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as error:
-        partial.unlink(missing_ok=True)
         unpacked.warnings.append(f"{archive}: entry {info.filename!r} cannot be extracted ({error}): not graded")
         return
-    os.replace(partial, target)
     text, unix = entry_time(info)
     os.utime(target, (unix, unix))
     unpacked.times[target.resolve()] = text

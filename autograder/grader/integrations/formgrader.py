@@ -15,26 +15,16 @@ student's HTML or JavaScript must not run. The feedback page is written from thi
 """
 
 import re
-from pathlib import Path
 
 import nbformat
 
 from autograder.grader.core.cell_text import merged_streams
-from autograder.grader.core.ids import safe_name
+from autograder.grader.core.layout import autograded_path, source_path
 from autograder.grader.core.record import points_text
 from autograder.notebooks import grade_id, nbgrader_meta, rubric
 
 KEPT_DATA = ("text/plain", "image/png", "image/jpeg")
 RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])")  # the start of a tag, a comment or a declaration; "a < b" is left alone
-
-
-def autograded_path(out, student_id, assignment):
-    """Where formgrader looks for the student's graded notebook."""
-    return Path(out) / "autograded" / safe_name(student_id) / assignment / f"{assignment}.ipynb"
-
-
-def source_path(out, assignment):
-    return Path(out) / "source" / assignment / f"{assignment}.ipynb"
 
 
 def write_source(out, exercise):

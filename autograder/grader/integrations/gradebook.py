@@ -14,6 +14,7 @@ import warnings
 from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.grader.core.record import UNREAD
+from autograder.grader.core.times import as_instant
 from autograder.notebooks import grade_id, is_manual, is_solution, is_test, nbgrader_meta
 
 
@@ -65,9 +66,7 @@ def record_grades(gb, name, record):
 
 def _utc_naive(text, zone):
     """nbgrader's gradebook keeps naive UTC times; a naive record time (a zip entry's) is read in zone."""
-    moment = datetime.datetime.fromisoformat(text)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=zone)
-    return moment.astimezone(datetime.UTC).replace(tzinfo=None)
+    return as_instant(text, zone).astimezone(datetime.UTC).replace(tzinfo=None)
 
 
 def record_term(gb, name, records, deadlines=None):

@@ -20,9 +20,7 @@ only matched students are written, and feedback is never written without its gra
 Students matched to no roster entry, and roster entries matched to no record, are listed; the exit code is then 1.
 """
 
-import csv
 import sys
-from pathlib import Path
 
 from autograder.grader.core.record import is_awaiting, points_text
 from autograder.grader.integrations.roster import CANVAS_TEST_STUDENT, Matching, match, read_roster
@@ -75,15 +73,6 @@ def moodle_rows(matching, title, identifier):
     for record, person in matching.pairs:
         rows.append([person.get(column) if person is not None else record.student_id, number(record.score), feedback_text(record)])
     return rows
-
-
-def write_rows(path, rows, bom=False):
-    """rows as RFC 4180 CSV in UTF-8 (quotes where a cell holds a comma, a quote or a line break)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
-        csv.writer(handle).writerows(rows)
-    return path
 
 
 def roster_matching(records, lms, roster=None, moodle_id="username"):

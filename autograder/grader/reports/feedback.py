@@ -10,6 +10,7 @@ from datetime import datetime
 from autograder.grader.core.cell_text import merged_streams
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.record import is_awaiting, points_text
+from autograder.grader.core.times import as_instant
 from autograder.grader.pipeline.answers import redact_hidden
 from autograder.grader.scoring.term import late_by
 
@@ -99,9 +100,8 @@ def _waiting_html(record):
 
 def _when(text, due):
     """A record's ISO time in the due time's zone, to the minute: 2025-03-14 23:59+01:00."""
-    moment, zone = datetime.fromisoformat(text), datetime.fromisoformat(due).tzinfo if due else None
-    if zone is not None:  # a zip entry's time without a zone is read in the due time's, as scoring/term.py reads it
-        moment = moment.astimezone(zone) if moment.tzinfo else moment.replace(tzinfo=zone)
+    zone = datetime.fromisoformat(due).tzinfo if due else None
+    moment = as_instant(text, zone).astimezone(zone) if zone else datetime.fromisoformat(text)  # read as scoring/term.py reads it
     return moment.isoformat(" ", "minutes")
 
 

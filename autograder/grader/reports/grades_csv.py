@@ -1,8 +1,6 @@
 """grades.csv: one row per submission, written from the records."""
 
-import csv
-import os
-
+from autograder.grader.core.files import write_csv as write_csv_rows
 from autograder.grader.core.record import is_awaiting
 from autograder.grader.scoring.term import late_by
 
@@ -20,10 +18,5 @@ def write_csv(path, records, test_ids):
         row.update(submitted_at=record.submitted_at, submitted_from=record.submitted_from, due=record.due, late_by=late_by(record))
         row.update(raw_score=record.raw_score, late_penalty=record.late_penalty)
         row.update(score=record.score, max_score=record.max_score, status=record.status, message=record.notes)
-        lines.append(row)
-    partial = path.with_name(f".{path.name}.partial")
-    with open(partial, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, columns)
-        writer.writeheader()
-        writer.writerows(lines)
-    os.replace(partial, path)
+        lines.append([row[column] for column in columns])
+    write_csv_rows(path, [columns, *lines])

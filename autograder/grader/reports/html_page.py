@@ -5,9 +5,8 @@ its only links are relative ones to OUT/feedback/<student>.html.
 """
 
 import html
-from urllib.parse import quote
 
-from autograder.grader.core.ids import safe_name
+from autograder.grader.core.layout import feedback_link
 
 STYLE = (
     "body{font:14px/1.45 system-ui,sans-serif;color:#222;max-width:72em;margin:1.5em auto;padding:0 1.2em}"
@@ -29,14 +28,9 @@ def page(title, body, style=""):
     return f"{head}\n<body>\n{body}\n</body></html>\n"
 
 
-def feedback_href(student_id):
-    """The relative URL of the student's feedback page, from a page in OUT."""
-    return "feedback/" + quote(f"{safe_name(student_id)}.html")
-
-
 def student_link(student_id):
     """The student id, linked to their feedback page."""
-    return f"<a href='{html.escape(feedback_href(student_id))}'>{html.escape(student_id)}</a>"
+    return f"<a href='{html.escape(feedback_link(student_id))}'>{html.escape(student_id)}</a>"
 
 
 def table(header, rows, numeric=(), full=False):

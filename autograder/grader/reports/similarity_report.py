@@ -7,14 +7,13 @@ lists the pairs above the threshold, each student's closest other submission, an
 side with the lines they share marked. It is a flag for a person to review, never a change to a grade.
 """
 
-import csv
 import html
 import json
-import os
 from pathlib import Path
 
 from autograder.grader.core.files import write_atomic
-from autograder.grader.core.ids import safe_name
+from autograder.grader.core.files import write_csv as write_csv_rows
+from autograder.grader.core.layout import code_path
 from autograder.grader.reports.charts import histogram_svg
 from autograder.grader.reports.html_page import page, student_link, table
 from autograder.grader.reports.similarity import (
@@ -50,7 +49,7 @@ def read_codes(out, records):
     """([Code] of every record with a readable code file, {student_id: why not compared})."""
     codes, missing = [], {}
     for record in records:
-        path = Path(out) / "code" / f"{safe_name(record.student_id)}.json"
+        path = code_path(out, record.student_id)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             answers, extras = data["answers"], data["extras"]
@@ -77,12 +76,7 @@ def write_csv(path, comparison):
     pairs = {(p.a, p.b): p for p in comparison.flagged()}
     pairs.update({(p.a, p.b): p for p in comparison.closest().values() if p is not None})
     rows = sorted(pairs.values(), key=most_similar_first)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    with open(partial, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        writer.writerows([p.a, p.b, f"{p.score:.3f}", p.shared, answers_text(p)] for p in rows)
-    os.replace(partial, path)
+    write_csv_rows(path, [COLUMNS, *([p.a, p.b, f"{p.score:.3f}", p.shared, answers_text(p)] for p in rows)])
 
 
 def _marked_lines(code, prints):

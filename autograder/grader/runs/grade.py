@@ -31,7 +31,8 @@ from tqdm import tqdm
 from autograder import REPO
 from autograder.grader.core.exercise import ExerciseError, exercise_named, load_exercise, master_paths
 from autograder.grader.core.files import write_atomic
-from autograder.grader.core.ids import safe_name, similar_ids
+from autograder.grader.core.ids import similar_ids
+from autograder.grader.core.layout import load_record, record_path
 from autograder.grader.core.record import master_digest
 from autograder.grader.intake.archive import extract_zip
 from autograder.grader.intake.shards import select_shard, write_manifest
@@ -42,7 +43,7 @@ from autograder.grader.pipeline.execute import Limits
 from autograder.grader.pipeline.isolation import measure
 from autograder.grader.pipeline.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
 from autograder.grader.runs.outputs import write_intake, write_outputs
-from autograder.grader.runs.worker import grade_submission, init_worker, load_record, still_valid, ungraded_record, with_submission
+from autograder.grader.runs.worker import grade_submission, init_worker, still_valid, ungraded_record, with_submission
 from autograder.grader.scoring.term import load_term
 
 
@@ -161,7 +162,7 @@ def select_only(found, only):
 
 def _to_grade(found, out, options):
     """(the submissions to grade now, the records kept): --only's students, else those without a valid record."""
-    done = {s: load_record(out, s) for s in found}
+    done = {s: load_record(out, s.student_id) for s in found}
     if options.only:
         chosen = set(select_only(found, options.only))
         return [s for s in found if s in chosen], {s: r for s, r in done.items() if s not in chosen and r is not None}
@@ -197,10 +198,10 @@ def _grade_all(submissions, out, options, scratch_root, uids):
         died = "the grading worker died three times"
         record = ungraded_record(s.student_id, exercise, "grader error", died, str(s.path or ""), master_sha256=digest)
         record.isolation = isolation.describe()
-        write_atomic(out / "records" / f"{safe_name(s.student_id)}.json", record.to_json())
+        write_atomic(record_path(out, s.student_id), record.to_json())
         record_grades(gb, exercise.name, record)
     # a kept record takes what its file says now (a timestamp.txt added since, say); write_outputs saves it if changed
-    records = [with_submission(r, s) for s, r in ((s, load_record(out, s)) for s in found) if r is not None]
+    records = [with_submission(r, s) for s, r in ((s, load_record(out, s.student_id)) for s in found) if r is not None]
     gb.close()
     write_outputs(out, exercise, records, term, gradescope=options.gradescope, similarity=options.similarity)
     return records

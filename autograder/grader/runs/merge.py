@@ -14,17 +14,15 @@ into the merged one.
 
 import filecmp
 import json
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grader.core.exercise import ExerciseError, exercise_named
-from autograder.grader.core.files import write_atomic
-from autograder.grader.core.ids import safe_name
-from autograder.grader.core.record import Record, master_digest
+from autograder.grader.core.files import replacing, write_atomic
+from autograder.grader.core.layout import autograded_path, code_path, feedback_path, read_record, record_files, record_path, results_path
+from autograder.grader.core.record import master_digest
 from autograder.grader.intake.shards import MANIFEST
-from autograder.grader.integrations.formgrader import autograded_path
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
 from autograder.grader.integrations.hand_grades import carry_hand_grades
 from autograder.grader.runs.outputs import read_intake, write_intake, write_outputs
@@ -46,9 +44,9 @@ class Merged:
 def _read_records(folder, merged):
     """[(Record, graded_at)] of one shard folder; each unreadable record file is a problem, not a stop."""
     found = []
-    for path in sorted((folder / "records").glob("*.json")):
+    for path in record_files(folder):
         try:
-            record = Record.from_json(path.read_text(encoding="utf-8"))
+            record = read_record(path)
         except (OSError, ValueError) as error:
             merged.problems.append(f"{path}: cannot be read ({error}); that student is graded again by a re-run of its shard")
             continue
@@ -179,20 +177,18 @@ def write_merged(merged, out, term=None, folders=(), similarity=True):
     out, exercise = Path(out), merged.exercise
     records = [merged.records[s] for s in sorted(merged.records)]
     for record in records:
-        name, source = safe_name(record.student_id), merged.sources[record.student_id]
-        (out / "code" / f"{name}.json").unlink(missing_ok=True)  # an earlier merge's, from another shard's record
-        for sub, suffix in (("code", ".json"), ("feedback", ".html"), ("results", ".json")):
-            _copy_if_there(source / sub / f"{name}{suffix}", out / sub / f"{name}{suffix}")
-        write_atomic(out / "records" / f"{name}.json", record.to_json())
+        student, source = record.student_id, merged.sources[record.student_id]
+        code_path(out, student).unlink(missing_ok=True)  # an earlier merge's, from another shard's record
+        for path_of in (code_path, feedback_path, results_path):
+            _copy_if_there(path_of(source, student), path_of(out, student))
+        write_atomic(record_path(out, student), record.to_json())
         _copy_if_there(autograded_path(source, record.student_id, exercise.name), autograded_path(out, record.student_id, exercise.name))
-    fresh = out / ".gradebook.db.partial"
-    fresh.unlink(missing_ok=True)
-    gb = open_gradebook(fresh, exercise)
-    for record in records:
-        record_grades(gb, exercise.name, record)
-    _carry_hand_grades(merged, out, gb, exercise)
-    gb.close()
-    os.replace(fresh, out / "gradebook.db")  # a gradebook of earlier merges would keep students no shard has now
+    with replacing(out / "gradebook.db") as fresh:  # a gradebook of earlier merges would keep students no shard has now
+        gb = open_gradebook(fresh, exercise)
+        for record in records:
+            record_grades(gb, exercise.name, record)
+        _carry_hand_grades(merged, out, gb, exercise)
+        gb.close()
     write_intake(out, merge_intake(folders))
     write_outputs(out, exercise, records, term, similarity=similarity)
     return records

@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 from autograder.grader.core.exercise import ExerciseError, exercise_named
-from autograder.grader.core.files import write_atomic
-from autograder.grader.core.ids import safe_name
-from autograder.grader.core.layout import read_records
+from autograder.grader.core.files import write_atomic, write_if_changed
+from autograder.grader.core.layout import feedback_path, read_records, record_path, results_path
 from autograder.grader.integrations.formgrader import write_source
 from autograder.grader.integrations.gradebook import open_gradebook, record_term
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
@@ -44,21 +43,14 @@ def read_intake(out):
         return []
 
 
-def _write_if_changed(path, text):
-    """Write text to path unless it already holds it (a rerun that changes nothing touches nothing)."""
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        write_atomic(path, text)
-
-
 def _rewrite_student_files(out, exercise, record, titles, gradescope):
-    name = safe_name(record.student_id)
-    _write_if_changed(out / "records" / f"{name}.json", record.to_json())
-    page = out / "feedback" / f"{name}.html"
+    write_if_changed(record_path(out, record.student_id), record.to_json())
+    page = feedback_path(out, record.student_id)
     if page.is_file():
         refresh_feedback(page, record, exercise.title, exercise.rubrics)
-    result = out / "results" / f"{name}.json"
+    result = results_path(out, record.student_id)
     if gradescope or result.is_file():
-        _write_if_changed(result, results_json(record, titles))
+        write_if_changed(result, results_json(record, titles))
 
 
 def write_outputs(out, exercise, records, term=None, gradescope=False, similarity=True):
@@ -91,7 +83,7 @@ def with_hand_grades(out, exercise, records):
     """The records, with the scores a person gave their written answers in OUT/gradebook.db folded in (in place;
     those that changed are rewritten in OUT/records): what every report and export of a class must start from."""
     for record in fold_hand_grades(Path(out) / "gradebook.db", exercise, records):
-        write_atomic(Path(out) / "records" / f"{safe_name(record.student_id)}.json", record.to_json())
+        write_atomic(record_path(out, record.student_id), record.to_json())
     return records
 
 

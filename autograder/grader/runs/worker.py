@@ -10,8 +10,9 @@ import nbformat
 from autograder.grader.core.exercise import load_exercise
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
+from autograder.grader.core.layout import autograded_path, code_path, feedback_path, record_path, results_path
 from autograder.grader.core.record import Record, TestResult, master_digest, pending
-from autograder.grader.integrations.formgrader import autograded_notebook, autograded_path
+from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
 from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells
 from autograder.grader.pipeline.assemble import assemble_graded, suspicious
@@ -82,8 +83,8 @@ def _digest(path):
 def grade_submission(submission, out, gradescope=False):
     """Grade one submission in this worker and write its files; returns its record. Never raises."""
     exercise, started = _worker["exercise"], time.monotonic()
-    nb, metrics, name = None, [], safe_name(submission.student_id)
-    (out / "code" / f"{name}.json").unlink(missing_ok=True)  # what an earlier run read from an older file
+    nb, metrics = None, []
+    code_path(out, submission.student_id).unlink(missing_ok=True)  # what an earlier run read from an older file
     try:
         if submission.refused:
             raise Unreadable(submission.refused)
@@ -96,7 +97,7 @@ def grade_submission(submission, out, gradescope=False):
         if len(data) > MAX_FILE_BYTES:
             raise NotANotebook(f"the file is {len(data) // 2**20} MiB, more than a notebook for this exercise can be")
         extracted = extract(read_cells(data), exercise)
-        write_atomic(out / "code" / f"{name}.json", code_json(submission.student_id, extracted))
+        write_atomic(code_path(out, submission.student_id), code_json(submission.student_id, extracted))
         graded = assemble_graded(exercise, extracted, seed=_worker["limits"].seed)
         outcome = grade_graded(graded, _worker["sandbox"], safe_name(submission.student_id), _worker["limits"], exercise)
         nb = autograded_notebook(outcome.nb, graded, exercise)
@@ -118,20 +119,11 @@ def grade_submission(submission, out, gradescope=False):
         write_atomic(autograded, nbformat.writes(nb))
     else:
         autograded.unlink(missing_ok=True)  # a graded notebook of an earlier file is not this one's
-    write_atomic(out / "feedback" / f"{name}.html", feedback_html(record, nb, title=exercise.title, rubrics=exercise.rubrics))
+    write_atomic(feedback_path(out, submission.student_id), feedback_html(record, nb, title=exercise.title, rubrics=exercise.rubrics))
     if gradescope:
-        write_atomic(out / "results" / f"{name}.json", results_json(record, _worker["titles"]))
-    write_atomic(out / "records" / f"{name}.json", record.to_json())
+        write_atomic(results_path(out, submission.student_id), results_json(record, _worker["titles"]))
+    write_atomic(record_path(out, submission.student_id), record.to_json())
     return record
-
-
-def load_record(out, submission):
-    """The student's Record in out, or None when there is none (or it cannot be read: then they are graded again)."""
-    path = out / "records" / f"{safe_name(submission.student_id)}.json"
-    try:
-        return Record.from_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def still_valid(record, submission):

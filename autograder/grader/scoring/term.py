@@ -13,10 +13,11 @@ overrides and the notes for grades.csv ("for review: no submission time", never 
 import filecmp
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from autograder.grader.core.ids import similar_ids
+from autograder.grader.core.times import as_instant
 from autograder.grader.intake.submitted_at import CANVAS_NAME, FILE_TIME
 from autograder.grader.scoring.deadlines import describe_duration, load_deadlines
 from autograder.grader.scoring.overrides import load_overrides
@@ -62,12 +63,6 @@ def load_term(out, exercise, deadlines=None, overrides=None):
     return term
 
 
-def _as_instant(text, zone):
-    """An aware datetime from a record's ISO 8601 time; a naive one (a zip entry's) is read in zone."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
-
-
 def _clear(record):
     record.due, record.extension, record.late, record.late_seconds, record.late_penalty = "", "", False, 0.0, 0.0
     record.late_rule = ""
@@ -87,7 +82,7 @@ def _lateness(record, deadline, class_due, max_score):
         ]
     if not record.submitted_at:
         return ["for review: no submission time (no timestamp.txt, LMS mark or file time): not penalised"]
-    late = _as_instant(record.submitted_at, deadline.due.tzinfo) - deadline.due
+    late = as_instant(record.submitted_at, deadline.due.tzinfo) - deadline.due
     if late.total_seconds() <= 0:
         return []
     if late <= deadline.policy.grace:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from autograder import REPO
 from autograder.grader.core.exercise import load_exercise, master_paths
+from autograder.grader.core.files import replacing
 from autograder.grader.pipeline.lifetime import UID_BASE
 
 HERE = Path(__file__).resolve().parent
@@ -77,12 +78,9 @@ def build_zip(assignment, out, torch_index="", repo=REPO):
     if assignment not in exercises(repo):
         raise ValueError(f"no exercise named {assignment!r}: the exercises are {', '.join(exercises(repo))}")
     target = Path(out) / "gradescope" / f"{assignment}.zip"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    with zipfile.ZipFile(partial, "w") as bundle:
+    with replacing(target) as partial, zipfile.ZipFile(partial, "w") as bundle:
         for name in SCRIPTS:
             bundle.writestr(_entry(name, executable=True), script(name, assignment, torch_index).encode())
         for name, path in zip_files(assignment, repo):
             bundle.writestr(_entry(name, executable=False), path.read_bytes())
-    partial.replace(target)
     return target
