@@ -17,6 +17,7 @@ def add(command):
 
 def run(args):
     from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.pipeline.answers import NotANotebook
     from autograder.grader.pipeline.execute import Limits
     from autograder.grader.runs.check import CellProgress, exercise_of, passed_all, read_notebook, report, run_visible
@@ -26,7 +27,7 @@ def run(args):
         read_notebook(path)
         exercise = exercise_of(path, args.assignment)
     except (NotANotebook, ExerciseError) as error:
-        print(f"error: {path}: {error}", file=sys.stderr)
+        print(f"error: {printable(str(path))}: {printable_lines(error)}", file=sys.stderr)
         return 2
     print(f"checking {path} ({exercise.title}): its visible tests, in a fresh kernel", flush=True)
     progress = CellProgress() if sys.stderr.isatty() and not args.quiet else None
@@ -34,7 +35,7 @@ def run(args):
     try:
         checked = run_visible(path, exercise, limits, progress)
     except RuntimeError as error:  # the kernel did not start: the host's trouble, not the notebook's
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable_lines(error)}", file=sys.stderr)
         return 2
     finally:
         if progress:

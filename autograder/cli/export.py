@@ -24,6 +24,7 @@ def add(command):
 def run(args):
     from autograder.grader.core.exercise import ExerciseError
     from autograder.grader.core.files import write_csv
+    from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.core.layout import read_records
     from autograder.grader.core.tables import TableError
     from autograder.grader.integrations.hand_grades import fold_hand_grades
@@ -51,9 +52,9 @@ def run(args):
         else:
             rows = moodle_rows(found, args.title, args.moodle_id)
     except (ExerciseError, TableError, ValueError) as error:
-        print(f"export: {error}", file=sys.stderr)
+        print(f"export: {printable_lines(error)}", file=sys.stderr)
         return 2
     path = write_csv(args.output or out / f"{args.format}.csv", rows, args.bom)
     for line in problems:
-        print(f"problem: {line}", file=sys.stderr)
+        print(f"problem: {printable(line)}", file=sys.stderr)
     return max(print_matching(found, args.format, path), 1 if problems else 0)

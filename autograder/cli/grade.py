@@ -36,6 +36,7 @@ def add(command):
 
 def run(args):
     from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.ids import printable_lines
     from autograder.grader.core.tables import TableError
     from autograder.grader.intake.archive import ArchiveError
     from autograder.grader.pipeline.execute import Limits
@@ -44,6 +45,10 @@ def run(args):
     from autograder.grader.runs.grade import Options, UnknownStudent, grade_batch
     from autograder.grader.runs.outputs import closing_lines, print_warnings
 
+    problem = options.path_problem(args.submissions, "submissions")
+    if problem:
+        print(f"error: {printable_lines(problem)}", file=sys.stderr)
+        return 2
     limits = Limits(args.timeout, dict(args.cell_timeout), args.wall_timeout, int(args.memory * 2**30))
     term = {"only": args.only, "deadlines": args.deadlines, "overrides": args.overrides}
     similarity = not args.no_similarity
@@ -52,7 +57,7 @@ def run(args):
     try:
         records = grade_batch(args.submissions, args.out, chosen)
     except (ExerciseError, BatchBusy, TableError, ArchiveError, UnknownStudent) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable_lines(error)}", file=sys.stderr)
         return 2
     print(summary(records))
     print(isolation_summary(records))

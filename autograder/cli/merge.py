@@ -16,6 +16,7 @@ def add(command):
 
 
 def run(args):
+    from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.core.tables import TableError
     from autograder.grader.reports.summary import summary
     from autograder.grader.runs.merge import merge, shard_term_files, write_merged
@@ -30,14 +31,14 @@ def run(args):
     if not merged.refusals and merged.exercise is None:
         merged.refusals.append("no record or manifest names the exercise: nothing to merge")
     for line in merged.refusals:
-        print(f"merge refused: {line}", file=sys.stderr)
+        print(f"merge refused: {printable(line)}", file=sys.stderr)
     if merged.refusals:
         return 2
     try:
         kept = shard_term_files(args.shards, out)
         term = load_term(out, merged.exercise, args.deadlines or kept.get("deadlines"), args.overrides or kept.get("overrides"))
     except (ValueError, TableError) as error:
-        print(f"merge refused: {error}", file=sys.stderr)
+        print(f"merge refused: {printable_lines(error)}", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
     for line in term.said:
@@ -45,10 +46,10 @@ def run(args):
     records = write_merged(merged, out, term, args.shards, similarity=not args.no_similarity)
     print_warnings(out)
     for line in merged.notes:
-        print(f"note: {line}")
+        print(f"note: {printable(line)}")
     print(summary(records))
     for line in merged.problems:
-        print(f"problem: {line}", file=sys.stderr)
+        print(f"problem: {printable(line)}", file=sys.stderr)
     print(f"\n{len(records)} students merged from {len(args.shards)} folders into {out / 'grades.csv'}")
     print(closing_lines(out, not args.no_similarity))
     return 1 if merged.problems else 0

@@ -43,3 +43,16 @@ def term(command):
 
 def no_similarity(command):
     command.add_argument("--no-similarity", action="store_true", help="do not write similarity.csv and similarity.html")
+
+
+def path_problem(path, what):
+    """Why path cannot be read as what ("submissions", "OUT", ...), in one line; "" when it can."""
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        return f"{what} {path}: no such file or folder"
+    if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+        return f"{what} {path}: cannot be read (permission denied)"
+    return ""

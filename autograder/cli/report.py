@@ -17,6 +17,7 @@ def add(command):
 
 def run(args):
     from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.core.tables import TableError
     from autograder.grader.reports.summary import summary
     from autograder.grader.runs.outputs import class_of, closing_lines, print_warnings, write_outputs
@@ -27,7 +28,7 @@ def run(args):
         exercise, records, problems = class_of(out, args.assignment)
         term = load_term(out, exercise, args.deadlines, args.overrides)
     except (ExerciseError, TableError) as error:
-        print(f"report: {error}", file=sys.stderr)
+        print(f"report: {printable_lines(error)}", file=sys.stderr)
         return 2
     for line in term.said:
         print(line)
@@ -35,7 +36,7 @@ def run(args):
     print(summary(records))
     print_warnings(out)
     for line in problems:
-        print(f"problem: {line}", file=sys.stderr)
+        print(f"problem: {printable(line)}", file=sys.stderr)
     print("\nwrote " + ", ".join(str(p) for p in written))
     print(closing_lines(out, similarity))
     return 1 if problems else 0

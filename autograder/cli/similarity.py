@@ -12,6 +12,7 @@ def add(command):
 
 def run(args):
     from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.reports.similarity_report import write_similarity
     from autograder.grader.runs.outputs import class_of
 
@@ -19,10 +20,10 @@ def run(args):
     try:
         exercise, records, problems = class_of(out)
     except ExerciseError as error:
-        print(f"similarity: {error}", file=sys.stderr)
+        print(f"similarity: {printable_lines(error)}", file=sys.stderr)
         return 2
     for line in problems:
-        print(f"problem: {line}", file=sys.stderr)
+        print(f"problem: {printable(line)}", file=sys.stderr)
     csv_path, html_path = write_similarity(out, exercise, records)
     print(f"wrote {csv_path}\nsimilarity: {html_path}")
     return 1 if problems else 0

@@ -7,7 +7,14 @@ import contextlib
 import csv
 import io
 import os
+import re
 from pathlib import Path
+
+# A spreadsheet (Excel, LibreOffice) evaluates a text cell that starts with one of these as a formula (CSV
+# injection, CWE-1236): a student id or a display name may start so. Such a cell is written with a leading
+# apostrophe, OWASP's advice, which the spreadsheet shows as text; a number stays a number.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 @contextlib.contextmanager
@@ -41,10 +48,19 @@ def write_if_changed(path, text):
     return True
 
 
+def spreadsheet_safe(cell):
+    """cell as a CSV cell that no spreadsheet evaluates: a text that starts like a formula gets a leading
+    apostrophe; numbers (and text that is a plain number, such as "-2.5") are left as they are."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
 def csv_text(rows):
-    """rows (lists of cells) as RFC 4180 CSV: quotes where a cell holds a comma, a quote or a line break."""
+    """rows (lists of cells) as RFC 4180 CSV: quotes where a cell holds a comma, a quote or a line break, and no
+    cell a spreadsheet would evaluate (spreadsheet_safe)."""
     buffer = io.StringIO(newline="")
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 

@@ -20,3 +20,15 @@ def similar_ids(student_id, known, n=3):
     wanted = student_id.casefold()
     inside = [k for k in sorted(known) if wanted in k.casefold() or k.casefold() in wanted]
     return list(dict.fromkeys(inside + difflib.get_close_matches(student_id, sorted(known), n=n)))[:n]
+
+
+def printable(text):
+    """text as a terminal or a page may show it: control characters, and the invisible format characters that
+    reorder or hide text (bidirectional overrides, zero-width spaces), written as visible escapes (\\u202e), so that
+    a student id cannot disguise itself as another or rewrite the line around it."""
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in text)
+
+
+def printable_lines(text):
+    """text of several lines (an error that lists problems), each line printable()."""
+    return "\n".join(printable(line) for line in str(text).split("\n"))

@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from autograder.grader.core.files import replacing
 from autograder.grader.intake.junk import is_junk
@@ -35,6 +35,17 @@ class Unpacked:
     folder: Path  # the folder to read submissions from
     warnings: list = field(default_factory=list)  # every entry not extracted, and why
     times: dict = field(default_factory=dict)  # extracted file (resolved Path) -> its entry's time, ISO 8601
+    refused: dict = field(default_factory=dict)  # entry's path inside the folder (PurePosixPath) -> why it was not extracted
+
+
+def refused_path(name, outside):
+    """The path inside the extraction folder that a refused entry's name stands for, so that it is somebody's row by
+    the same rules as an extracted file: its own path, or for a name that would leave the folder (a leading /, a
+    drive, ..) its file name alone. None for a name with no file name."""
+    parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("/", "..", ".") and not p.endswith(":")]
+    if not parts:
+        return None
+    return PurePosixPath(parts[-1]) if outside else PurePosixPath(*parts)
 
 
 def _entry_name(info):
@@ -89,6 +100,7 @@ def _extract(bundle, info, target, unpacked, archive):
                 sink.write(chunk)
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as error:
         unpacked.warnings.append(f"{archive}: entry {info.filename!r} cannot be extracted ({error}): not graded")
+        unpacked.refused[refused_path(_entry_name(info), False)] = f"its entry in {archive} cannot be extracted ({error})"
         return
     text, unix = entry_time(info)
     os.utime(target, (unix, unix))
@@ -111,6 +123,9 @@ def extract_zip(archive, into):
             why = _refusal(info, name, target, root)
             if why:
                 unpacked.warnings.append(f"{Path(archive).name}: entry {name!r} {why}")
+                where = refused_path(name, "outside the extraction folder" in why)
+                if where is not None and not info.is_dir():
+                    unpacked.refused[where] = f"its entry {name!r} in {Path(archive).name} {why}"
             elif info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)
             else:
@@ -119,6 +134,11 @@ def extract_zip(archive, into):
                 seen[target] = name
                 _extract(bundle, info, target, unpacked, Path(archive).name)
     unpacked.folder = _wrapped(root)
+    if unpacked.folder != root:  # the refused entries' paths, like the others, inside the wrapping folder
+        wrapper = unpacked.folder.name
+        unpacked.refused = {
+            (p.relative_to(wrapper) if p.parts[0] == wrapper and len(p.parts) > 1 else p): why for p, why in unpacked.refused.items()
+        }
     return unpacked
 
 

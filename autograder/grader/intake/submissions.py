@@ -12,7 +12,7 @@ import stat
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from autograder.grader.intake.junk import is_junk
 from autograder.grader.intake.lms_names import canvas_name
@@ -160,8 +160,36 @@ def _deduplicate(submissions, found):
     return unique
 
 
-def survey(folder, assignment, entry_times=None):
-    """The Survey of folder: its submissions (sorted by student id) and what was not graded, with why."""
+def _owner(path):
+    """(student id, Canvas name or None) of a path inside the folder: a top-level folder is its student's, a
+    top-level file its own (Canvas's name, else its stem), as _entries tells them."""
+    top = unicodedata.normalize("NFC", path.parts[0])
+    if len(path.parts) > 1:
+        return top, None
+    canvas = canvas_name(top)
+    return (canvas.student_id, canvas) if canvas else (unicodedata.normalize("NFC", PurePosixPath(top).stem) or top, None)
+
+
+def _with_refused(submissions, refused):
+    """submissions, where each file the download held but that was refused (too large, outside the folder, a link,
+    encrypted: archive.py) is its student's row (with the reason), or a note on the student's row if they have one."""
+    by_id = {s.student_id: s for s in submissions}
+    for path, why in sorted(refused.items()):
+        student_id, canvas = _owner(path)
+        said = f"{path}: not graded: {why}"
+        if student_id in by_id:
+            by_id[student_id] = replace(by_id[student_id], notes=by_id[student_id].notes + (f"for review: {said}",))
+        elif canvas is not None:
+            by_id[student_id] = Submission(student_id, None, refused=said, submitted_from=CANVAS_NAME,
+                                           lms_marks="LATE" if canvas.late else "", lms_id=canvas.user_id)  # fmt: skip
+        else:
+            by_id[student_id] = Submission(student_id, None, refused=said)
+    return list(by_id.values())
+
+
+def survey(folder, assignment, entry_times=None, refused=None):
+    """The Survey of folder: its submissions (sorted by student id) and what was not graded, with why. refused: the
+    download's entries that were not extracted (archive.Unpacked.refused), each its student's row all the same."""
     found, canvas, plain = Survey(), {}, []
     for student_id, entry, named in _entries(folder, found):
         if named and not entry.is_symlink() and entry.is_file():
@@ -169,6 +197,7 @@ def survey(folder, assignment, entry_times=None):
         else:
             plain.append(_one(student_id, entry, assignment, found, entry_times))
     plain += [_canvas_submission(s, group, assignment, found) for s, group in canvas.items()]
+    plain = _with_refused(plain, refused or {}) if refused else plain
     found.submissions = sorted(_deduplicate(sorted(plain, key=lambda s: (s.student_id, str(s.path))), found), key=lambda s: s.student_id)
     if found.junk:
         listing = ", ".join(f"{name} ({count})" for name, count in sorted(found.junk.items()))

@@ -22,6 +22,7 @@ Students matched to no roster entry, and roster entries matched to no record, ar
 
 import sys
 
+from autograder.grader.core.ids import printable
 from autograder.grader.core.record import is_awaiting, points_text
 from autograder.grader.integrations.roster import CANVAS_TEST_STUDENT, Matching, match, read_roster
 from autograder.grader.scoring.term import late_by
@@ -92,12 +93,12 @@ def print_matching(found, lms, path):
     """Say who was skipped, unmatched or ambiguous, and what was written; 1 when anybody was left out, else 0."""
     names = ("student",) if lms == "canvas" else MOODLE_NAME
     for person in found.skipped:
-        print(f"skipped {person.label(names)}: Canvas's test student")
+        print(f"skipped {printable(person.label(names))}: Canvas's test student")
     for line in found.problems:
-        print(f"problem: {line}", file=sys.stderr)
+        print(f"problem: {printable(line)}", file=sys.stderr)
     for record in found.students:
-        print(f"unmatched submission: {record.student_id} is on no roster line (not exported)", file=sys.stderr)
+        print(f"unmatched submission: {printable(record.student_id)} is on no roster line (not exported)", file=sys.stderr)
     for person in found.people:
-        print(f"unmatched roster entry: {person.label(names)} has no submission (not exported)", file=sys.stderr)
+        print(f"unmatched roster entry: {printable(person.label(names))} has no submission (not exported)", file=sys.stderr)
     print(f"wrote {path}: {len(found.pairs)} students")
     return 1 if found.students or found.people or found.problems else 0

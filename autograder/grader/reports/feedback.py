@@ -9,6 +9,7 @@ from datetime import datetime
 
 from autograder.grader.core.cell_text import merged_streams
 from autograder.grader.core.files import write_atomic
+from autograder.grader.core.ids import printable
 from autograder.grader.core.record import is_awaiting, points_text
 from autograder.grader.core.times import as_instant
 from autograder.grader.pipeline.answers import redact_hidden
@@ -129,7 +130,7 @@ def feedback_head(record, title="Autograder", rubrics=None):
     return "\n".join(
         [
             f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>",
-            f"<h1>{html.escape(title)}: feedback for {html.escape(record.student_id)}</h1>",
+            f"<h1>{html.escape(title)}: feedback for {html.escape(printable(record.student_id))}</h1>",
             f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b>{shown} — status: {html.escape(record.status)}</p>",
             _term_html(record),
             f"<p>{html.escape(record.message)}</p>" if record.message else "",

@@ -6,6 +6,7 @@ its only links are relative ones to OUT/feedback/<student>.html.
 
 import html
 
+from autograder.grader.core.ids import printable
 from autograder.grader.core.layout import feedback_link
 
 STYLE = (
@@ -30,7 +31,7 @@ def page(title, body, style=""):
 
 def student_link(student_id):
     """The student id, linked to their feedback page."""
-    return f"<a href='{html.escape(feedback_link(student_id))}'>{html.escape(student_id)}</a>"
+    return f"<a href='{html.escape(feedback_link(student_id))}'>{html.escape(printable(student_id))}</a>"
 
 
 def table(header, rows, numeric=(), full=False):

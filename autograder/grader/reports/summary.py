@@ -2,6 +2,8 @@
 
 from collections import Counter
 
+from autograder.grader.core.ids import printable
+
 
 def _term_summary(records):
     """Counts of what deadlines and overrides did, when they did anything."""
@@ -26,7 +28,7 @@ def summary(records, slowest=5):
     lines += _term_summary(records)
     lines += ["", "slowest submissions:"]
     for r in sorted(records, key=lambda r: -r.seconds)[:slowest]:
-        lines.append(f"  {r.seconds:7.1f} s  {r.student_id}  ({r.status}, {r.score:g})")
+        lines.append(f"  {r.seconds:7.1f} s  {printable(r.student_id)}  ({r.status}, {r.score:g})")
     return "\n".join(lines)
 
 

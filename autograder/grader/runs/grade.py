@@ -20,6 +20,7 @@ workers die with it, even after kill -9, and take their kernels along (pipeline/
 
 import multiprocessing
 import os
+import shutil
 import sys
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -34,7 +35,7 @@ from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import similar_ids
 from autograder.grader.core.layout import load_record, record_path
 from autograder.grader.core.record import master_digest
-from autograder.grader.intake.archive import extract_zip
+from autograder.grader.intake.archive import Unpacked, extract_zip
 from autograder.grader.intake.shards import select_shard, write_manifest
 from autograder.grader.intake.submissions import discover, survey
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
@@ -141,12 +142,18 @@ def _exercise_of(folder, options):
 
 
 def _unpacked(submissions, scratch_root):
-    """(folder to read, the zip's warnings, the zip entries' times): a .zip is unpacked into the run's scratch."""
-    if not (submissions.is_file() and submissions.suffix.lower() == ".zip"):
-        return submissions, [], {}
-    unpacked = extract_zip(submissions, scratch_root / "unpacked")
-    (scratch_root / "unpacked").chmod(0o700)
-    return unpacked.folder, unpacked.warnings, unpacked.times
+    """The Unpacked folder to read: a .zip unpacked into the run's scratch, a single notebook copied into a folder of
+    its own there (a class of one), a folder as it is."""
+    if submissions.is_file() and submissions.suffix.lower() == ".zip":
+        unpacked = extract_zip(submissions, scratch_root / "unpacked")
+        (scratch_root / "unpacked").chmod(0o700)
+        return unpacked
+    if submissions.is_file():
+        folder = scratch_root / "single"
+        folder.mkdir(mode=0o700)
+        shutil.copy2(submissions, folder / submissions.name)
+        return Unpacked(folder)
+    return Unpacked(submissions)
 
 
 def select_only(found, only):
@@ -171,11 +178,12 @@ def _to_grade(found, out, options):
 
 
 def _grade_all(submissions, out, options, scratch_root, uids):
-    folder, warnings, times = _unpacked(submissions, scratch_root)
+    unpacked = _unpacked(submissions, scratch_root)
+    folder, warnings = unpacked.folder, unpacked.warnings
     exercise = _exercise_of(folder, options)
     term = load_term(out, exercise, options.deadlines, options.overrides)  # a bad CSV stops the run before any grading
     digest = master_digest(exercise.master_path)
-    found_all = survey(folder, exercise.name, times)
+    found_all = survey(folder, exercise.name, unpacked.times, unpacked.refused)
     found = found_all.submissions
     if options.shard:
         found = select_shard(found, *options.shard)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from autograder.grader.core.exercise import ExerciseError, exercise_named
 from autograder.grader.core.files import write_atomic, write_if_changed
+from autograder.grader.core.ids import printable
 from autograder.grader.core.layout import feedback_path, read_records, record_path, results_path
 from autograder.grader.integrations.formgrader import write_source
 from autograder.grader.integrations.gradebook import open_gradebook, record_term
@@ -92,7 +93,7 @@ def print_warnings(out, file=sys.stderr):
     path = Path(out) / WARNINGS
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     for line in lines:
-        print(f"warning: {line}", file=file)
+        print(f"warning: {printable(line)}", file=file)
     if lines:
         print(f"(kept in {path})", file=file)
 
