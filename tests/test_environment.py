@@ -26,3 +26,14 @@ def test_conda_environment_and_pip_requirements_pin_the_same_versions():
 def test_every_requirement_is_pinned():
     lines = [line.split("#")[0].strip() for line in (REPO / "requirements.txt").read_text().splitlines()]
     assert all("==" in line for line in lines if line), "pin every requirement with =="
+
+
+def test_reading_a_notebook_builds_no_grammar():
+    """jsonschema 4.25+ imports rfc3987_syntax, which builds about 35 Lark grammars whenever nbformat is imported
+    (seconds in each process that reads a notebook: the grader, each worker, check); the pinned jsonschema does not."""
+    import subprocess
+    import sys
+
+    code = "import sys, nbformat; print(sorted(m for m in ('rfc3987_syntax', 'lark') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

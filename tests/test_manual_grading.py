@@ -229,6 +229,31 @@ def test_no_autograded_grade_is_flagged_for_manual_grading_and_every_written_ans
     assert {key for key, needs in flags.items() if needs} == {(s, gid) for s in ("ann", "bob") for gid in manual}  # cy's file never ran
 
 
+def test_a_new_gradebook_is_what_nbgrader_makes_and_a_second_opening_changes_nothing(tmp_path):
+    """open_gradebook creates a new gradebook without nbgrader's `alembic` subprocess: the same tables and schema
+    revision as nbgrader's own Gradebook gives one; opened again for the same master, it writes nothing."""
+    import os
+    import sqlite3
+    import sys
+
+    from nbgrader.api import Gradebook
+
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]  # nbgrader runs `alembic`
+    Gradebook(f"sqlite:///{tmp_path / 'nbgrader.db'}").close()
+    open_gradebook(tmp_path / "ours.db", exercise_named(str(TINY))).close()
+
+    def schema(path):
+        with sqlite3.connect(path) as db:
+            tables = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name != 'alembic_version'").fetchall()
+            return sorted(tables), db.execute("SELECT version_num FROM alembic_version").fetchall()
+
+    ours, theirs = schema(tmp_path / "ours.db"), schema(tmp_path / "nbgrader.db")
+    assert ours == theirs and len(ours[1]) == 1 and len(ours[0]) > 10
+    before = (tmp_path / "ours.db").stat().st_mtime_ns
+    open_gradebook(tmp_path / "ours.db", exercise_named(str(TINY))).close()
+    assert (tmp_path / "ours.db").stat().st_mtime_ns == before
+
+
 def test_a_person_s_score_survives_a_rerun_and_a_test_a_person_scored_is_flagged_again(tmp_path, gradebook_at):
     gb = _gradebook(gradebook_at, tmp_path / "gradebook.db", _record("ann"))
     _score_by_hand(gb, "ann", "why_linear", 0.5, COMMENT)

@@ -7,9 +7,11 @@ formgrader (which sets Grade.manual_score). The grader never writes a manual sco
 """
 
 import datetime
+import functools
 import os
 import sys
 import warnings
+from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
@@ -20,27 +22,83 @@ from autograder.notebooks import grade_id, is_manual, is_solution, is_test, nbgr
 
 def gradebook_at(path):
     """nbgrader's Gradebook of the SQLite file at path (created when missing)."""
+    if not Path(path).is_file():
+        _create(path)
     bin_dir = os.path.dirname(sys.executable)  # nbgrader runs the `alembic` command, installed beside python
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     return Gradebook(f"sqlite:///{path}")
 
 
-def open_gradebook(path, exercise):
-    """The gradebook at path with the exercise as assignment, its notebook and the master's cells declared."""
-    gb = gradebook_at(path)
-    name = exercise.name
-    gb.update_or_create_assignment(name)
-    gb.update_or_create_notebook(name, name)
+@functools.cache
+def _schema_head():
+    """The newest revision of nbgrader's gradebook schema, read in this process from nbgrader's own migrations."""
+    import nbgrader
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(Path(nbgrader.__file__).parent / "alembic")).get_current_head()
+
+
+def _create(path):
+    """A new, empty gradebook at path, as nbgrader's Gradebook makes one (its tables, stamped with the newest schema
+    revision), without the `alembic` command nbgrader runs for the revision: a second of a subprocess per new OUT."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        Base.metadata.create_all(bind=engine)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": _schema_head()})
+    finally:
+        engine.dispose()
+
+
+def _declarations(exercise):
+    """What the gradebook must hold of the exercise's notebook: {grade cell: (max score, type)}, {solution cells},
+    {source cell: (type, locked, source)}, as nbgrader's generate_assignment declares them."""
+    grades, solutions, sources = {}, set(), {}
     for cell in exercise.nb.cells:
         gid = grade_id(cell)
         if is_test(cell) or is_manual(cell):
-            points = float(nbgrader_meta(cell)["points"])
-            gb.update_or_create_grade_cell(gid, name, name, max_score=points, cell_type=cell.cell_type)
+            grades[gid] = (float(nbgrader_meta(cell)["points"]), cell.cell_type)
         if is_solution(cell):
-            gb.update_or_create_solution_cell(gid, name, name)
+            solutions.add(gid)
         if gid and (is_test(cell) or is_solution(cell) or nbgrader_meta(cell).get("locked")):
-            gb.update_or_create_source_cell(gid, name, name, cell_type=cell.cell_type, locked=not is_solution(cell), source=cell.source)
+            sources[gid] = (cell.cell_type, not is_solution(cell), cell.source)
+    return grades, solutions, sources
+
+
+def _holds(gb, name, declarations):
+    """True when the gradebook already declares exactly these cells of the notebook (a rerun then writes nothing)."""
+    try:
+        notebook = gb.find_notebook(name, name)
+    except MissingEntry:
+        return False
+    held = (
+        {c.name: (c.max_score, c.cell_type) for c in notebook.grade_cells},
+        {c.name for c in notebook.solution_cells},
+        {c.name: (c.cell_type, c.locked, c.source) for c in notebook.source_cells},
+    )
+    return held == declarations
+
+
+def open_gradebook(path, exercise):
+    """The gradebook at path with the exercise as assignment, its notebook and the master's cells declared."""
+    gb = gradebook_at(path)
+    name, declarations = exercise.name, _declarations(exercise)
+    if _holds(gb, name, declarations):
+        return gb
+    gb.update_or_create_assignment(name)
+    gb.update_or_create_notebook(name, name)
+    grades, solutions, sources = declarations
+    for gid, (points, cell_type) in grades.items():
+        gb.update_or_create_grade_cell(gid, name, name, max_score=points, cell_type=cell_type)
+    for gid in solutions:
+        gb.update_or_create_solution_cell(gid, name, name)
+    for gid, (cell_type, locked, source) in sources.items():
+        gb.update_or_create_source_cell(gid, name, name, cell_type=cell_type, locked=locked, source=source)
     return gb
 
 
