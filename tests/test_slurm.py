@@ -8,6 +8,7 @@ first index. The merged grades.csv must be a plain `grade` run's of the same dow
 Needs root and Debian's slurm-wlm and munge (scripts/slurm.sh install): skipped outside CI without them, failed in CI.
 """
 
+import contextlib
 import csv
 import json
 import os
@@ -169,6 +170,9 @@ def cluster():
     finally:
         stopped = cluster.stop()
         left = cluster.leftovers()
+        for process in left:  # reported below; ended now, by pid, so that the machine is clean for what runs next
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
         shutil.rmtree(folder, ignore_errors=True)
         assert stopped.returncode == 0 and not left, f"stop: {stopped.stdout}{stopped.stderr}; still running: {_describe(left)}"
 
@@ -238,41 +242,48 @@ def _timings(tasks, merge_job, wall_s):
 # --- the test -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_the_readme_slurm_recipe_grades_the_class_as_one_grade_run_does(cluster, tmp_path):
+@pytest.fixture
+def plain(tmp_path):
+    """(the job folder, a plain `grade` of its download.zip into tmp_path/plain): the reference, which runs while
+    the cluster grades (and is stopped if the test ends first)."""
     folder = job_folder(tmp_path / "course")
-    plain = subprocess.Popen(
-        [sys.executable, "-m", "autograder", "grade", "download.zip", "--out", str(tmp_path / "plain"), "--workers", "2", "--quiet"],
-        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "autograder", "grade", "download.zip", "--out", str(tmp_path / "plain"), "--workers", "2", "--quiet"]
+    process = subprocess.Popen(command, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield folder, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def submit(cluster, folder):
+    """The README's submission block, with a two-task array, run by bash in folder: the merge job's id."""
     submission = with_array(recipe_block("sbatch --dependency"))
-    began, submitted = time.monotonic(), cluster.run("bash", "-c", submission, cwd=folder)
+    submitted = cluster.run("bash", "-c", submission, cwd=folder)
     merge_id = re.search(r"Submitted batch job (\d+)", submitted.stdout)
     assert submitted.returncode == 0 and merge_id, f"the README's submission failed:\n{submission}\n{submitted.stdout}{submitted.stderr}"
-    merge_job = wait_for(cluster, merge_id[1], folder)
+    return merge_id[1]
+
+
+def ended_jobs(cluster, folder, merge_id):
+    """(the array's tasks, the merge job) once the merge has ended; each must have completed with exit code 0."""
+    merge_job = wait_for(cluster, merge_id, folder)
     tasks = sorted((j for j in jobs(cluster) if "ArrayTaskId" in j), key=lambda j: int(j["ArrayTaskId"]))
-    every = [*tasks, merge_job]
-    states = [(j["JobId"], j.get("ArrayTaskId", "merge"), j.get("JobState"), j.get("ExitCode")) for j in every]
+    states = [(j["JobId"], j.get("ArrayTaskId", "merge"), j.get("JobState"), j.get("ExitCode")) for j in [*tasks, merge_job]]
     assert [s[2:] for s in states] == [("COMPLETED", "0:0")] * 3, f"(job, task, state, exit code): {states}\n{logs(cluster, folder)}"
     assert [int(j["ArrayTaskId"]) for j in tasks] == list(TASKS)
-    output, _ = plain.communicate(timeout=600)
-    assert plain.returncode == 0, output
+    assert _when(merge_job, "StartTime") >= max(_when(j, "EndTime") for j in tasks)  # afterany: once every shard ended
+    return tasks, merge_job
 
-    expected, merged = _rows(tmp_path / "plain" / "grades.csv"), _rows(folder / "grading" / "realnvp" / "grades.csv")
-    assert row_differences(expected, merged) == [], logs(cluster, folder)
+
+def check_shards(folder, students):
+    """Tasks 1 and 2 graded shards 0/2 and 1/2 (K counted from the array's first index): each a non-empty share, the
+    two disjoint, together the class."""
     owned = [_owned(folder / "grading" / "shards" / str(task)) for task in TASKS]
-    assert [k for k, _ in owned] == [0, 1]  # tasks 1 and 2 are shards 0/2 and 1/2: K counted from the array's first
-    students = [s for _, s in owned]
-    assert all(students) and not set(students[0]) & set(students[1])
-    assert sorted(students[0] + students[1]) == sorted(r["student_id"] for r in expected)
-    for task in TASKS:
-        assert (folder / "grading" / "logs" / f"shard-{task}.log").is_file()
-    assert (folder / f"slurm-{merge_id[1]}.out").is_file()
-
-    print(f"\nSLURM: cluster up in {cluster.started_s:.1f} s; {_timings(tasks, merge_job, time.monotonic() - began)}")
-    stopped = cluster.stop()
-    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
-    assert cluster.leftovers() == [], f"left running after stop: {_describe(cluster.leftovers())}"
+    assert [k for k, _ in owned] == [0, 1]
+    shares = [set(mine) for _, mine in owned]
+    assert all(shares) and not shares[0] & shares[1] and shares[0] | shares[1] == set(students), owned
 
 
 def _owned(shard):
@@ -281,3 +292,22 @@ def _owned(shard):
     assert manifest["of"] == len(TASKS), manifest
     assert sorted(p.stem for p in (shard / "records").glob("*.json")) == sorted(manifest["students"])
     return manifest["shard"], manifest["students"]
+
+
+@pytest.mark.slow
+def test_the_readme_slurm_recipe_grades_the_class_as_one_grade_run_does(cluster, plain, tmp_path):
+    (folder, reference), began = plain, time.monotonic()
+    tasks, merge_job = ended_jobs(cluster, folder, submit(cluster, folder))
+    output, _ = reference.communicate(timeout=600)
+    assert reference.returncode == 0, output
+
+    expected, merged = _rows(tmp_path / "plain" / "grades.csv"), _rows(folder / "grading" / "realnvp" / "grades.csv")
+    assert row_differences(expected, merged) == [], logs(cluster, folder)
+    check_shards(folder, [row["student_id"] for row in expected])
+    for log in [*(f"grading/logs/shard-{task}.log" for task in TASKS), f"slurm-{merge_job['JobId']}.out"]:  # the README's
+        assert "graded" in (folder / log).read_text(encoding="utf-8"), log  # the summary `grade` and `merge` print
+
+    print(f"\nSLURM: cluster up in {cluster.started_s:.1f} s; {_timings(tasks, merge_job, time.monotonic() - began)}")
+    stopped = cluster.stop()
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert cluster.leftovers() == [], f"left running after stop: {_describe(cluster.leftovers())}"
