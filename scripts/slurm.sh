@@ -160,6 +160,8 @@ TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 MpiDefault=none
+# No mail is sent (Debian ships no /bin/mail: slurmctld would log an error at each start).
+MailProg=/bin/true
 ReturnToService=2
 # Ended jobs stay visible to scontrol for an hour (there is no accounting database to ask instead).
 MinJobAge=3600
