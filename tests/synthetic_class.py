@@ -13,6 +13,7 @@ import random
 from similarity_cases import copied
 
 from autograder.grader.core.ids import safe_name
+from autograder.grader.core.layout import feedback_path
 from autograder.grader.core.record import Metric, Record, TestResult
 from autograder.grader.runs.worker import ungraded_record
 from autograder.notebooks import solution_answers
@@ -137,7 +138,9 @@ def write_class(out, exercise, records, codes=None):
     for record in records:
         name = safe_name(record.student_id)
         (out / "records" / f"{name}.json").write_text(record.to_json(), encoding="utf-8")
-        (out / "feedback" / f"{name}.html").write_text(feedback_html(record, title=exercise.title), encoding="utf-8")
+        page = feedback_path(out, record.student_id, exercise.name, exercise.name)
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(feedback_html(record, title=exercise.title), encoding="utf-8")
         if codes and record.student_id in codes and record.status != "not a notebook":
             text = json.dumps({"student_id": record.student_id, **codes[record.student_id]}, ensure_ascii=False)
             (out / "code" / f"{name}.json").write_text(text, encoding="utf-8")

@@ -5,6 +5,7 @@ import pytest
 from conftest import REPO
 
 from autograder.grader.core.exercise import ExerciseError, load_exercise
+from autograder.grader.core.layout import feedback_path
 from autograder.grader.intake.submissions import discover
 from autograder.grader.runs.grade import Options, grade_batch, identify_exercise
 from autograder.notebooks import grade_id, solution_notebook
@@ -40,7 +41,7 @@ def test_a_third_master_is_graded_with_no_grader_change(tmp_path):
     [test] = records["hidden bug"].tests
     assert (test.points, test.visible_passed) == (0, True)
     assert "scaled(-2.0) should be -6.0" in test.message and "hidden test" in test.message
-    assert "A tiny exercise: feedback" in (tmp_path / "out" / "feedback" / "right.html").read_text(encoding="utf-8")
+    assert "A tiny exercise: feedback" in feedback_path(tmp_path / "out", "right", "tiny_master", "tiny_master").read_text(encoding="utf-8")
     header = (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header[:2] == ["student_id", "test_scaled"] and header[-4:] == ["score", "max_score", "status", "message"]
 

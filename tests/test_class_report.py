@@ -14,7 +14,7 @@ from autograder.cli import main
 from autograder.grader.core.exercise import exercise_named, master_paths
 from autograder.grader.core.record import Record, TestResult
 from autograder.grader.reports.class_report import CellStats, leaderboard_top, message_group, parts_of, report_html, time_summary
-from autograder.grader.reports.html_page import student_link
+from autograder.grader.reports.html_page import Links
 from autograder.grader.runs.outputs import write_outputs
 
 EXERCISES = [p.stem for p in master_paths()]
@@ -87,7 +87,7 @@ def test_parts_come_from_the_last_section_heading_above_each_cell():
         cell = nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
         cell.metadata["nbgrader"] = {"grade_id": f"cell{i}"} if kind == "code" else {}
         nb.cells.append(cell)
-    parts = parts_of(type("Exercise", (), {"nb": nb})())
+    parts = parts_of(type("Exercise", (), {"cells": nb.cells})())
     assert parts == {"cell1": "Part 0 — Warm-up", "cell3": "Part 1 — Masks", "cell5": ""}
 
 
@@ -121,7 +121,9 @@ def test_every_link_of_the_report_opens_a_students_feedback_page(graded_class):
 
 
 def test_a_student_link_escapes_the_id_and_url_quotes_its_safe_file_name():
-    assert student_link("a/b <c>") == "<a href='feedback/a_b%20%3Cc%3E.html'>a/b &lt;c&gt;</a>"
+    links = Links("ex 1", "nb")
+    assert links.student("a/b <c>") == "<a href='feedback/a_b%20%3Cc%3E/ex%201/nb.html'>a/b &lt;c&gt;</a>"
+    assert Links("ex", "nb", "../course/").student("a") == "<a href='../course/feedback/a/ex/nb.html'>a</a>"
 
 
 def test_failure_groups_come_commonest_first_each_with_its_students():

@@ -7,15 +7,14 @@ import csv
 import re
 
 import pytest
-from conftest import MASTER
+from conftest import ASSIGNMENT, MASTER
 from hostile_bank import STRAY_MARK, ci_cases, write_bank
 from nbgrader.api import Gradebook
 from strays import stray_processes
 
-from autograder.grader.intake.submissions import Submission
+from autograder.grader.core.layout import feedback_path, load_record
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.grade import Options, grade_batch
-from autograder.grader.runs.worker import load_record
 
 CASES = {case.name: case for case in ci_cases()}
 LIMITS = Limits(cell_timeout=20, timeouts={"train": 30}, wall_timeout=240)
@@ -63,7 +62,7 @@ def test_no_process_a_submission_started_survives_the_batch(graded):
 
 def test_feedback_shows_no_hidden_test_code(graded):
     _, out, _ = graded
-    pages = list((out / "feedback").glob("*.html"))
+    pages = list((out / "feedback").glob(f"*/{ASSIGNMENT}/{ASSIGNMENT}.html"))
     assert len(pages) == len(CASES)
     for page in pages:
         text = page.read_text(encoding="utf-8")
@@ -72,7 +71,7 @@ def test_feedback_shows_no_hidden_test_code(graded):
 
 
 def test_feedback_explains_a_failed_visible_test(graded):
-    text = (graded[1] / "feedback" / "patched helpers.html").read_text(encoding="utf-8")
+    text = feedback_path(graded[1], "patched helpers", ASSIGNMENT, ASSIGNMENT).read_text(encoding="utf-8")
     assert "consecutive masks must be complementary" in text
 
 
@@ -96,7 +95,7 @@ def test_gradescope_results_are_valid_and_sum_to_the_score(graded):
 def test_a_snooping_kernel_finds_neither_master_nor_gradebook_and_writes_only_its_scratch(graded):
     if not graded[2]["snoop"].isolation.startswith("full"):
         pytest.skip("the filesystem is hidden only where namespaces are allowed: " + graded[2]["snoop"].isolation)
-    text = (graded[1] / "feedback" / "snoop.html").read_text(encoding="utf-8")
+    text = feedback_path(graded[1], "snoop", ASSIGNMENT, ASSIGNMENT).read_text(encoding="utf-8")
     found = re.search(r"SNOOP FOUND \[(.*?)\]", text).group(1)
     assert MASTER.name not in found  # neither this repository's master nor any other copy on the machine
     assert all("site-packages" in path for path in re.findall(r"&#x27;(.*?)&#x27;", found))
@@ -116,4 +115,4 @@ def test_a_rerun_skips_graded_students_and_changes_nothing(graded):
 def test_records_are_read_back_by_student_id(graded, exercise):
     _, out, _ = graded
     untrained = exercise.auto_max_score - dict(exercise.tests)["test_train"]  # every test but the training's
-    assert load_record(out, Submission("José Ñúñez 李 o'Brien", None)).score == untrained
+    assert load_record(out, "José Ñúñez 李 o'Brien").score == untrained

@@ -1,9 +1,11 @@
 """Opt-in (pytest -m slow): the bundled examples graded for real, and the same submission scored 5 times out of 5."""
 
 import pytest
+from conftest import ASSIGNMENT
 
 from autograder.course.examples import EXAMPLES
 from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.layout import feedback_path
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.grade import Options, grade_batch
 
@@ -20,7 +22,7 @@ def test_bundled_examples_get_full_marks_one_part_s_points_and_a_not_a_notebook(
     lost = {t.grade_id: t.message for t in ben.tests if t.points < t.max_points and not t.manual}  # written answers: a person's
     assert list(lost) == ["test_coupling_inverse"], lost
     assert "inverse" in lost["test_coupling_inverse"]
-    feedback = (tmp_path / "feedback" / "ben_inverse_bug.html").read_text(encoding="utf-8")
+    feedback = feedback_path(tmp_path, "ben_inverse_bug", ASSIGNMENT, ASSIGNMENT).read_text(encoding="utf-8")
     failed_rows = [row for row in feedback.split("</table>")[0].split("<tr>") if "class=fail" in row]
     assert len(failed_rows) == 1 and "test_coupling_inverse" in failed_rows[0], failed_rows
     assert records["cleo_broken"].status == "not a notebook"

@@ -25,7 +25,7 @@ from nbgrader.preprocessors import ClearSolutions
 
 from autograder.grader.core.exercise import ExerciseError, exercise_named, load_exercise, master_paths
 from autograder.grader.core.files import write_atomic
-from autograder.grader.core.layout import autograded_path, read_records, source_path
+from autograder.grader.core.layout import autograded_path, feedback_path, read_records, source_path
 from autograder.grader.core.record import AWAITING, GRADED, Record, TestResult, master_digest, pending
 from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
@@ -128,22 +128,23 @@ def test_a_master_declares_its_questions_graded_by_hand_beside_its_tests():
     assert (EXERCISE.auto_max_score, EXERCISE.max_score) == (2.0, 5.0)
 
 
-@pytest.mark.parametrize(
-    ("edit", "says"),
-    [
-        (
-            ('"grade_id": "why_linear", "locked": false, "points": 1', '"grade_id": "why_linear", "locked": false, "points": 0'),
-            "points > 0",
-        ),
-        (('"solution": true, "task": false} autograder={"rubric"', '"solution": false, "task": true} autograder={"rubric"'), "task cell"),
-    ],
-)
-def test_a_manual_cell_without_points_or_a_task_cell_is_refused_with_what_to_do(tmp_path, edit, says):
+def test_a_manual_cell_without_points_is_refused_with_what_to_do(tmp_path):
+    edit = ('"grade_id": "why_linear", "locked": false, "points": 1', '"grade_id": "why_linear", "locked": false, "points": 0')
     text = TINY.read_text(encoding="utf-8")
     assert edit[0] in text
     (tmp_path / "bad_master.py").write_text(text.replace(*edit), encoding="utf-8")
-    with pytest.raises(ExerciseError, match=says):
+    with pytest.raises(ExerciseError, match="points > 0"):
         load_exercise(tmp_path / "bad_master.py")
+
+
+def test_a_task_cell_is_a_question_graded_by_hand_as_nbgrader_s_task_cells_are(tmp_path):
+    """nbgrader's task cell (task: true, points): its answer is the cells around it; a person grades it."""
+    edit = ('"solution": true, "task": false} autograder={"rubric"', '"solution": false, "task": true} autograder={"rubric"')
+    text = TINY.read_text(encoding="utf-8")
+    assert edit[0] in text
+    (tmp_path / "task_master.py").write_text(text.replace(*edit), encoding="utf-8")
+    task = next(m for m in load_exercise(tmp_path / "task_master.py").manual if m.grade_id == "why_linear")
+    assert (task.kind, task.points) == ("task", 1.0)
 
 
 # --- extraction and assembly --------------------------------------------------------------------------------------
@@ -471,9 +472,9 @@ def test_scores_given_in_the_gradebook_reach_grades_csv_the_records_the_feedback
     assert [rows["blank"][k] for k in ("why_linear", "table", "score")] == ["", "", "0.0"]  # left as released: awaits a person
     record = Record.from_json((out / "records" / "right.json").read_text(encoding="utf-8"))
     assert [(t.grade_id, t.points, t.message) for t in record.tests if t.manual] == [("why_linear", 0.5, COMMENT), ("table", 2.0, GRADED)]
-    page = (out / "feedback" / "right.html").read_text(encoding="utf-8")
+    page = feedback_path(out, "right", NAME, NAME).read_text(encoding="utf-8")
     assert "Score: <b>4.5 / 5</b>" in page and "0.5 points: says it multiplies" in page and "scaled(1) = 3.0" in page
-    assert "0.5 points: says it multiplies" not in (out / "feedback" / "blank.html").read_text(encoding="utf-8")
+    assert "0.5 points: says it multiplies" not in feedback_path(out, "blank", NAME, NAME).read_text(encoding="utf-8")
     gradescope = json.loads((out / "results" / "right.json").read_text(encoding="utf-8"))
     assert problems(gradescope) == [] and gradescope["score"] == 4.5
     assert _flags(out / "gradebook.db", NAME)[("blank", "why_linear")] is True
@@ -483,7 +484,7 @@ def test_scores_given_in_the_gradebook_reach_grades_csv_the_records_the_feedback
 
 @pytest.mark.slow
 def test_feedback_pages_show_no_hidden_test_code_or_tokens(graded_class):
-    for page in (graded_class / "feedback").glob("*.html"):
+    for page in (graded_class / "feedback").glob(f"*/{NAME}/{NAME}.html"):
         text = page.read_text(encoding="utf-8")
         assert "scaled(-2.0)" not in text and "HIDDEN TESTS" not in text and "[autograder" not in text and "_ag_" not in text, page.name
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from conftest import MASTER, REPO, SOURCE_NOTEBOOK
+from conftest import ASSIGNMENT, MASTER, REPO, SOURCE_NOTEBOOK
 from hostile_bank import CORRECT_WITHOUT_TRAINING
 from ordinary_user import course_copy, ensure_user, ensure_venv, give, runuser
 from sandbox_probes import CANARY_MARK, STRAY_MARK, Targets, hostile_notebook, reports
@@ -31,6 +31,7 @@ from strays import stray_processes
 
 from autograder.course.examples import answers, filled
 from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.layout import feedback_path
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.grade import Options, grade_batch
 
@@ -179,7 +180,7 @@ def graded(request):
 
 
 def _probes(graded):
-    page = (graded["out"] / "feedback" / "hostile.html").read_text(encoding="utf-8")
+    page = feedback_path(graded["out"], "hostile", ASSIGNMENT, ASSIGNMENT).read_text(encoding="utf-8")
     found = reports(page)
     assert set(found) == PROBES, f"probes that did not report: {PROBES - set(found)}"
     return found

@@ -219,7 +219,8 @@ def test_the_worker_writes_what_the_student_wrote_and_nothing_of_the_masters(tmp
     exercise = exercise_named("realnvp")
     nb = json.loads((EXAMPLES / "realnvp" / "ada_correct.ipynb").read_text(encoding="utf-8"))
     nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "print('mine')", "outputs": [], "execution_count": None})
-    data = json.loads(code_json("ada", extract(read_cells(json.dumps(nb).encode()), exercise)))
+    extracted = extract(read_cells(json.dumps(nb).encode()), exercise)
+    data = json.loads(code_json("ada", extracted.answers, [s for sources in extracted.extras.values() for s in sources]))
     assert set(data["answers"]) == set(exercise.answer_ids) and data["extras"] == ["print('mine')"] and data["student_id"] == "ada"
 
 

@@ -13,12 +13,13 @@ import sys
 import zipfile
 
 import pytest
-from conftest import REPO
+from conftest import ASSIGNMENT, REPO
 from nbgrader.api import Gradebook
 
 from autograder.cli import parser
 from autograder.course.examples import EXAMPLES
 from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.layout import feedback_path
 from autograder.grader.integrations.gradescope.results import problems
 
 pytestmark = pytest.mark.slow
@@ -126,8 +127,8 @@ def test_the_unsafe_entries_links_and_system_files_of_the_zip_are_named_in_the_w
 
 def test_feedback_pages_show_the_penalty_the_extension_and_the_instructors_reason(regraded):
     out, _, _, _, _ = regraded
-    ben = (out / "feedback" / f"{ONLY}.html").read_text(encoding="utf-8")
-    ada = (out / "feedback" / "ada_correct.html").read_text(encoding="utf-8")
+    ben = feedback_path(out, ONLY, ASSIGNMENT, ASSIGNMENT).read_text(encoding="utf-8")
+    ada = feedback_path(out, "ada_correct", ASSIGNMENT, ASSIGNMENT).read_text(encoding="utf-8")
     assert "late penalty <b>-2</b>" in ben.replace(f"-{0.2 * EXERCISE.max_score:g}", "-2") and "set by your instructor" in ben
     assert "regrade: a tolerance, too tight" in ben and "your extended due time" in ada
     assert "your answer" in ada  # the graded notebook of the kept record is still below the rewritten head

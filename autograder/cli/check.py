@@ -10,7 +10,8 @@ HELP = "run one notebook with its visible tests only, in a fresh kernel, and pri
 
 def add(command):
     command.add_argument("notebook", help="the notebook to check (.ipynb)")
-    command.add_argument("--assignment", help="the exercise (its master's name); default: found from the notebook")
+    command.add_argument("--assignment", help="the assignment (a master's name, or with --course one of the course's)")
+    command.add_argument("--course", help="an nbgrader course directory, whose source/<assignment>/ holds the assignment")
     options.timeouts(command)
     command.add_argument("--quiet", action="store_true", help="no progress line")
 
@@ -20,12 +21,12 @@ def run(args):
     from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.pipeline.answers import NotANotebook
     from autograder.grader.pipeline.execute import Limits
-    from autograder.grader.runs.check import CellProgress, exercise_of, passed_all, read_notebook, report, run_visible
+    from autograder.grader.runs.check import CellProgress, exercise_of, passed_all, read_notebook, report, run_visible, staged_for
 
     path = Path(args.notebook)
     try:
         read_notebook(path)
-        exercise = exercise_of(path, args.assignment)
+        assignment, exercise = exercise_of(path, args.assignment, args.course)
     except (NotANotebook, ExerciseError) as error:
         print(f"error: {printable(str(path))}: {printable_lines(error)}", file=sys.stderr)
         return 2
@@ -33,7 +34,7 @@ def run(args):
     progress = CellProgress() if sys.stderr.isatty() and not args.quiet else None
     limits = Limits(cell_timeout=args.timeout, timeouts=dict(args.cell_timeout), wall_timeout=args.wall_timeout)
     try:
-        checked = run_visible(path, exercise, limits, progress)
+        checked = run_visible(path, exercise, limits, progress, staged_for(path, assignment, exercise))
     except RuntimeError as error:  # the kernel did not start: the host's trouble, not the notebook's
         print(f"error: {printable_lines(error)}", file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ def run(args):
     from autograder.grader.core.exercise import ExerciseError
     from autograder.grader.core.files import write_csv
     from autograder.grader.core.ids import printable, printable_lines
-    from autograder.grader.core.layout import read_records
+    from autograder.grader.core.layout import gradebook_path, read_records
     from autograder.grader.core.tables import TableError
     from autograder.grader.integrations.hand_grades import fold_hand_grades
     from autograder.grader.integrations.lms import canvas_rows, moodle_rows, print_matching, roster_matching
@@ -41,9 +41,9 @@ def run(args):
         print("export: --format canvas needs --roster: Canvas's gradebook export (Grades > Export), to match its students", file=sys.stderr)
         return 2
     try:
-        exercise = exercise_of(records, args.assignment)
+        exercise = exercise_of(records, args.assignment, out)
         term = load_term(out, exercise)
-        fold_hand_grades(out / "gradebook.db", exercise, records)  # a person's scores of the written answers count
+        fold_hand_grades(gradebook_path(out), exercise, records)  # a person's scores of the written answers count
         for record in records:
             apply_term(record, term)
         found = roster_matching(records, args.format, args.roster, args.moodle_id)

@@ -10,11 +10,16 @@ HELP = "grade a folder or .zip of submissions into OUT"
 
 
 def add(command):
-    where = "folder of <student>.ipynb, nbgrader's <student>/<assignment>/ layout, or a .zip"
-    command.add_argument("submissions", help=where)
-    command.add_argument("--out", required=True, help="folder for grades.csv, feedback/, records/, gradebook.db")
+    where = "folder of <student>.ipynb, nbgrader's <student>/<assignment>/ layout, or a .zip (default with --course: its submitted/)"
+    command.add_argument("submissions", nargs="?", help=where)
+    command.add_argument("--out", required=True, help="folder for grades.csv, records/, and (without --course) feedback/, gradebook.db")
+    command.add_argument(
+        "--course",
+        metavar="COURSE",
+        help="an nbgrader course directory: the assignment from its source/, and its gradebook.db, autograded/ and feedback/ written",
+    )
     command.add_argument("--workers", type=int, default=None, help="parallel kernels (default: number of cores)")
-    command.add_argument("--assignment", help="the exercise (its master's name); default: found from the notebooks")
+    command.add_argument("--assignment", help="the assignment: a master's name (or a path), or with --course one of the course's")
     options.timeouts(command)
     command.add_argument("--memory", type=float, default=4.0, help="GiB of address space per kernel (default 4)")
     command.add_argument("--force", action="store_true", help="grade again students that already have a result")
@@ -45,14 +50,16 @@ def run(args):
     from autograder.grader.runs.grade import Options, UnknownStudent, grade_batch
     from autograder.grader.runs.outputs import closing_lines, print_warnings
 
-    problem = options.path_problem(args.submissions, "submissions")
+    problem = _course_problem(args) or options.path_problem(args.submissions, "submissions")
     if problem:
         print(f"error: {printable_lines(problem)}", file=sys.stderr)
         return 2
     limits = Limits(args.timeout, dict(args.cell_timeout), args.wall_timeout, int(args.memory * 2**30))
     term = {"only": args.only, "deadlines": args.deadlines, "overrides": args.overrides}
     similarity = not args.no_similarity
-    chosen = Options(args.workers, limits, args.force, args.gradescope, not args.quiet, args.assignment, args.shard, similarity, **term)
+    chosen = Options(
+        args.workers, limits, args.force, args.gradescope, not args.quiet, args.assignment, args.shard, similarity, args.course, **term
+    )
     started = time.monotonic()
     try:
         records = grade_batch(args.submissions, args.out, chosen)
@@ -65,3 +72,20 @@ def run(args):
     print(f"\nwall time {time.monotonic() - started:.1f} s with {chosen.workers} workers; grades in {Path(args.out) / 'grades.csv'}")
     print(closing_lines(args.out, chosen.similarity))
     return 0
+
+
+def _course_problem(args):
+    """What is wrong with --course and the submissions it implies, in one line ("" when nothing); fills in the
+    course's submitted/ as the submissions when none are given."""
+    from pathlib import Path
+
+    if args.course is None:
+        return "" if args.submissions else "give the SUBMISSIONS to grade (or --course COURSE: its submitted/)"
+    if args.shard:
+        return "--course and --shard: grade the shards into their own OUT without --course, then merge them"
+    if not (Path(args.course) / "source").is_dir():
+        return f"--course {args.course}: no source/ folder: not an nbgrader course directory"
+    if not args.assignment:
+        return "--course needs --assignment NAME, one of its source/ folders"
+    args.submissions = args.submissions or str(Path(args.course) / "submitted")
+    return ""

@@ -11,51 +11,48 @@ types (a way to fake comparisons that restoring cannot undo).
 
 import builtins
 import copy
+import importlib
 import json
 import sys
 import types
 
-import numpy
-import numpy.testing
-import torch
-import torch.autograd.functional
-import torch.distributions
-import torch.nn.functional
-import torch.testing
+# The libraries whose attributes the tests rely on, snapshot when the notebook already imported them before the
+# student's first answer (a notebook that uses neither pays for neither): module names, then classes.
+LIBRARIES = {
+    "torch": (
+        ("torch", "torch.nn", "torch.nn.functional", "torch.testing", "torch.linalg", "torch.autograd", "torch.autograd.functional",
+         "torch.random", "torch.distributions"),
+        ("torch.Tensor", "torch._C.TensorBase", "torch.nn.Module", "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.Linear",
+         "torch.nn.Parameter", "torch.distributions.Distribution"),
+        ("torch.Tensor",),
+    ),
+    "numpy": (("numpy", "numpy.testing", "numpy.linalg"), (), ("numpy.ndarray",)),
+}  # fmt: skip
 
-try:  # torch wraps some functions (manual_seed, …) when dynamo is first imported: let that happen before the snapshot
-    import torch._dynamo  # noqa: F401
-except Exception:
-    pass
 
-MODULES = (
-    builtins,
-    torch,
-    torch.nn,
-    torch.nn.functional,
-    torch.testing,
-    torch.linalg,
-    torch.autograd,
-    torch.autograd.functional,
-    torch.random,
-    torch.distributions,
-    numpy,
-    numpy.testing,
-    numpy.linalg,
-    copy,
-    json,
-)
-CLASSES = (
-    torch.Tensor,
-    torch._C.TensorBase,
-    torch.nn.Module,
-    torch.nn.Sequential,
-    torch.nn.ModuleList,
-    torch.nn.Linear,
-    torch.nn.Parameter,
-    torch.distributions.Distribution,
-)
-FAKEABLE = (torch.Tensor, numpy.ndarray, float, int, str, tuple, list, dict)
+def _resolve(dotted):
+    """The object a dotted name such as torch.nn.Tanh names (its module must be imported already)."""
+    module, _, attribute = dotted.rpartition(".")
+    return getattr(sys.modules[module], attribute)
+
+
+def _libraries():
+    """(modules, classes, fakeable types) of the libraries the notebook imported."""
+    modules, classes, fakeable = [builtins, copy, json], [], []
+    for library, (names, class_names, fakes) in LIBRARIES.items():
+        if library not in sys.modules:
+            continue
+        if library == "torch":
+            try:  # torch wraps some functions (manual_seed, ...) when dynamo is first imported: let that happen before the snapshot
+                importlib.import_module("torch._dynamo")
+            except Exception:
+                pass
+        modules += [importlib.import_module(name) for name in names]
+        classes += [_resolve(name) for name in class_names]
+        fakeable += [_resolve(name) for name in fakes]
+    return modules, classes, (*fakeable, float, int, str, tuple, list, dict)
+
+
 # IPython rewrites these on every cell (last results, input() bound to the request); copy caches __slotnames__
 VOLATILE = {"_", "__", "___", "input", "raw_input", "getpass", "__slotnames__"}
 SHELL_HOOKS = (
@@ -97,7 +94,9 @@ def _student_defined(cls):
 
 def _frozen(value):
     """What to keep of a given value: tensors and containers by value, the rest by reference."""
-    if type(value) in (torch.Tensor, dict, list, set) or isinstance(value, torch.distributions.Distribution):
+    torch = sys.modules.get("torch")
+    by_value = (dict, list, set) + ((torch.Tensor,) if torch else ())
+    if type(value) in by_value or torch and isinstance(value, torch.distributions.Distribution):
         try:
             return ("copy", copy.deepcopy(value))
         except Exception:
@@ -105,19 +104,14 @@ def _frozen(value):
     return ("ref", value)
 
 
-def _resolve(dotted):
-    """The object a dotted name such as torch.nn.Tanh names (its module must be imported already)."""
-    module, _, attribute = dotted.rpartition(".")
-    return getattr(sys.modules[module], attribute)
-
-
 class Guard:
     def __init__(self, protect=()):
-        """protect: dotted names of library classes to restore beyond CLASSES (the exercise's master lists them)."""
+        """protect: dotted names of library classes to restore beyond the libraries' own (the master lists them)."""
         self.repaired = []
-        self.modules = [(m, dict(vars(m))) for m in MODULES]
-        self.classes = [(c, dict(vars(c))) for c in dict.fromkeys([*CLASSES, *map(_resolve, protect)])]
-        self.known_subclasses = {cls: _all_subclasses(cls) for cls in FAKEABLE}
+        modules, classes, fakeable = _libraries()
+        self.modules = [(m, dict(vars(m))) for m in modules]
+        self.classes = [(c, dict(vars(c))) for c in dict.fromkeys([*classes, *map(_resolve, protect)])]
+        self.known_subclasses = {cls: _all_subclasses(cls) for cls in fakeable}
         self.hooks = (sys.excepthook, sys.displayhook, sys.stdout, sys.stderr)
         self.shell = get_ipython()  # noqa: F821 - the kernel's shell
         self.shell_class = type(self.shell)

@@ -10,6 +10,8 @@
 #     name: python3
 #   autograder:
 #     title: Real NVP on two moons
+#     student_files: false
+#     blank_answers: person
 #     data:
 #     - data/moons_*.csv
 #     protect:

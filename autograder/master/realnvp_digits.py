@@ -2,6 +2,8 @@
 # jupyter:
 #   autograder:
 #     title: Real NVP on 8x8 digits
+#     student_files: false
+#     blank_answers: person
 #     data: []
 #   jupytext:
 #     text_representation:

@@ -1,18 +1,32 @@
-"""An exercise as its master declares it: the grader reads everything exercise-specific from here.
+"""What is graded: an assignment of one or more notebooks, as its source declares it. The grader reads everything
+assignment-specific from here and names no assignment.
 
-A master is `autograder/master/<name>.py` (jupytext py:percent, nbgrader cell metadata). Besides nbgrader's
-grade_id and points, it declares in its notebook metadata `autograder: {title, data, protect, leaderboard}` (the
-feedback's title; repository-relative globs of the data files staged beside the notebook in `data/`; dotted names
-of the library classes the kernel guard restores beyond its base set; optionally the number a passing test prints
-that Gradescope's leaderboard shows), and on each answer cell
-`autograder: {defines: [names], timeout: seconds}` (the names that recognise the answer when a submission lost
-its metadata; a cell timeout other than the grader's default, as a training cell needs).
+An assignment comes from one of two sources:
+- a master, `autograder/master/<name>.py` (jupytext py:percent with nbgrader's cell metadata): an assignment of one
+  notebook named like the master, the way this course writes its exercises;
+- an nbgrader source folder, `<course>/source/<name>/`, as nbgrader's Create Assignment toolbar writes it: every
+  `.ipynb` in it is a notebook of the assignment, and every other file (images, data, helper modules) is staged
+  beside each notebook when it runs, as nbgrader's autograde stages them.
 
-A master may also ask questions graded by hand: nbgrader's manually graded answer cells (`solution: true, grade:
-true, points: k`, Markdown or code), each with an optional `autograder: {rubric: [lines]}` that only instructors
-see. nbgrader's task cells are not supported (their answer is no cell of its own): the master is refused.
+nbgrader's cell metadata says what each cell is (grade_id, points; answer, test, answer graded by hand, task).
+Besides it, a notebook may declare, in its metadata `autograder: {title, data, protect, leaderboard,
+student_files, blank_answers}` (the feedback's title; repository-relative globs of data files staged in `data/`
+beside the notebook; dotted names of library classes the kernel guard restores beyond its base set; the number a
+passing test prints that Gradescope's leaderboard shows; whether the student's own other files are staged beside
+their notebook, as nbgrader does (default yes); whether an answer graded by hand that the student left as released
+scores 0 without a person, as nbgrader's autograde scores it ("zero", the default), or waits for a person
+("person")), and on a cell `autograder: {defines: [names], timeout: seconds, rubric: [lines]}` (the names that
+recognise an answer when a submission lost its metadata; a cell's own timeout; the rubric instructors see under a
+written answer). Every one of them is optional: a plain nbgrader assignment needs none.
+
+A question graded by hand is nbgrader's manually graded answer cell (`solution: true, grade: true, points: k`,
+Markdown or code), or nbgrader's task cell (`task: true, points: k`: the answer is in the cells around it): both
+wait for a person in formgrader.
 """
 
+import copy
+import functools
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,42 +37,64 @@ from autograder.notebooks import grade_id, is_answer, is_manual, is_task, is_tes
 
 MASTERS = REPO / "autograder" / "master"
 MANUAL_CELL = "(nbgrader: solution true, grade true, points k)"
+IGNORED_FILES = (".ipynb_checkpoints", "__pycache__", "feedback", ".DS_Store")  # nbgrader's CourseDirectory.ignore, and macOS's
+AUTOTEST = re.compile(r"^\s*### (HASHED )?AUTOTEST\b", re.M)
 
 
 class ExerciseError(ValueError):
-    """A master whose declarations are missing or malformed; the message names the master and what to fix."""
+    """A source whose declarations are missing or malformed; the message names it and what to fix."""
 
 
 class ManualAnswer(NamedTuple):
-    """A question a person grades: its answer cell's grade_id, points, cell type (markdown: never run) and rubric."""
+    """A question a person grades: the grade_id of its answer cell (or task cell), points, cell type (markdown: never
+    run), rubric, and kind: "answer" (a manually graded answer cell) or "task" (nbgrader's task cell)."""
 
     grade_id: str
     points: float
     cell_type: str
     rubric: str = ""
+    kind: str = "answer"
 
 
 @dataclass(frozen=True)
 class Exercise:
-    name: str
-    master_path: Path
+    """One notebook of an assignment, as its source declares it."""
+
+    name: str  # the notebook's name: its file name without .ipynb
+    master_path: Path  # its source: a master (.py) or an nbgrader source notebook (.ipynb)
     nb: object = field(repr=False, compare=False)
     title: str = ""
     data: tuple = ()
     protect: tuple = ()
-    defines: dict = field(default_factory=dict)  # answer grade_id -> names it defines
-    timeouts: dict = field(default_factory=dict)  # grade_id -> seconds, where the master sets one
+    defines: dict = field(default_factory=dict)  # answer grade_id -> names it defines (empty: found by grade_id only)
+    timeouts: dict = field(default_factory=dict)  # grade_id -> seconds, where the source sets one
     tests: tuple = ()  # (test grade_id, points) of the autograded test cells, in notebook order
-    manual: tuple = ()  # ManualAnswer of each manually graded answer cell, in notebook order
+    manual: tuple = ()  # ManualAnswer of each question graded by hand, in notebook order
     leaderboard: dict = field(default_factory=dict)  # {name, grade_id, pattern, order} of a number to post, or {}
+    student_files: bool = True  # the student's other files are staged beside the notebook (nbgrader's way)
+    blank_answers: str = "zero"  # a written answer left as released: "zero" (nbgrader's autograde) or "person"
+
+    @property
+    def cells(self):
+        return self.nb.cells
 
     @property
     def answer_ids(self):
         return tuple(self.defines)
 
+    @functools.cached_property
+    def released_answers(self):
+        """grade_id -> the source nbgrader's release gives each question graded by hand (its ClearSolutions stub):
+        an answer still equal to it was left untouched."""
+        from nbgrader.preprocessors import ClearSolutions
+
+        clear, language = ClearSolutions(), self.nb.metadata.get("kernelspec", {}).get("language", "python")
+        cells = [copy.deepcopy(c) for c in self.nb.cells if is_manual(c)]
+        return {grade_id(c): clear.preprocess_cell(c, {"language": language}, 0)[0].source for c in cells}
+
     @property
     def max_score(self):
-        """The exercise's total: autograded and graded by hand."""
+        """The notebook's total: autograded and graded by hand."""
         return self.auto_max_score + sum(m.points for m in self.manual)
 
     @property
@@ -76,8 +112,32 @@ class Exercise:
         return {m.grade_id: m.rubric for m in self.manual if m.rubric}
 
     def data_files(self):
-        """The data files to stage beside a notebook of this exercise, sorted."""
+        """The data files (from the repository, by the source's globs) to stage in data/ beside the notebook, sorted."""
         return sorted({p for pattern in self.data for p in REPO.glob(pattern) if p.is_file()})
+
+    # An Exercise is also the assignment of its one notebook: whatever takes an Assignment takes an Exercise.
+    @property
+    def notebooks(self):
+        return (self,)
+
+    @property
+    def notebook_names(self):
+        return (self.name,)
+
+    @property
+    def source(self):
+        return self.master_path
+
+    files = ()
+
+    def notebook(self, name):
+        return self
+
+    def notebook_of(self, gid):
+        return self.name if any(grade_id(c) == gid for c in self.cells) else ""
+
+    def digest(self):
+        return file_digest(self.master_path)
 
     def recognise(self, source, taken=()):
         """grade_id of the answer this unmarked source defines (not one of taken), or None."""
@@ -87,56 +147,158 @@ class Exercise:
         return None
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """What a class hands in and is graded on: its notebooks, and the other files staged beside each of them.
+
+    Everything a report says of the whole assignment (its tests, its questions for a person, its points) is the
+    notebooks' together, in order. A test is named by its grade_id, which must be unique in the assignment."""
+
+    name: str
+    notebooks: tuple  # Exercise of each notebook, in order
+    source: Path  # the master, or the nbgrader source folder
+    files: tuple = ()  # (path relative to the notebook's folder, file) of the source folder's other files
+
+    @property
+    def master_path(self):
+        return self.source
+
+    @property
+    def title(self):
+        declared = [nb.title for nb in self.notebooks if nb.title]
+        return declared[0] if declared else self.name
+
+    @property
+    def cells(self):
+        return [cell for nb in self.notebooks for cell in nb.cells]
+
+    @property
+    def tests(self):
+        return tuple(t for nb in self.notebooks for t in nb.tests)
+
+    @property
+    def manual(self):
+        return tuple(m for nb in self.notebooks for m in nb.manual)
+
+    @property
+    def leaderboard(self):
+        return next((nb.leaderboard for nb in self.notebooks if nb.leaderboard), {})
+
+    @property
+    def answer_ids(self):
+        return tuple(gid for nb in self.notebooks for gid in nb.answer_ids)
+
+    @property
+    def max_score(self):
+        return sum(nb.max_score for nb in self.notebooks)
+
+    @property
+    def auto_max_score(self):
+        return sum(nb.auto_max_score for nb in self.notebooks)
+
+    @property
+    def manual_ids(self):
+        return tuple(m.grade_id for m in self.manual)
+
+    @property
+    def rubrics(self):
+        return {gid: text for nb in self.notebooks for gid, text in nb.rubrics.items()}
+
+    @property
+    def notebook_names(self):
+        return tuple(nb.name for nb in self.notebooks)
+
+    def notebook(self, name):
+        return next(nb for nb in self.notebooks if nb.name == name)
+
+    def notebook_of(self, gid):
+        """The name of the notebook that holds the cell grade_id, or "" when none does."""
+        return next((nb.name for nb in self.notebooks if any(grade_id(c) == gid for c in nb.cells)), "")
+
+    def digest(self):
+        """sha256 of the source (the master, or every file of the source folder): two runs graded with the same
+        tests have the same digest."""
+        if self.source.is_file():
+            return file_digest(self.source)
+        hasher = hashlib.sha256()
+        for relative, path in _folder_files(self.source):
+            hasher.update(f"{relative}\0".encode() + path.read_bytes() + b"\0")
+        return hasher.hexdigest()
+
+
+def file_digest(path):
+    """sha256 of the file at path."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def _defines(source, name):
     pattern = rf"^(def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*(:[^=\n]*)?="
     return re.search(pattern, source, re.M) is not None
 
 
 def _fail(path, message):
-    raise ExerciseError(f"master {path.name}: {message}")
+    raise ExerciseError(f"{'master' if path.suffix == '.py' else 'source notebook'} {path.name}: {message}")
 
 
-def _manual_answer(path, cell):
+def _points(path, cell, what):
     gid, points = grade_id(cell), nbgrader_meta(cell).get("points")
     try:
         points = float(points)
     except (TypeError, ValueError):
-        points = 0.0
-    if not gid or points <= 0:
-        _fail(path, f"manually graded answer cell '{gid}' needs a grade_id and points > 0 in its nbgrader metadata")
-    return ManualAnswer(gid, points, cell.cell_type, rubric(cell))
+        points = -1.0
+    if not gid or points < 0:
+        _fail(path, f"{what} '{gid}' needs a grade_id and points in its nbgrader metadata")
+    return points
 
 
-def load_exercise(path):
-    """The Exercise its master at path declares; ExerciseError says what is missing."""
-    path = Path(path)
-    nb = read_master(path)
-    declared = nb.metadata.get("autograder")
-    if not isinstance(declared, dict) or not declared.get("title"):
-        _fail(path, "declare 'autograder: {title: ...}' in the jupytext header's jupyter metadata")
-    defines, timeouts, tests, manual = {}, {}, [], []
+def _manual_answer(path, cell):
+    points = _points(path, cell, "manually graded answer cell")
+    if points <= 0:
+        _fail(path, f"manually graded answer cell '{grade_id(cell)}' needs points > 0 in its nbgrader metadata {MANUAL_CELL}")
+    kind = "task" if is_task(cell) else "answer"
+    return ManualAnswer(grade_id(cell), points, cell.cell_type, rubric(cell), kind)
+
+
+def _cells_declared(path, nb):
+    """(defines, timeouts, tests, manual) of the notebook's cells; ExerciseError on a malformed one."""
+    defines, timeouts, tests, manual, seen = {}, {}, [], [], set()
     for cell in nb.cells:
-        meta = cell.metadata.get("autograder", {})
-        if is_task(cell):
-            _fail(path, f"task cell '{grade_id(cell)}' is not supported: give the question a manual answer cell {MANUAL_CELL}")
-        if is_manual(cell):
+        meta, gid = cell.metadata.get("autograder", {}), grade_id(cell)
+        if gid and (is_test(cell) or is_manual(cell) or is_task(cell) or is_answer(cell)):
+            if gid in seen:
+                _fail(path, f"two cells have the grade_id '{gid}': nbgrader needs each once")
+            seen.add(gid)
+        if is_test(cell) and AUTOTEST.search(cell.source):
+            _fail(path, f"test cell '{gid}' has ### AUTOTEST lines: run nbgrader generate_assignment, and grade its release's tests")
+        if is_manual(cell) or is_task(cell):
             manual.append(_manual_answer(path, cell))
         if is_answer(cell):
-            names = meta.get("defines")
-            if not names or not all(isinstance(n, str) and n.isidentifier() for n in names):
-                _fail(path, f"answer cell '{grade_id(cell)}' must declare autograder={{\"defines\": [names]}}")
-            defines[grade_id(cell)] = tuple(names)
+            names = meta.get("defines") or ()
+            if not all(isinstance(n, str) and n.isidentifier() for n in names):
+                _fail(path, f"answer cell '{gid}' declares autograder={{\"defines\": ...}} that are not Python names")
+            defines[gid] = tuple(names)
         if is_test(cell):
-            tests.append((grade_id(cell), float(nbgrader_meta(cell)["points"])))
+            tests.append((gid, _points(path, cell, "test cell")))
         if "timeout" in meta:
-            timeouts[grade_id(cell)] = float(meta["timeout"])
-    if not defines or not tests:
-        _fail(path, "it has no answer cell or no test cell")
+            timeouts[gid] = float(meta["timeout"])
+    return defines, timeouts, tests, manual
+
+
+def _notebook_exercise(path, nb, name):
+    declared = nb.metadata.get("autograder") or {}
+    if not isinstance(declared, dict):
+        _fail(path, "its autograder metadata is not a mapping")
+    defines, timeouts, tests, manual = _cells_declared(path, nb)
+    if not tests and not manual:
+        _fail(path, "it has no test cell and no question graded by hand: nothing to grade")
+    blank = str(declared.get("blank_answers", "zero"))
+    if blank not in ("zero", "person"):
+        _fail(path, f"autograder: {{blank_answers: {blank}}} must be zero or person")
     return Exercise(
-        name=path.stem,
+        name=name,
         master_path=path,
         nb=nb,
-        title=str(declared["title"]),
+        title=str(declared.get("title") or ""),
         data=tuple(declared.get("data") or ()),
         protect=tuple(declared.get("protect") or ()),
         defines=defines,
@@ -144,7 +306,73 @@ def load_exercise(path):
         tests=tuple(tests),
         manual=tuple(manual),
         leaderboard=dict(declared.get("leaderboard") or {}),
+        student_files=bool(declared.get("student_files", True)),
+        blank_answers=blank,
     )
+
+
+def load_exercise(path):
+    """The Exercise (one notebook) its master (.py) or nbgrader source notebook (.ipynb) at path declares."""
+    path = Path(path)
+    if path.suffix == ".py":
+        nb = read_master(path)
+        declared = nb.metadata.get("autograder")
+        if not isinstance(declared, dict) or not declared.get("title"):
+            _fail(path, "declare 'autograder: {title: ...}' in the jupytext header's jupyter metadata")
+        exercise = _notebook_exercise(path, nb, path.stem)
+        if not exercise.defines or not exercise.tests:
+            _fail(path, "it has no answer cell or no test cell")
+        missing = [gid for gid, names in exercise.defines.items() if not names]
+        if missing:
+            _fail(path, f"answer cell '{missing[0]}' must declare autograder={{\"defines\": [names]}}")
+        return exercise
+    return _notebook_exercise(path, _read_source_notebook(path), path.stem)
+
+
+def _read_source_notebook(path):
+    import nbformat  # here: a master needs jupytext instead
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError) as error:
+        raise ExerciseError(f"source notebook {path}: cannot be read ({error})") from None
+
+
+def _folder_files(folder):
+    """(relative path, file) of every file of the source folder but nbgrader's ignored ones, sorted."""
+    found = []
+    for path in sorted(Path(folder).rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not any(part in IGNORED_FILES or part.endswith(".pyc") for part in relative.parts):
+            found.append((relative, path))
+    return found
+
+
+def load_assignment(path):
+    """The Assignment at path: a master (.py), an nbgrader source folder, or one source notebook (.ipynb)."""
+    path = Path(path)
+    if path.is_dir():
+        files = _folder_files(path)
+        notebooks = [p for relative, p in files if p.suffix == ".ipynb" and len(relative.parts) == 1]
+        if not notebooks:
+            raise ExerciseError(f"source folder {path}: no notebook (.ipynb) in it")
+        others = tuple((relative, p) for relative, p in files if p not in notebooks)
+        assignment = Assignment(path.name, tuple(load_exercise(p) for p in notebooks), path, others)
+    else:
+        assignment = Assignment(path.stem, (load_exercise(path),), path)
+    _unique_ids(assignment)
+    return assignment
+
+
+def _unique_ids(assignment):
+    seen = {}
+    for nb in assignment.notebooks:
+        for gid in [*nb.answer_ids, *(g for g, _ in nb.tests), *nb.manual_ids]:
+            if seen.setdefault(gid, nb.name) != nb.name:
+                raise ExerciseError(
+                    f"assignment {assignment.name}: the grade_id '{gid}' is in {seen[gid]} and {nb.name}: "
+                    "give each cell of the assignment its own grade_id"
+                )
 
 
 def master_paths(folder=MASTERS):
@@ -152,13 +380,33 @@ def master_paths(folder=MASTERS):
     return sorted(Path(folder).glob("*.py"))
 
 
-def exercise_named(name, folder=MASTERS):
-    """The exercise whose master is <folder>/<name>.py (or the master file name itself names); ExerciseError
-    lists the known ones otherwise."""
-    if name.endswith(".py") and Path(name).is_file():
-        return load_exercise(name)
+def source_folders(course):
+    """The assignments of an nbgrader course directory: its source/<assignment>/ folders."""
+    return sorted(p for p in (Path(course) / "source").glob("*") if p.is_dir())
+
+
+def assignment_named(name, folder=MASTERS, course=None):
+    """The assignment name names: a master's name (or a master's path, a source folder's path), or with course the
+    folder <course>/source/<name>/; ExerciseError lists the known ones otherwise."""
+    if course is not None:
+        path = Path(course) / "source" / name
+        if not path.is_dir():
+            known = ", ".join(p.name for p in source_folders(course)) or "none"
+            raise ExerciseError(f"no assignment {name!r} in {Path(course) / 'source'} (known: {known})")
+        return load_assignment(path)
+    given = Path(name)
+    if given.suffix in (".py", ".ipynb") and given.is_file() or "/" in name and given.is_dir():
+        return load_assignment(given)  # a path: a master, a source notebook, a source folder
     path = Path(folder) / f"{name}.py"
     if not path.is_file():
         known = ", ".join(p.stem for p in master_paths(folder)) or "none"
         raise ExerciseError(f"no master named {name!r} in {folder} (known: {known})")
-    return load_exercise(path)
+    return load_assignment(path)
+
+
+def exercise_named(name, folder=MASTERS):
+    """The one-notebook exercise of the master name names (a name or the master's path)."""
+    assignment = assignment_named(name, folder)
+    if len(assignment.notebooks) != 1:
+        raise ExerciseError(f"{name} is an assignment of {len(assignment.notebooks)} notebooks, not one")
+    return assignment.notebooks[0]

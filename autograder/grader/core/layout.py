@@ -2,23 +2,64 @@
 
     OUT/records/<student>.json     the student's Record: a record on disk means the student is graded
     OUT/code/<student>.json        what the student wrote, for the similarity check
-    OUT/feedback/<student>.html    the student's feedback page
     OUT/results/<student>.json     Gradescope's results.json (with --gradescope)
-    OUT/autograded/<student>/<assignment>/<assignment>.ipynb   the graded notebook, where formgrader looks
-    OUT/source/<assignment>/<assignment>.ipynb                 the master as nbgrader's source notebook
-    OUT/gradebook.db               nbgrader's gradebook
     OUT/grades.csv, report.html, similarity.csv, similarity.html, warnings.txt, intake.json, shard.json
 
-<student> is safe_name(student id) (core/ids.py).
+and, in nbgrader's own course directory layout, where nbgrader's tools look for them (formgrader, export,
+release_feedback):
+
+    COURSE/feedback/<student>/<assignment>/<notebook>.html    the student's feedback, a page per notebook
+    COURSE/autograded/<student>/<assignment>/<notebook>.ipynb  each graded notebook
+    COURSE/source/<assignment>/<notebook>.ipynb                each notebook's source
+    COURSE/gradebook.db            nbgrader's gradebook
+
+COURSE is OUT itself, unless `grade --course COURSE` graded the class of an nbgrader course directory: then
+OUT/assignment.json names it, for every later `report`, `export` and `merge`. <student> is safe_name(student id) (core/ids.py).
 """
 
+import json
+import os
 from pathlib import Path
 from urllib.parse import quote
 
+from autograder.grader.core.files import write_if_changed
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.record import Record
 
-GRADEBOOK, GRADES, INTAKE, WARNINGS = "gradebook.db", "grades.csv", "intake.json", "warnings.txt"
+GRADEBOOK, GRADES, INTAKE, WARNINGS, ORIGIN = "gradebook.db", "grades.csv", "intake.json", "warnings.txt", "assignment.json"
+
+
+def origin(out):
+    """What OUT/assignment.json says of the class's assignment: {name, source, course} ({} when there is none: an OUT
+    of an older grader, or of a master named by its name alone)."""
+    try:
+        data = json.loads((Path(out) / ORIGIN).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def write_origin(out, assignment, course=None):
+    """OUT/assignment.json: the assignment's name, its source (a master or an nbgrader source folder) and the course
+    directory it was graded in, for every later report, export and merge of OUT."""
+    data = {"name": assignment.name, "source": str(Path(assignment.source).resolve())}
+    data["course"] = str(Path(course).resolve()) if course else None
+    write_if_changed(Path(out) / ORIGIN, json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def course_root(out):
+    """The nbgrader course directory of OUT's class: the course OUT/assignment.json names, else OUT itself."""
+    course = origin(out).get("course")
+    return Path(course) if course else Path(out)
+
+
+def in_course(out):
+    """True when OUT's nbgrader files live in a course directory of their own (grade --course)."""
+    return course_root(out).resolve() != Path(out).resolve()
+
+
+def gradebook_path(out):
+    return course_root(out) / GRADEBOOK
 
 
 def record_path(out, student_id):
@@ -29,27 +70,33 @@ def code_path(out, student_id):
     return Path(out) / "code" / f"{safe_name(student_id)}.json"
 
 
-def feedback_path(out, student_id):
-    return Path(out) / "feedback" / f"{safe_name(student_id)}.html"
+def feedback_path(out, student_id, assignment, notebook):
+    """The student's feedback page of one notebook, where nbgrader's release_feedback looks for it."""
+    return course_root(out) / "feedback" / safe_name(student_id) / assignment / f"{notebook}.html"
 
 
-def feedback_link(student_id):
-    """The feedback page's URL relative to OUT, as the class's pages link to it."""
-    return "feedback/" + quote(f"{safe_name(student_id)}.html")
+def feedback_link(student_id, assignment, notebook, prefix=""):
+    """The feedback page's URL from a page in OUT (prefix: the way from OUT to the course, links_prefix(out))."""
+    return prefix + f"feedback/{quote(safe_name(student_id))}/{quote(assignment)}/{quote(notebook)}.html"
+
+
+def links_prefix(out):
+    """What a page in OUT puts before feedback/...: "" when the course is OUT, else the relative way to it."""
+    return "" if not in_course(out) else quote(os.path.relpath(course_root(out), Path(out))) + "/"
 
 
 def results_path(out, student_id):
     return Path(out) / "results" / f"{safe_name(student_id)}.json"
 
 
-def autograded_path(out, student_id, assignment):
-    """Where formgrader looks for the student's graded notebook."""
-    return Path(out) / "autograded" / safe_name(student_id) / assignment / f"{assignment}.ipynb"
+def autograded_path(out, student_id, assignment, notebook=None):
+    """Where formgrader looks for the student's graded notebook (notebook: its name, default the assignment's)."""
+    return course_root(out) / "autograded" / safe_name(student_id) / assignment / f"{notebook or assignment}.ipynb"
 
 
-def source_path(out, assignment):
-    """Where formgrader looks for the assignment's source notebook."""
-    return Path(out) / "source" / assignment / f"{assignment}.ipynb"
+def source_path(out, assignment, notebook=None):
+    """Where formgrader looks for a notebook's source (notebook: its name, default the assignment's)."""
+    return course_root(out) / "source" / assignment / f"{notebook or assignment}.ipynb"
 
 
 def record_files(out):

@@ -19,21 +19,28 @@ from dataclasses import asdict, dataclass, field, fields
 TOTAL = "total"  # an override's test that names the whole score instead of one test cell
 AWAITING = "awaiting manual grading"  # a written answer nobody has scored yet
 GRADED = "graded by hand"  # the message of a written answer a person scored without a comment
+NO_RESPONSE = "no response: left as it was released (0 points, as nbgrader's autograde scores it)"
+NOT_SUBMITTED = "not submitted: its notebook is missing from the submission"
+DECIDED = (NO_RESPONSE, NOT_SUBMITTED)  # what the grader says of a question it scored 0 alone
 # A record with one of these statuses has no answer a person could read: its file never ran.
 UNREAD = ("not a notebook", "unreadable", "grader error")
 
 
 @dataclass
 class TestResult:
-    """One test cell's result: points earned, and why not all of them (what the student reads). A manually graded
-    answer is one too (manual): 0 points and "awaiting manual grading" until a person scores it (integrations/hand_grades.py)."""
+    """One test cell's result: points earned, and why not all of them (what the student reads). A question graded by
+    hand is one too (manual): 0 points and "awaiting manual grading" until a person scores it
+    (integrations/hand_grades.py), unless the grader decided it alone (decided: left as released, its notebook
+    missing, never run), as nbgrader's autograde scores an answer nobody needs to read."""
 
     grade_id: str
     points: float
     max_points: float
     message: str = ""
     visible_passed: bool = False  # the checks a student sees before submitting (Validate) passed
-    manual: bool = False  # a written answer graded by hand, not a test cell
+    manual: bool = False  # a question graded by hand, not a test cell
+    notebook: str = ""  # the notebook of the assignment it belongs to ("": the assignment's only one)
+    decided: bool = False  # a question graded by hand that the grader scored (0) without a person
 
 
 def points_text(points):
@@ -41,13 +48,19 @@ def points_text(points):
     return f"{points:g} point" + ("" if points == 1 else "s")
 
 
-def pending(exercise, message=AWAITING):
-    """One TestResult per manual answer of exercise, none scored yet (message: why, when it is not AWAITING)."""
-    return [TestResult(m.grade_id, 0.0, m.points, message, manual=True) for m in exercise.manual]
+def pending(exercise, message=AWAITING, decided=False):
+    """One TestResult per question graded by hand of exercise (one notebook or an assignment), none scored yet
+    (message: why, when it is not AWAITING; decided: the grader scored it 0 itself, nobody need read it)."""
+    return [
+        TestResult(m.grade_id, 0.0, m.points, message, manual=True, notebook=nb.name, decided=decided)
+        for nb in exercise.notebooks
+        for m in nb.manual
+    ]
 
 
 def is_awaiting(test):
-    return test.manual and test.message == AWAITING
+    """A question graded by hand that waits for a person."""
+    return test.manual and not test.decided and test.message == AWAITING
 
 
 @dataclass

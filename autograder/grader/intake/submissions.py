@@ -31,6 +31,39 @@ class Submission:
     submitted_from: str = ""
     lms_marks: str = ""  # "LATE" when the LMS's file name says so
     lms_id: str = ""  # the LMS's user id from the file name (Canvas)
+    notebooks: tuple = ()  # (notebook name, path) of each notebook of a several-notebook assignment found by its name
+    strays: tuple = ()  # the other notebook files of such a submission, to be matched by what they hold
+    folder: Path | None = None  # the folder of the student's notebook, whose other files are the student's files
+
+    def notebook_paths(self, names):
+        """{notebook name: its file, or None} for the assignment's notebooks names."""
+        if len(names) == 1:
+            return {names[0]: self.path}
+        found = dict(self.notebooks)
+        return {name: found.get(name) for name in names}
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the survey looks for: the assignment's name, its notebooks' names, and its own files (paths relative to
+    the notebook's folder, as released beside it): a student's copy of those is no file to warn about."""
+
+    assignment: str | None = None
+    notebooks: tuple = ()
+    known: frozenset = frozenset()
+
+    @classmethod
+    def of(cls, assignment):
+        """What to look for to grade assignment (an Assignment or an Exercise)."""
+        known = {str(relative) for relative, _ in assignment.files}
+        known |= {f"data/{p.name}" for nb in assignment.notebooks for p in nb.data_files()}
+        return cls(assignment.name, assignment.notebook_names, frozenset(known))
+
+    def single(self):
+        return len(self.notebooks) <= 1
+
+
+NBGRADER_FILES = (TIMESTAMP, "submission_secret.txt")  # what nbgrader's exchange writes beside a submission
 
 
 @dataclass
@@ -64,40 +97,63 @@ def _walk(folder, found):
     return sorted(files), sorted(odd)
 
 
-def _pick(folder, files, assignment):
-    """The notebook to grade among files: <assignment>/<assignment>.ipynb first, else the first notebook, else
+def _pick(folder, files, wanted):
+    """The notebook to grade among files: <assignment>/<notebook>.ipynb first, else the first notebook, else
     the first file (which then gets its 'not a notebook' row)."""
-    preferred = folder / assignment / f"{assignment}.ipynb" if assignment else None
+    name = wanted.notebooks[0] if wanted.notebooks else wanted.assignment
+    preferred = folder / wanted.assignment / f"{name}.ipynb" if wanted.assignment and folder else None
     notebooks = [p for p in files if p.suffix == ".ipynb"]
     if preferred in notebooks:
         return preferred
     return notebooks[0] if notebooks else (files[0] if files else None)
 
 
-def _folder(entry, student_id, assignment, found):
+def _by_name(entry, files, wanted):
+    """{notebook name: file} of the assignment's notebooks found in the folder entry by their file names:
+    <assignment>/<notebook>.ipynb first, else the least deep <notebook>.ipynb."""
+    found = {}
+    for name in wanted.notebooks:
+        candidates = sorted((p for p in files if p.name == f"{name}.ipynb"), key=lambda p: (len(p.parts), str(p)))
+        preferred = entry / wanted.assignment / f"{name}.ipynb"
+        if candidates:
+            found[name] = preferred if preferred in candidates else candidates[0]
+    return found
+
+
+def _folder(entry, student_id, wanted, found):
     files, odd = _walk(entry, found)
     for path in odd:
         found.warnings.append(f"{entry.name}/{path.parent.relative_to(entry)}: {_why_not_read(path)}".replace("/.:", ":"))
-    chosen = _pick(entry, [p for p in files if p.name != TIMESTAMP], assignment)
+    files = [p for p in files if p.name not in NBGRADER_FILES]
+    chosen = _pick(entry, files, wanted)
     if chosen is None and odd:
         return Submission(student_id, None, refused=f"the folder {entry.name}/ holds no file that can be read")
     if chosen is None:
         return Submission(student_id, None)  # an empty folder: its row says so
-    notes = _others(entry, chosen, [p for p in files if p.name != TIMESTAMP], found)
-    return Submission(student_id, chosen, notes=notes)
+    if wanted.single():
+        notes = _others(entry, [chosen], files, found, wanted)
+        return Submission(student_id, chosen, notes=notes, folder=chosen.parent)
+    named = _by_name(entry, files, wanted)
+    strays = tuple(p for p in files if p.suffix == ".ipynb" and p not in named.values())
+    notes = _others(entry, [*named.values(), *strays], files, found, wanted)
+    first = next(iter(named.values()), strays[0] if strays else chosen)
+    return Submission(student_id, first, notes=notes, notebooks=tuple(named.items()), strays=strays, folder=first.parent)
 
 
-def _others(entry, chosen, files, found):
-    """Notes on the files not graded beside chosen in the folder entry (and a warning naming them)."""
-    rest = [p for p in files if p != chosen]
+def _others(entry, graded, files, found, wanted):
+    """Notes on the files not graded beside the graded ones in the folder entry (and a warning naming them); the
+    assignment's own files (released beside the notebook) are not named."""
+    where = lambda p: str(p.relative_to(entry))  # noqa: E731
+    beside = lambda p: str(p.relative_to(graded[0].parent)) if graded[0].parent in p.parents else ""  # noqa: E731
+    rest = [p for p in files if p not in graded and beside(p) not in wanted.known]
     if not rest:
         return ()
-    where = lambda p: str(p.relative_to(entry))  # noqa: E731
-    found.warnings.append(f"{entry.name}/: graded {where(chosen)}; not graded: {', '.join(map(where, rest))}")
+    found.warnings.append(f"{entry.name}/: graded {', '.join(map(where, graded))}; not graded: {', '.join(map(where, rest))}")
     second = [p for p in rest if p.suffix == ".ipynb"]
     if not second:
         return ()
-    return (f"for review: {len(second) + 1} notebooks in the folder: graded {where(chosen)}, not {', '.join(map(where, second))}",)
+    return (f"for review: {len(second) + len(graded)} notebooks in the folder: graded {', '.join(map(where, graded))}, "
+            f"not {', '.join(map(where, second))}",)  # fmt: skip
 
 
 def _entries(folder, found):
@@ -114,27 +170,38 @@ def _entries(folder, found):
             yield (name if entry.is_dir() or not entry.suffix else unicodedata.normalize("NFC", entry.stem)), entry, None
 
 
-def _canvas_submission(student_id, group, assignment, found):
-    """One Canvas submission from the files of one student (Canvas names every file of a submission alike)."""
-    chosen = _pick(None, [entry for entry, _ in group], None)
-    preferred = [entry for entry, c in group if Path(c.file_name).stem.split("-")[0] == assignment and entry.suffix == ".ipynb"]
-    chosen = preferred[0] if preferred else chosen
+def _canvas_submission(student_id, group, wanted, found):
+    """One Canvas submission from the files of one student (Canvas names every file of a submission alike, and
+    names a file handed in again <name>-1.ipynb)."""
+    stem = lambda entry: Path(dict(group)[entry].file_name).stem.split("-")[0]  # noqa: E731
+    files = [entry for entry, _ in group]
+    notebooks = [entry for entry in files if entry.suffix == ".ipynb"]
+    named = {}
+    for name in wanted.notebooks if not wanted.single() else ():
+        match = [e for e in notebooks if stem(e) == name]
+        if match:
+            named[name] = match[-1]  # Canvas's last copy: <name>-1 after <name>
+    preferred = [e for e in notebooks if stem(e) in (wanted.notebooks[:1] or (wanted.assignment,))]
+    chosen = next(iter(named.values()), preferred[0] if preferred else _pick(None, files, Wanted()))
+    graded = list(named.values()) or [chosen]
+    strays = tuple(e for e in notebooks if e not in graded) if not wanted.single() else ()
     canvas = dict(group)[chosen]
-    rest = [entry.name for entry, _ in group if entry != chosen]
+    rest = [entry.name for entry in files if entry not in graded]
     notes = ()
     if rest:
-        found.warnings.append(f"{student_id}: graded {chosen.name}; not graded: {', '.join(rest)}")
+        found.warnings.append(f"{student_id}: graded {', '.join(e.name for e in graded)}; not graded: {', '.join(rest)}")
         if any(name.endswith(".ipynb") for name in rest):
-            notes = (f"for review: {len(group)} files in the Canvas submission: graded {chosen.name}, not {', '.join(rest)}",)
+            notes = (f"for review: {len(group)} files in the Canvas submission: graded {', '.join(e.name for e in graded)}, "
+                     f"not {', '.join(rest)}",)  # fmt: skip
     marks = "LATE" if canvas.late else ""
-    return Submission(student_id, chosen, notes, "", "", CANVAS_NAME, marks, canvas.user_id)
+    return Submission(student_id, chosen, notes, "", "", CANVAS_NAME, marks, canvas.user_id, tuple(named.items()), strays)
 
 
-def _one(student_id, entry, assignment, found, entry_times):
+def _one(student_id, entry, wanted, found, entry_times):
     """The Submission of one top-level entry, with its submission time."""
     if entry.is_symlink() or not (entry.is_dir() or entry.is_file()):
         return Submission(student_id, None, refused=_why_not_read(entry))
-    submission = _folder(entry, student_id, assignment, found) if entry.is_dir() else Submission(student_id, entry)
+    submission = _folder(entry, student_id, wanted, found) if entry.is_dir() else Submission(student_id, entry)
     return _timed(submission, entry, entry_times)
 
 
@@ -187,16 +254,18 @@ def _with_refused(submissions, refused):
     return list(by_id.values())
 
 
-def survey(folder, assignment, entry_times=None, refused=None):
-    """The Survey of folder: its submissions (sorted by student id) and what was not graded, with why. refused: the
-    download's entries that were not extracted (archive.Unpacked.refused), each its student's row all the same."""
+def survey(folder, wanted, entry_times=None, refused=None):
+    """The Survey of folder for wanted (a Wanted, or the assignment's name): its submissions (sorted by student id) and
+    what was not graded, with why. refused: the download's entries that were not extracted (archive.Unpacked.refused),
+    each its student's row all the same."""
+    wanted = wanted if isinstance(wanted, Wanted) else Wanted(wanted)
     found, canvas, plain = Survey(), {}, []
     for student_id, entry, named in _entries(folder, found):
         if named and not entry.is_symlink() and entry.is_file():
             canvas.setdefault(student_id, []).append((entry, named))
         else:
-            plain.append(_one(student_id, entry, assignment, found, entry_times))
-    plain += [_canvas_submission(s, group, assignment, found) for s, group in canvas.items()]
+            plain.append(_one(student_id, entry, wanted, found, entry_times))
+    plain += [_canvas_submission(s, group, wanted, found) for s, group in canvas.items()]
     plain = _with_refused(plain, refused or {}) if refused else plain
     found.submissions = sorted(_deduplicate(sorted(plain, key=lambda s: (s.student_id, str(s.path))), found), key=lambda s: s.student_id)
     if found.junk:

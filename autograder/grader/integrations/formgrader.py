@@ -19,7 +19,8 @@ import re
 import nbformat
 
 from autograder.grader.core.cell_text import merged_streams
-from autograder.grader.core.layout import autograded_path, source_path
+from autograder.grader.core.files import write_if_changed
+from autograder.grader.core.layout import autograded_path, in_course, source_path
 from autograder.grader.core.record import points_text
 from autograder.notebooks import grade_id, nbgrader_meta, rubric
 
@@ -27,19 +28,23 @@ KEPT_DATA = ("text/plain", "image/png", "image/jpeg")
 RAW_HTML = re.compile(r"<(?=[A-Za-z/!?])")  # the start of a tag, a comment or a declaration; "a < b" is left alone
 
 
-def write_source(out, exercise):
-    """OUT/source/<assignment>/<assignment>.ipynb: the master as nbgrader's source notebook (rubrics included)."""
-    path = source_path(out, exercise.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = nbformat.writes(exercise.nb)
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
-    return path
+def write_source(out, assignment):
+    """source/<assignment>/<notebook>.ipynb of each notebook, as nbgrader's source notebook (rubrics included), where
+    formgrader looks; a course's own source folder (grade --course) is left as it is."""
+    if in_course(out):
+        return []
+    written = []
+    for exercise in assignment.notebooks:
+        path = source_path(out, assignment.name, exercise.name)
+        write_if_changed(path, nbformat.writes(exercise.nb))
+        written.append(path)
+    return written
 
 
-def read_autograded(out, record):
-    """The record's graded notebook from OUT/autograded, or None when it has none (its file was never run)."""
-    path = autograded_path(out, record.student_id, record.assignment)
+def read_autograded(out, record, notebook=None):
+    """The record's graded notebook (of notebook, default the assignment's) from autograded/, or None when it has
+    none (its file was never run)."""
+    path = autograded_path(out, record.student_id, record.assignment, notebook)
     try:
         return nbformat.read(path, as_version=4)
     except (OSError, ValueError):

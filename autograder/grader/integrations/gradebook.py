@@ -17,7 +17,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from autograder.grader.core.record import UNREAD
 from autograder.grader.core.times import as_instant
-from autograder.notebooks import grade_id, is_manual, is_solution, is_test, nbgrader_meta
+from autograder.notebooks import grade_id, is_manual, is_solution, is_task, is_test, nbgrader_meta
 
 
 def gradebook_at(path):
@@ -56,54 +56,74 @@ def _create(path):
 
 
 def _declarations(exercise):
-    """What the gradebook must hold of the exercise's notebook: {grade cell: (max score, type)}, {solution cells},
-    {source cell: (type, locked, source)}, as nbgrader's generate_assignment declares them."""
-    grades, solutions, sources = {}, set(), {}
+    """What the gradebook must hold of one notebook: {grade cell: (max score, type)}, {task cell: (max score, type)},
+    {solution cells}, {source cell: (type, locked, source)}, as nbgrader's generate_assignment declares them."""
+    grades, tasks, solutions, sources = {}, {}, set(), {}
     for cell in exercise.nb.cells:
         gid = grade_id(cell)
-        if is_test(cell) or is_manual(cell):
+        if is_task(cell):
+            tasks[gid] = (float(nbgrader_meta(cell)["points"]), cell.cell_type)
+        elif is_test(cell) or is_manual(cell):
             grades[gid] = (float(nbgrader_meta(cell)["points"]), cell.cell_type)
         if is_solution(cell):
             solutions.add(gid)
-        if gid and (is_test(cell) or is_solution(cell) or nbgrader_meta(cell).get("locked")):
+        if gid and (is_test(cell) or is_solution(cell) or is_task(cell) or nbgrader_meta(cell).get("locked")):
             sources[gid] = (cell.cell_type, not is_solution(cell), cell.source)
-    return grades, solutions, sources
+    return grades, tasks, solutions, sources
 
 
-def _holds(gb, name, declarations):
+def _holds(gb, assignment, notebook, declarations):
     """True when the gradebook already declares exactly these cells of the notebook (a rerun then writes nothing)."""
     try:
-        notebook = gb.find_notebook(name, name)
+        held = gb.find_notebook(notebook, assignment)
     except MissingEntry:
         return False
-    held = (
-        {c.name: (c.max_score, c.cell_type) for c in notebook.grade_cells},
-        {c.name for c in notebook.solution_cells},
-        {c.name: (c.cell_type, c.locked, c.source) for c in notebook.source_cells},
+    return declarations == (
+        {c.name: (c.max_score, c.cell_type) for c in held.grade_cells},
+        {c.name: (c.max_score, c.cell_type) for c in held.task_cells},
+        {c.name for c in held.solution_cells},
+        {c.name: (c.cell_type, c.locked, c.source) for c in held.source_cells},
     )
-    return held == declarations
 
 
-def open_gradebook(path, exercise):
-    """The gradebook at path with the exercise as assignment, its notebook and the master's cells declared."""
-    gb = gradebook_at(path)
-    name, declarations = exercise.name, _declarations(exercise)
-    if _holds(gb, name, declarations):
-        return gb
-    gb.update_or_create_assignment(name)
-    gb.update_or_create_notebook(name, name)
-    grades, solutions, sources = declarations
+def _declare(gb, assignment, notebook, declarations):
+    grades, tasks, solutions, sources = declarations
+    gb.update_or_create_notebook(notebook, assignment)
     for gid, (points, cell_type) in grades.items():
-        gb.update_or_create_grade_cell(gid, name, name, max_score=points, cell_type=cell_type)
+        gb.update_or_create_grade_cell(gid, notebook, assignment, max_score=points, cell_type=cell_type)
+    for gid, (points, cell_type) in tasks.items():
+        gb.update_or_create_task_cell(gid, notebook, assignment, max_score=points, cell_type=cell_type)
     for gid in solutions:
-        gb.update_or_create_solution_cell(gid, name, name)
+        gb.update_or_create_solution_cell(gid, notebook, assignment)
     for gid, (cell_type, locked, source) in sources.items():
-        gb.update_or_create_source_cell(gid, name, name, cell_type=cell_type, locked=locked, source=source)
+        gb.update_or_create_source_cell(gid, notebook, assignment, cell_type=cell_type, locked=locked, source=source)
+
+
+def open_gradebook(path, assignment):
+    """The gradebook at path with the assignment (an Assignment, or an Exercise: one notebook) declared: its
+    notebooks and their cells, as nbgrader's generate_assignment declares them. What it holds already (an nbgrader
+    course's gradebook: students, due date, other assignments) is kept."""
+    gb = gradebook_at(path)
+    wanted = [(nb.name, _declarations(nb)) for nb in assignment.notebooks]
+    if all(_holds(gb, assignment.name, name, declared) for name, declared in wanted):
+        return gb
+    gb.update_or_create_assignment(assignment.name)
+    for name, declared in wanted:
+        _declare(gb, assignment.name, name, declared)
     return gb
 
 
-def record_grades(gb, name, record):
-    """Insert or update one student's submission and auto scores from their Record (idempotent: a re-run changes nothing twice)."""
+def _notebook(assignment, test):
+    """The notebook of the assignment (its name, or an Assignment / Exercise) that a test belongs to."""
+    if test.notebook:
+        return test.notebook
+    return assignment if isinstance(assignment, str) else assignment.notebooks[0].name
+
+
+def record_grades(gb, assignment, record):
+    """Insert or update one student's submission and auto scores from their Record, in the assignment (its name, or
+    an Assignment / Exercise); idempotent: a re-run changes nothing twice."""
+    name = assignment if isinstance(assignment, str) else assignment.name
     with warnings.catch_warnings():  # nbgrader's add_submission trips SQLAlchemy autoflush warnings, harmlessly
         warnings.simplefilter("ignore")
         gb.update_or_create_student(record.student_id)
@@ -112,12 +132,12 @@ def record_grades(gb, name, record):
         except MissingEntry:
             gb.add_submission(name, record.student_id)
     for test in record.tests:
-        grade = gb.find_grade(test.grade_id, name, name, record.student_id)
+        grade = gb.find_grade(test.grade_id, _notebook(assignment, test), name, record.student_id)
         if not test.manual:  # nbgrader's rule: a test a person scored needs a look again, no other does
             grade.auto_score, grade.needs_manual_grade = test.points, grade.manual_score is not None
             continue
         # nothing a person could read scores 0, as nbgrader scores an answer left blank; else a person scores it
-        grade.auto_score = 0.0 if record.status in UNREAD else None
+        grade.auto_score = 0.0 if record.status in UNREAD or test.decided else None
         grade.needs_manual_grade = grade.manual_score is None and grade.auto_score is None
     gb.db.commit()
 
@@ -127,37 +147,46 @@ def _utc_naive(text, zone):
     return as_instant(text, zone).astimezone(datetime.UTC).replace(tzinfo=None)
 
 
-def record_term(gb, name, records, deadlines=None):
+def record_term(gb, assignment, records, deadlines=None, clear_due=True):
     """The final-score layer in nbgrader's own fields, so that `nbgrader export` and formgrader show the final score:
     the due time (the assignment's duedate; a student's own one as their extension), the submission's timestamp,
-    the late penalty (late_submission_penalty: nbgrader export's score is raw_score minus it), and each override
-    as extra credit on its cell (the override minus the cell's score; an override of the total on the first test
-    cell). Extra credit on autograded cells is this function's: the next report rewrites it."""
+    the late penalty (late_submission_penalty, on the first notebook: nbgrader export's score is raw_score minus
+    the notebooks' penalties), and each override as extra credit on its cell (the override minus the cell's score;
+    an override of the total on the first test cell). Extra credit on autograded cells is this function's: the next
+    report rewrites it. Without deadlines the due date is cleared, unless not clear_due (a course's gradebook,
+    whose due date nbgrader's own tools may have set)."""
+    name = assignment if isinstance(assignment, str) else assignment.name
     zone = deadlines.default.due.tzinfo if deadlines is not None else datetime.UTC
-    assignment = gb.find_assignment(name)
-    cells = {cell.id: cell.name for cell in gb.find_notebook(name, name).grade_cells}  # one query, not one per grade
-    assignment.duedate = _utc_naive(deadlines.default.due.isoformat(), zone) if deadlines is not None else None
+    held = gb.find_assignment(name)
+    cells = {c.id: c.name for nb in held.notebooks for c in [*nb.grade_cells, *nb.task_cells]}  # one query, not one per grade
+    if deadlines is not None:
+        held.duedate = _utc_naive(deadlines.default.due.isoformat(), zone)
+    elif clear_due:
+        held.duedate = None
     with gb.db.no_autoflush:  # one flush at the commit, not one before every query
         for record in records:
-            _record_late_fields(gb, name, record, assignment.duedate, cells, zone)
+            _record_late_fields(gb, assignment, record, held.duedate, cells, zone)
     gb.db.commit()
 
 
-def _record_late_fields(gb, name, record, class_due, cells, zone):
+def _record_late_fields(gb, assignment, record, class_due, cells, zone):
+    name = assignment if isinstance(assignment, str) else assignment.name
     try:
         submission = gb.find_submission(name, record.student_id)
     except MissingEntry:  # a record the gradebook has not seen (copied into OUT by hand): add it first
-        record_grades(gb, name, record)
+        record_grades(gb, assignment, record)
         submission = gb.find_submission(name, record.student_id)
     submission.timestamp = _utc_naive(record.submitted_at, zone) if record.submitted_at else None
     due = _utc_naive(record.due, zone) if record.due else None
-    submission.extension = due - class_due if record.extension and due else None
-    notebook = next(nb for nb in submission.notebooks if nb.name == name)
-    notebook.late_submission_penalty = record.late_penalty
-    _extra_credit({cells[g.cell_id]: g for g in notebook.grades}, record)
+    submission.extension = due - class_due if record.extension and due and class_due else None
+    notebooks = list(submission.notebooks)
+    first = _notebook(assignment, record.tests[0]) if record.tests else notebooks[0].name
+    for notebook in notebooks:  # the whole penalty on one notebook: nbgrader subtracts each notebook's from the total
+        notebook.late_submission_penalty = record.late_penalty if notebook.name == first else None
+    _extra_credit({(nb.name, cells[g.cell_id]): g for nb in notebooks for g in nb.grades}, record, assignment)
 
 
-def _extra_credit(grades, record):
+def _extra_credit(grades, record, assignment):
     """Each autograded cell's extra credit: its override less its score (the total's shift on the first cell)."""
     points = record.points()
     total = record.total_override()
@@ -165,7 +194,7 @@ def _extra_credit(grades, record):
     for index, test in enumerate(record.tests):
         if getattr(test, "manual", False) and test.grade_id not in {o.test for o in record.overrides}:
             continue  # a manually graded cell's extra credit is formgrader's
-        grade = grades[test.grade_id]
+        grade = grades[(_notebook(assignment, test), test.grade_id)]
         base = grade.manual_score if grade.manual_score is not None else grade.auto_score or 0.0
         extra = points[test.grade_id] - base + (shift if index == 0 else 0.0)
         grade.extra_credit = round(extra, 6) or None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nbgrader.api import Assignment, BaseCell, Comment, Grade, MissingEntry, SubmittedAssignment, SubmittedNotebook
 
-from autograder.grader.core.record import AWAITING, GRADED, UNREAD, TestResult
+from autograder.grader.core.record import AWAITING, DECIDED, GRADED, NO_RESPONSE, UNREAD, TestResult
 from autograder.grader.integrations.gradebook import gradebook_at
 
 
@@ -73,15 +73,19 @@ def read_hand_grades(path, exercise):
 
 
 def folded(test, grade, status):
-    """test (a manual TestResult) with the person's grade, or pending again when there is none."""
+    """test (a manual TestResult) with the person's grade, or without one: as the grader left it (decided: 0, never
+    run or left as released), else pending again."""
+    keep = {"manual": True, "notebook": test.notebook, "decided": test.decided}
     if grade is None:
-        message = test.message if status in UNREAD else AWAITING
-        return TestResult(test.grade_id, 0.0, test.max_points, message, manual=True)
+        if status in UNREAD or test.decided:
+            message = test.message if test.message != GRADED and (status in UNREAD or test.message in DECIDED) else NO_RESPONSE
+            return TestResult(test.grade_id, 0.0, test.max_points, message, **keep)
+        return TestResult(test.grade_id, 0.0, test.max_points, AWAITING, **keep)
     score = min(max(grade.score, 0.0), test.max_points)
     message = grade.comment or GRADED
     if score != grade.score:
         message += f" (scored {grade.score:g} of {test.max_points:g} in the gradebook: counted as {score:g})"
-    return TestResult(test.grade_id, score, test.max_points, message, manual=True)
+    return TestResult(test.grade_id, score, test.max_points, message, **keep)
 
 
 def fold_hand_grades(gradebook_path, exercise, records):
@@ -113,8 +117,9 @@ def carry_hand_grades(source_path, gb, exercise, students):
     for student in students:
         for gid, grade in grades.get(student, {}).items():
             try:
-                target = gb.find_grade(gid, exercise.name, exercise.name, student)
-                comment = gb.find_comment(gid, exercise.name, exercise.name, student)
+                notebook = exercise.notebook_of(gid)
+                target = gb.find_grade(gid, notebook, exercise.name, student)
+                comment = gb.find_comment(gid, notebook, exercise.name, student)
             except MissingEntry:
                 continue
             target.manual_score, target.needs_manual_grade = grade.score, False

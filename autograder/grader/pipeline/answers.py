@@ -26,6 +26,7 @@ class Extracted:
     extras: dict = field(default_factory=dict)  # anchor cell id (None: before the first cell) -> [source]
     notes: list = field(default_factory=list)
     written: dict = field(default_factory=dict)  # grade_id -> text of each Markdown answer graded by hand (never run)
+    blank: list = field(default_factory=list)  # grade_ids of the answers graded by hand that are as released (untouched)
 
 
 def _text(value):
@@ -140,6 +141,8 @@ def extract(cells, exercise):
             anchor = gid
     for gid in sorted(index.answer_ids - set(result.answers) - set(result.written)):
         result.notes.append(f"answer cell '{gid}' is missing")
+    released = exercise.released_answers
+    result.blank = [gid for gid, text in {**result.answers, **result.written}.items() if gid in released and text == released[gid]]
     return result
 
 

@@ -8,6 +8,7 @@ helpers (autograder/kernel/guard.py, Guard); a test cell ends by printing a toke
 a given or test cell, the names it defined join the snapshot. Names use a per-submission nonce.
 """
 
+import ast
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -62,9 +63,11 @@ def _guard_cell(guard, names, seed, protect):
     return (
         f"{guard} = (lambda ns: (exec({GUARD_SOURCE!r}, ns), ns['Guard']({protect!r}))[1])({{'get_ipython': get_ipython}})\n"
         f"{guard}.keep(globals(), {names!r})\n"
-        f"import random as _ag_random, numpy as _ag_numpy, torch as _ag_torch\n"
-        f"_ag_random.seed({seed}); _ag_numpy.random.seed({seed}); _ag_torch.manual_seed({seed})\n"
-        f"del _ag_random, _ag_numpy, _ag_torch\n"
+        f"import random as _ag_random, sys as _ag_sys\n"  # numpy's and torch's generators too, if the notebook uses them
+        f"_ag_random.seed({seed})\n"
+        f"if 'numpy' in _ag_sys.modules: _ag_sys.modules['numpy'].random.seed({seed})\n"
+        f"if 'torch' in _ag_sys.modules: _ag_sys.modules['torch'].manual_seed({seed})\n"
+        f"del _ag_random, _ag_sys\n"
     )
 
 
@@ -76,13 +79,30 @@ def _code(source, gid, kind, after=None, timeout=None):
 
 
 def _test_source(graded, guard, gid, source):
-    """A test cell's source between the guard's calls: a token after its visible checks, another at its end."""
+    """A test cell's source between the guard's calls: a token after its visible checks, another at its end. When
+    the cell ends with an expression, its value is shown again after the end token, as the cell's own result: nbgrader
+    reads a number there as the points the test gives (partial credit)."""
     visible, token = f"[autograder visible {gid} {secrets.token_hex(8)}]", f"[autograder passed {gid} {secrets.token_hex(8)}]"
     graded.visible_tokens[gid], graded.tokens[gid] = visible, token
-    lines = source.splitlines()
+    lines, value = _last_value_kept(source.splitlines(), f"{guard}_value")
     split = next((i for i, line in enumerate(lines) if line == BEGIN_HIDDEN), len(lines))
     body = lines[:split] + [f"{guard}.passed({visible!r})"] + lines[split:]
-    return f"{guard}.restore(globals())\n" + "\n".join(body) + f"\n{guard}.passed({token!r})\n"
+    shown = f"\n{guard}_value" if value else ""
+    return f"{guard}.restore(globals())\n" + "\n".join(body) + f"\n{guard}.passed({token!r})" + shown + "\n"
+
+
+def _last_value_kept(lines, name):
+    """(lines, True) with the cell's last statement, when it is an expression alone on its lines, assigned to name;
+    else (lines, False)."""
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return lines, False
+    last = tree.body[-1] if tree.body else None
+    if not isinstance(last, ast.Expr) or last.col_offset != 0 or len(tree.body) > 1 and tree.body[-2].end_lineno >= last.lineno:
+        return lines, False
+    start, end = last.lineno - 1, last.end_lineno
+    return [*lines[:start], f"{name} = (", *lines[start:end], ")", *lines[end:]], True
 
 
 def _manual_cell(cell, source, timeout):
@@ -101,10 +121,11 @@ def assemble_graded(exercise, extracted, seed=0, nonce=None):
     nonce = nonce or secrets.token_hex(4)
     guard = f"_ag_{nonce[:6]}"
     graded = Graded(nbformat.v4.new_notebook(metadata=master.metadata), guard=guard)
-    first_answer = next(i for i, c in enumerate(master.cells) if is_solution(c))
+    # the guard's snapshot comes before the first cell a student writes or a test reads (the end, in a notebook of neither)
+    first_answer = next((i for i, c in enumerate(master.cells) if is_solution(c) or is_test(c)), len(master.cells))
     given_before = [n for c in master.cells[:first_answer] if c.cell_type == "code" for n in defined_names(c.source)]
     cells = graded.nb.cells
-    last_test = max(i for i, c in enumerate(master.cells) if is_test(c))
+    last_test = max((i for i, c in enumerate(master.cells) if is_test(c)), default=len(master.cells))
     for index, cell in enumerate(master.cells):
         gid = grade_id(cell)
         if index > last_test and cell.cell_type == "code" and not is_solution(cell):
@@ -135,5 +156,12 @@ def assemble_graded(exercise, extracted, seed=0, nonce=None):
             cells.append(_code(f"{guard}.restore(globals())\n{cell.source}" + keep, gid, "given", timeout=exercise.timeouts.get(gid)))
         if index >= first_answer:
             cells += [_code(s, None, "student", gid) for s in extracted.extras.get(gid, [])]
+    if first_answer == len(master.cells):
+        cells.append(_code(_guard_cell(guard, given_before, seed, list(exercise.protect)), None, "guard"))
+        cells += [
+            _code(s, None, "student", anchor or "the top")
+            for anchor in [None, *map(grade_id, master.cells)]
+            for s in extracted.extras.get(anchor, [])
+        ]
     cells.append(_code(f"{guard}.report({REPORT_MARKER!r})", None, "report"))
     return graded

@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from queue import Empty
 
 import nbformat
@@ -80,9 +81,22 @@ def _timeout_for(limits):
 
 def stage_data(folder, exercise):
     """Copy the exercise's data files into folder/data, where its notebook looks for them."""
-    (folder / "data").mkdir(parents=True, exist_ok=True)
-    for path in exercise.data_files():
-        shutil.copy(path, folder / "data" / path.name)
+    stage(folder, staged_files(exercise))
+
+
+def staged_files(exercise, assignment_files=(), student_files=()):
+    """(path relative to the notebook's folder, file) of what runs beside a notebook, in the order nbgrader's autograde
+    copies them, the later winning: the student's own other files, the assignment's other files (its source
+    folder's), the data files the notebook's source declares (in data/)."""
+    return [*student_files, *assignment_files, *((Path("data") / p.name, p) for p in exercise.data_files())]
+
+
+def stage(folder, files):
+    """Copy files ((relative path, file)) into folder."""
+    for relative, path in files:
+        target = Path(folder) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
 
 
 def _run_once(nb, sandbox, job, token, deadline):
@@ -134,14 +148,15 @@ def _stub(cell, why):
     cell.outputs = []
 
 
-def execute_confined(graded, sandbox, job_name, limits, exercise):
-    """Run graded.nb (assemble.Graded) in a fresh scratch folder; returns (nb, problems)."""
+def execute_confined(graded, sandbox, job_name, limits, exercise, files=None):
+    """Run graded.nb (assemble.Graded) in a fresh scratch folder holding files (staged_files; default: the
+    exercise's data); returns (nb, problems)."""
     job = sandbox.scratch / job_name
     shutil.rmtree(job, ignore_errors=True)
     for sub in ("work", "runtime", "mpl", "ipython", "tmp", "shm"):
         (job / sub).mkdir(parents=True)
     job.chmod(0o700)  # without namespaces, other workers' uids must not read this student's folder
-    stage_data(job / "work", exercise)
+    stage(job / "work", files if files is not None else staged_files(exercise))
     deadline = time.monotonic() + limits.wall_timeout
     problems, skipped = [], {}
     try:

@@ -41,8 +41,26 @@ def score_graded(nb, graded):
         visible = graded.visible_tokens[gid] in printed
         if message and visible:
             message = f"a hidden test failed (the visible checks passed): {message}"
-        results.append(TestResult(gid, 0.0 if message else max_points, max_points, message, visible))
+        points, message = (0.0, message) if message else partial_credit(cell, max_points)
+        results.append(TestResult(gid, points, max_points, message, visible))
     return results
+
+
+def partial_credit(cell, max_points):
+    """(points, message) of a test cell that ran to its end, from the value its last line shows, as nbgrader's
+    autograde reads it (nbgrader.utils.get_partial_grade): a number from 0 to its points is what it earns, anything
+    else (no value, text, a negative number) its points. A number above its points (nbgrader stops grading the
+    student there) earns 0 here, and says so."""
+    from nbgrader.utils import get_partial_grade
+
+    shown = next((o for o in cell.get("outputs", []) if o.get("output_type") == "execute_result"), None)
+    if shown is None or not shown.get("data", {}).get("text/plain"):
+        return max_points, ""
+    try:
+        points = float(get_partial_grade(shown, max_points))
+    except ValueError:
+        return 0.0, f"the test's result, {str(shown['data']['text/plain'])[:40]}, is more than its {max_points:g} points"
+    return points, "" if points == max_points else f"partial credit: {points:g} of {max_points:g} points"
 
 
 def guard_report(nb):
@@ -71,10 +89,11 @@ def _memory_trouble(nb):
     return any(m in (cell_error(c) or "") for c in mine for m in MEMORY_ERRORS)
 
 
-def grade_graded(graded, sandbox, job_name, limits, exercise):
-    """Execute and score one assembled submission: an Outcome with status, messages, tests and the notebook."""
+def grade_graded(graded, sandbox, job_name, limits, exercise, files=None):
+    """Execute and score one assembled submission: an Outcome with status, messages, tests and the notebook (files:
+    what to stage beside it, execute.staged_files; default the exercise's data)."""
     started = time.monotonic()
-    nb, problems = execute_confined(graded, sandbox, job_name, limits, exercise)
+    nb, problems = execute_confined(graded, sandbox, job_name, limits, exercise, files)
     outcome = Outcome(nb=nb, tests=score_graded(nb, graded))
     kinds = [why for why, _ in problems]
     for why, index in dict.fromkeys(problems):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from autograder.grader.core.record import UNREAD, is_awaiting
 from autograder.grader.reports.charts import histogram_svg, legend_html, stacked_bars_svg
-from autograder.grader.reports.html_page import page, student_link, table
+from autograder.grader.reports.html_page import Links, page, table
 from autograder.grader.reports.summary import isolation_summary
 from autograder.notebooks import grade_id
 
@@ -37,7 +37,7 @@ _BRACKETED = re.compile(
 def parts_of(exercise):
     """grade_id -> "Part N — title" of the master's "## Part N — title (k points)" heading above each cell."""
     part, parts = "", {}
-    for cell in exercise.nb.cells:
+    for cell in exercise.cells:
         for heading in SECTION_HEADING.findall(cell.source) if cell.cell_type == "markdown" else ():
             found = PART_HEADING.match(heading)  # any other section ends the part ("## Does it invert? (not graded)")
             part = f"{found.group(1)} — {found.group(2)}" if found else ""
@@ -211,7 +211,7 @@ def _written_section(exercise, records):
     )
 
 
-def _group_row(group, members):
+def _group_row(group, members, links):
     """A row of the failures table: count, the first student's message (and the group's pattern when they vary), students."""
     messages = {message for _, message in members}
     shown = html.escape(members[0][1] or "(no message)")
@@ -219,10 +219,10 @@ def _group_row(group, members):
         shown += f"<div class=note>{len(messages)} variants of <code>{html.escape(group)}</code></div>"
     ids = [student_id for student_id, _ in members]
     more = f" and {len(ids) - IDS_SHOWN} more" if len(ids) > IDS_SHOWN else ""
-    return [str(len(members)), shown, ", ".join(student_link(i) for i in ids[:IDS_SHOWN]) + more]
+    return [str(len(members)), shown, ", ".join(links.student(i) for i in ids[:IDS_SHOWN]) + more]
 
 
-def _failures_section(stats):
+def _failures_section(stats, links):
     parts = ["<h2>Common failures</h2><p class=lead>Per test, the failure messages grouped: messages that differ only in their "
              "numbers, shapes, lists and quoted names are one group (its pattern shows them masked: N, (…), […], '…'). Each group "
              "with its count and up to three students, linked to their feedback.</p>"]  # fmt: skip
@@ -233,7 +233,7 @@ def _failures_section(stats):
         more = groups[GROUPS_SHOWN:]
         others = f"and {_count(len(more), 'other message')} ({_count(sum(len(m) for _, m in more), 'failure')})"
         extra = f"<p class=note>{others}</p>" if more else ""
-        listing = table(["count", "message", "students"], [_group_row(g, m) for g, m in groups[:GROUPS_SHOWN]], (0,), full=True)
+        listing = table(["count", "message", "students"], [_group_row(g, m, links) for g, m in groups[:GROUPS_SHOWN]], (0,), full=True)
         parts.append(f"<h3><code>{html.escape(s.grade_id)}</code>: {len(s.failures)} failed</h3>{listing}{extra}")
     if len(parts) == 1:
         parts.append("<p>No test failed in a submission that ran.</p>")
@@ -251,9 +251,9 @@ def time_summary(records):
     return statistics.median(seconds), p90, sorted(records, key=lambda r: (-r.seconds, r.student_id))[:SLOWEST]
 
 
-def _time_section(records):
+def _time_section(records, links):
     median, p90, slowest = time_summary(records)
-    rows = [[student_link(r.student_id), f"{r.seconds:.1f}", html.escape(r.status)] for r in slowest]
+    rows = [[links.student(r.student_id), f"{r.seconds:.1f}", html.escape(r.status)] for r in slowest]
     isolation = "<br>".join(html.escape(line) for line in isolation_summary(records).splitlines())
     return (
         f"<h2>Time and isolation</h2><p>Grading time per submission: median <b>{median:.1f} s</b>, 90th percentile "
@@ -271,11 +271,11 @@ def leaderboard_top(exercise, records, top=TOP):
     return sorted(posted, key=lambda item: (sign * item[1], item[0]))[:top]
 
 
-def _leaderboard_section(exercise, records):
+def _leaderboard_section(exercise, records, links):
     if not exercise.leaderboard:
         return ""
     best = leaderboard_top(exercise, records)
-    rows = [[str(i), student_link(s), f"{v:.4g}"] for i, (s, v) in enumerate(best, 1)]
+    rows = [[str(i), links.student(s), f"{v:.4g}"] for i, (s, v) in enumerate(best, 1)]
     listing = (
         table(["rank", "student", html.escape(exercise.leaderboard["name"])], rows, (0, 2))
         if rows
@@ -285,8 +285,10 @@ def _leaderboard_section(exercise, records):
     return f"<h2>Leaderboard: top {TOP}</h2>{listing}{note}"
 
 
-def report_html(exercise, records):
-    """The class report of exercise's records (a list of Record) as one self-contained HTML page."""
+def report_html(exercise, records, links=None):
+    """The class report of exercise's records (a list of Record) as one self-contained HTML page (links: where a
+    student id links to, html_page.Links; default their feedback in OUT)."""
+    links = links or Links.of(exercise)
     title = f"{exercise.title}: class report"
     head = (
         f"<h1>{html.escape(title)}</h1><p class=lead>{len(records)} submissions of <code>{html.escape(exercise.name)}</code>. "
@@ -298,9 +300,9 @@ def report_html(exercise, records):
     sections = [
         _scores_section(records),
         _tests_section(stats),
-        _failures_section(stats),
+        _failures_section(stats, links),
         _written_section(exercise, records),
-        _time_section(records),
-        _leaderboard_section(exercise, records),
+        _time_section(records, links),
+        _leaderboard_section(exercise, records, links),
     ]
     return page(title, head + "".join(sections))

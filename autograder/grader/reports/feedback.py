@@ -4,8 +4,10 @@ A student's Record (core/record.py) is the single source for all of them, and fo
 """
 
 import base64
+import dataclasses
 import html
 from datetime import datetime
+from urllib.parse import quote
 
 from autograder.grader.core.cell_text import merged_streams
 from autograder.grader.core.files import write_atomic
@@ -122,11 +124,27 @@ def _term_html(record):
     return "".join(parts)
 
 
-def feedback_head(record, title="Autograder", rubrics=None):
+def _notebooks_html(record, notebook, notebooks):
+    """For an assignment of several notebooks: which one this page is, and the points of the others."""
+    if len(notebooks) <= 1:
+        return ""
+    points = record.points()
+    others = []
+    for name in notebooks:
+        tests = [t for t in record.tests if t.notebook == name]
+        got, top = sum(points[t.grade_id] for t in tests), sum(t.max_points for t in tests)
+        label = f"<b>{html.escape(name)}</b>" if name == notebook else f"<a href='{quote(name)}.html'>{html.escape(name)}</a>"
+        others.append(f"{label} {got:g} / {top:g}")
+    return f"<p>This page: notebook {html.escape(notebook)}. The assignment's notebooks: {'; '.join(others)}.</p>"
+
+
+def feedback_head(record, title="Autograder", rubrics=None, notebook=None, notebooks=()):
     """The top of the feedback page: the final score (and the raw one beside it), the deadline, the tests' points,
-    and each written answer a person graded, with the comment and the rubric (rubrics: grade_id -> text)."""
+    and each written answer a person graded, with the comment and the rubric (rubrics: grade_id -> text). For an
+    assignment of several notebooks (notebooks: their names), the page of one of them shows its tests alone."""
     raw = f" (tests: {record.raw_score:g}" + (f", late penalty -{record.late_penalty:g}" if record.late_penalty else "") + ")"
     shown = raw if record.raw_score != record.score or record.late_penalty else ""
+    mine = record if len(notebooks) <= 1 else _only(record, notebook)
     return "\n".join(
         [
             f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>",
@@ -134,9 +152,10 @@ def feedback_head(record, title="Autograder", rubrics=None):
             f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b>{shown} — status: {html.escape(record.status)}</p>",
             _term_html(record),
             f"<p>{html.escape(record.message)}</p>" if record.message else "",
-            _waiting_html(record),
-            f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{_test_rows(record)}</table>",
-            _written_html(record, rubrics),
+            _notebooks_html(record, notebook, notebooks),
+            _waiting_html(mine),
+            f"<table><tr><th>test</th><th>points</th><th>what went wrong</th></tr>{_test_rows(mine)}</table>",
+            _written_html(mine, rubrics),
         ]
     )
 
@@ -158,13 +177,20 @@ def _cell_html(cell, tokens):
     return text + f"<pre>{source}</pre>{_outputs_html(cell, tokens)}"
 
 
-def feedback_html(record, nb=None, tokens=(), title="Autograder", rubrics=None):
-    """The student's feedback page: per-part points and messages, then their notebook as graded (if it ran)."""
+def _only(record, notebook):
+    """record with the tests of one notebook only (its page's table)."""
+    return dataclasses.replace(record, tests=[t for t in record.tests if t.notebook == notebook])
+
+
+def feedback_html(record, nb=None, tokens=(), title="Autograder", rubrics=None, notebook=None, notebooks=()):
+    """The student's feedback page (of one notebook, for an assignment of several): per-part points and messages,
+    then their notebook as graded (if it ran)."""
     body = [_cell_html(cell, tokens) for cell in (nb.cells if nb is not None else [])]
-    return feedback_head(record, title, rubrics) + "\n" + NOTEBOOK_MARK + "\n" + "\n".join(filter(None, body))
+    head = feedback_head(record, title, rubrics, notebook, notebooks)
+    return head + "\n" + NOTEBOOK_MARK + "\n" + "\n".join(filter(None, body))
 
 
-def refresh_feedback(path, record, title="Autograder", rubrics=None):
+def refresh_feedback(path, record, title="Autograder", rubrics=None, notebook=None, notebooks=()):
     """Rewrite the head of the feedback page at path from record, keeping the graded notebook below it; returns
     True when the page changed. A page of an older grader (no mark) keeps what follows its first table."""
     old = path.read_text(encoding="utf-8")
@@ -172,7 +198,7 @@ def refresh_feedback(path, record, title="Autograder", rubrics=None):
         body = old[old.index(NOTEBOOK_MARK) :]
     else:
         body = NOTEBOOK_MARK + (old[old.index("</table>") + len("</table>") :] if "</table>" in old else "")
-    new = feedback_head(record, title, rubrics) + "\n" + body
+    new = feedback_head(record, title, rubrics, notebook, notebooks) + "\n" + body
     if new != old:
         write_atomic(path, new)
     return new != old

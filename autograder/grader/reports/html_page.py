@@ -5,6 +5,7 @@ its only links are relative ones to OUT/feedback/<student>.html.
 """
 
 import html
+from dataclasses import dataclass
 
 from autograder.grader.core.ids import printable
 from autograder.grader.core.layout import feedback_link
@@ -29,9 +30,23 @@ def page(title, body, style=""):
     return f"{head}\n<body>\n{body}\n</body></html>\n"
 
 
-def student_link(student_id):
-    """The student id, linked to their feedback page."""
-    return f"<a href='{html.escape(feedback_link(student_id))}'>{html.escape(printable(student_id))}</a>"
+@dataclass(frozen=True)
+class Links:
+    """Where a class page links a student id to: their feedback page of the assignment's first notebook, in OUT's
+    feedback/ or, after grade --course, in the course's (prefix: the way there from OUT, core/layout.links_prefix)."""
+
+    assignment: str
+    notebook: str
+    prefix: str = ""
+
+    @classmethod
+    def of(cls, assignment, prefix=""):
+        return cls(assignment.name, assignment.notebook_names[0], prefix)
+
+    def student(self, student_id):
+        """The student id, linked to their feedback page."""
+        href = feedback_link(student_id, self.assignment, self.notebook, self.prefix)
+        return f"<a href='{html.escape(href)}'>{html.escape(printable(student_id))}</a>"
 
 
 def table(header, rows, numeric=(), full=False):

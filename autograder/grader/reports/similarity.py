@@ -140,7 +140,7 @@ def released_answer(source):
 
 def starter_sources(exercise):
     """The code a student is given: the master's code cells as released (answer templates, given cells, visible tests)."""
-    code = [cell for cell in exercise.nb.cells if cell.cell_type == "code"]
+    code = [cell for cell in exercise.cells if cell.cell_type == "code"]
     return [released_answer(c.source) if is_answer(c) else without_region(c.source, BEGIN_HIDDEN, END_HIDDEN) for c in code]
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.files import write_csv as write_csv_rows
-from autograder.grader.core.layout import code_path
+from autograder.grader.core.ids import printable
+from autograder.grader.core.layout import code_path, links_prefix
 from autograder.grader.reports.charts import histogram_svg
-from autograder.grader.reports.html_page import page, student_link, table
+from autograder.grader.reports.html_page import Links, page, table
 from autograder.grader.reports.similarity import (
     MIN_SHARED,
     THRESHOLD,
@@ -39,10 +40,10 @@ STYLE = (
 )
 
 
-def code_json(student_id, extracted):
-    """The text of OUT/code/<student>.json: what the student wrote (extracted: answers.Extracted)."""
-    extras = [source for sources in extracted.extras.values() for source in sources]
-    return json.dumps({"student_id": student_id, "answers": extracted.answers, "extras": extras}, ensure_ascii=False, indent=1)
+def code_json(student_id, answers, extras):
+    """The text of OUT/code/<student>.json: what the student wrote (answers: grade_id -> source, extras: the sources
+    of the cells they added)."""
+    return json.dumps({"student_id": student_id, "answers": answers, "extras": list(extras)}, ensure_ascii=False, indent=1)
 
 
 def read_codes(out, records):
@@ -88,8 +89,8 @@ def _marked_lines(code, prints):
     return lines
 
 
-def _code_column(code, prints):
-    marked, parts = _marked_lines(code, prints), [f"<h3>{student_link(code.student_id)}</h3>"]
+def _code_column(code, prints, links):
+    marked, parts = _marked_lines(code, prints), [f"<h3>{links.student(code.student_id)}</h3>"]
     for index, (label, source) in enumerate(code.cells):
         lines = source.splitlines()[:MAX_LINES]
         rendered = "".join(
@@ -100,13 +101,15 @@ def _code_column(code, prints):
     return "<div>" + "".join(parts) + "</div>"
 
 
-def _side_by_side(comparison, flagged):
+def _side_by_side(comparison, flagged, links):
     shown = []
     for i, pair in enumerate(flagged[:SIDE_BY_SIDE], 1):
         a, b = comparison.codes[pair.a], comparison.codes[pair.b]
-        names = f"{html.escape(pair.a)} and {html.escape(pair.b)}"
+        names = f"{html.escape(printable(pair.a))} and {html.escape(printable(pair.b))}"
         head = f"<h3 id=pair-{i}>Pair {i}: {names}, {100 * pair.score:.0f}% ({pair.shared} shared)</h3>"
-        shown.append(f"<div class=pair>{head}<div class=sbs>{_code_column(a, pair.prints)}{_code_column(b, pair.prints)}</div></div>")
+        shown.append(
+            f"<div class=pair>{head}<div class=sbs>{_code_column(a, pair.prints, links)}{_code_column(b, pair.prints, links)}</div></div>"
+        )
     more = len(flagged) - SIDE_BY_SIDE
     return "".join(shown) + (f"<p class=note>{more} more flagged pairs are listed above, not shown side by side.</p>" if more > 0 else "")
 
@@ -124,12 +127,12 @@ def _closest_figure(closest):
     return f"<figure>{figure}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
 
-def _pairs_table(comparison, flagged):
+def _pairs_table(comparison, flagged, links):
     rows = []
     for i, p in enumerate(flagged, 1):
         cells = html.escape(answers_text(p))
         link = f"<a href='#pair-{i}'>side by side</a>" if i <= SIDE_BY_SIDE else ""
-        rows.append([str(i), student_link(p.a), student_link(p.b), f"{100 * p.score:.0f}%", str(p.shared), cells, link])
+        rows.append([str(i), links.student(p.a), links.student(p.b), f"{100 * p.score:.0f}%", str(p.shared), cells, link])
     return (
         table(["#", "student", "student", "score", "shared", "in cells", ""], rows, (0, 3, 4))
         if rows
@@ -137,7 +140,7 @@ def _pairs_table(comparison, flagged):
     )
 
 
-def _closest_table(comparison, closest, missing):
+def _closest_table(comparison, closest, missing, links):
     ranked = sorted(closest.items(), key=lambda item: (most_similar_first(item[1]) if item[1] else (True, 0, 0, "", ""), item[0]))
     rows = []
     for student, pair in ranked:
@@ -145,14 +148,14 @@ def _closest_table(comparison, closest, missing):
         score = f"{100 * pair.score:.0f}%" if pair else "0%"
         rows.append(
             [
-                student_link(student),
-                student_link(other) if other else "none",
+                links.student(student),
+                links.student(other) if other else "none",
                 score,
                 str(pair.shared if pair else 0),
                 str(len(comparison.counted[student])),
             ]
         )
-    rows += [[student_link(s), html.escape(why), "", "", ""] for s, why in sorted(missing.items())]
+    rows += [[links.student(s), html.escape(why), "", "", ""] for s, why in sorted(missing.items())]
     return table(["student", "closest other submission", "score", "shared", "rare fingerprints"], rows, (2, 3, 4))
 
 
@@ -169,8 +172,9 @@ def _method(n, starter_count):
     )
 
 
-def similarity_html(exercise, comparison, missing, starter_count):
-    """The similarity page of a compared class (missing: student_id -> why not compared)."""
+def similarity_html(exercise, comparison, missing, starter_count, links=None):
+    """The similarity page of a compared class (missing: student_id -> why not compared; links: html_page.Links)."""
+    links = links or Links.of(exercise)
     flagged, closest = comparison.flagged(), comparison.closest()
     title, n = f"{exercise.title}: similarity", len(comparison.codes)
     in_flagged = len({s for p in flagged for s in (p.a, p.b)})
@@ -178,9 +182,9 @@ def similarity_html(exercise, comparison, missing, starter_count):
     body = [
         f"<h1>{html.escape(title)}</h1>{_method(n, starter_count)}<div class=cards>",
         "".join(f"<div class=card><b>{v}</b>{html.escape(k)}</div>" for k, v in cards) + "</div>",
-        f"<h2>Pairs above the threshold</h2>{_pairs_table(comparison, flagged)}",
-        f"<h2>Closest match per student</h2>{_closest_figure(closest)}{_closest_table(comparison, closest, missing)}",
-        f"<h2>Side by side</h2>{_side_by_side(comparison, flagged)}" if flagged else "",
+        f"<h2>Pairs above the threshold</h2>{_pairs_table(comparison, flagged, links)}",
+        f"<h2>Closest match per student</h2>{_closest_figure(closest)}{_closest_table(comparison, closest, missing, links)}",
+        f"<h2>Side by side</h2>{_side_by_side(comparison, flagged, links)}" if flagged else "",
     ]
     return page(title, "".join(body), STYLE)
 
@@ -192,5 +196,6 @@ def write_similarity(out, exercise, records):
     starter = starter_hashes(starter_sources(exercise))
     comparison = compare(codes, starter)
     write_csv(out / "similarity.csv", comparison)
-    write_atomic(out / "similarity.html", similarity_html(exercise, comparison, missing, len(starter)))
+    links = Links.of(exercise, links_prefix(out))
+    write_atomic(out / "similarity.html", similarity_html(exercise, comparison, missing, len(starter), links))
     return [out / "similarity.csv", out / "similarity.html"]

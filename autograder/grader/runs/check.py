@@ -23,10 +23,11 @@ from pathlib import Path
 import nbformat
 
 from autograder.grader.core.cell_text import cell_error, stream_text
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.exercise import assignment_named, source_folders
 from autograder.grader.intake.submissions import Submission
 from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells, redact_hidden
 from autograder.grader.pipeline.assemble import assemble_graded
+from autograder.grader.pipeline.execute import staged_files
 from autograder.grader.pipeline.isolation import measure
 from autograder.grader.pipeline.lifetime import UidLease, run_scratch
 from autograder.grader.pipeline.sandbox import Sandbox
@@ -71,11 +72,31 @@ def read_notebook(path):
     return read_cells(data)
 
 
-def exercise_of(path, assignment=None):
-    """The exercise named by assignment (a master's name or path), else the one whose grade_ids the notebook carries."""
+def exercise_of(path, assignment=None, course=None):
+    """(assignment, notebook Exercise) of the notebook at path: the assignment named (a master's name or path, or with
+    course one of its assignments), else the one whose grade_ids the notebook carries; of its notebooks, the one of
+    the file's name, else the one whose grade_ids it carries."""
+    submission = Submission(Path(path).stem, Path(path))
     if assignment:
-        return exercise_named(assignment)
-    return identify_exercise([Submission(Path(path).stem, Path(path))])
+        chosen = assignment_named(assignment, course=course)
+    else:
+        chosen = identify_exercise([submission], source_folders(course) if course else None)
+    if len(chosen.notebooks) == 1:
+        return chosen, chosen.notebooks[0]
+    by_name = [nb for nb in chosen.notebooks if nb.name == Path(path).stem]
+    return chosen, by_name[0] if by_name else identify_exercise([submission], [nb.master_path for nb in chosen.notebooks])
+
+
+def staged_for(path, assignment, exercise):
+    """What runs beside the checked notebook, as the grader stages it: the student's own files beside it, the
+    assignment's other files, the notebook's data (execute.staged_files)."""
+    folder = Path(path).resolve().parent
+    mine = []
+    if exercise.student_files:
+        notebooks = {p for p in folder.glob("*.ipynb")}
+        mine = [(p.relative_to(folder), p) for p in sorted(folder.rglob("*")) if p.is_file() and p not in notebooks
+                and not any(part.startswith(".") for part in p.relative_to(folder).parts)][:1000]  # fmt: skip
+    return staged_files(exercise, assignment.files, mine)
 
 
 def _isolation(scratch, uids, path, exercise):
@@ -84,10 +105,11 @@ def _isolation(scratch, uids, path, exercise):
     return measure(scratch, uids, hide, secrets, private=[])
 
 
-def run_visible(path, exercise, limits, progress=None):
+def run_visible(path, exercise, limits, progress=None, files=None):
     """Run the notebook at path with exercise's visible tests in a fresh confined kernel: a Checked.
 
-    progress (a CellProgress, optional) hears of each cell as it starts.
+    progress (a CellProgress, optional) hears of each cell as it starts; files: what to stage beside it
+    (staged_for; default the exercise's data).
     """
     extracted = extract(read_notebook(path), exercise)
     graded = assemble_graded(visible_exercise(exercise), extracted, seed=limits.seed)
@@ -100,7 +122,7 @@ def run_visible(path, exercise, limits, progress=None):
         uid = isolation.uids[0] if isolation.uids else None
         on_cell = progress.start if progress is not None else None
         sandbox = Sandbox(folder, uid, limits, isolation, hide=[Path(path).resolve().parent], on_cell=on_cell)
-        outcome = grade_graded(graded, sandbox, "notebook", limits, exercise)
+        outcome = grade_graded(graded, sandbox, "notebook", limits, exercise, files)
     return Checked(outcome, graded.all_tokens(), extracted.notes + outcome.messages, isolation.describe())
 
 

@@ -30,14 +30,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder import REPO
-from autograder.grader.core.exercise import ExerciseError, exercise_named, load_exercise, master_paths
+from autograder.grader.core.exercise import ExerciseError, assignment_named, load_assignment, master_paths, source_folders
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import similar_ids
-from autograder.grader.core.layout import load_record, record_path
-from autograder.grader.core.record import master_digest
+from autograder.grader.core.layout import gradebook_path, load_record, record_path, write_origin
 from autograder.grader.intake.archive import Unpacked, extract_zip
 from autograder.grader.intake.shards import select_shard, write_manifest
-from autograder.grader.intake.submissions import discover, survey
+from autograder.grader.intake.submissions import Wanted, discover, survey
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
 from autograder.grader.pipeline.answers import NotANotebook, read_cells
 from autograder.grader.pipeline.execute import Limits
@@ -54,7 +53,7 @@ def _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exerci
     slots = context.Queue()
     for slot in range(options.workers):
         slots.put((slot, isolation.uids[slot] if isolation.uids else None))
-    initargs = (os.getpid(), slots, str(scratch_root), options.limits, hide, isolation, str(exercise.master_path))
+    initargs = (os.getpid(), slots, str(scratch_root), options.limits, hide, isolation, str(exercise.source))
     with ProcessPoolExecutor(options.workers, mp_context=context, initializer=init_worker, initargs=initargs) as pool:
         futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}
         left = []
@@ -64,7 +63,7 @@ def _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exerci
             except BrokenProcessPool:
                 left.append(futures[future])
                 continue
-            record_grades(gb, exercise.name, record)
+            record_grades(gb, exercise, record)
             bar.set_postfix_str(f"{record.student_id[:20]}: {record.status}", refresh=False)
             bar.update()
     return left
@@ -72,7 +71,17 @@ def _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exerci
 
 class Options:
     def __init__(
-        self, workers=None, limits=None, force=False, gradescope=False, progress=True, assignment=None, shard=None, similarity=True, **term
+        self,
+        workers=None,
+        limits=None,
+        force=False,
+        gradescope=False,
+        progress=True,
+        assignment=None,
+        shard=None,
+        similarity=True,
+        course=None,
+        **term,
     ):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.similarity = similarity  # write similarity.csv and similarity.html at the end
@@ -81,6 +90,7 @@ class Options:
         self.shard = shard  # (k, n): grade only every n-th submission from the k-th on; None: all
         self.only = tuple(term.get("only") or ())  # student ids to regrade (forced), keeping everyone else's record
         self.deadlines, self.overrides = term.get("deadlines"), term.get("overrides")  # CSV paths, or None: OUT's copies
+        self.course = Path(course).resolve() if course else None  # an nbgrader course directory: its sources, its files
         self.isolation = None  # measured by grade_batch
 
 
@@ -97,16 +107,18 @@ def _grade_ids(path):
 
 
 def identify_exercise(found, paths=None):
-    """The exercise the submissions belong to: the master whose grade_ids the notebooks carry most often."""
-    exercises = [load_exercise(p) for p in (paths if paths is not None else master_paths())]
+    """The assignment the submissions belong to: the one (of the masters, or of the sources at paths: masters or
+    source folders) whose grade_ids the notebooks carry most often."""
+    assignments = [load_assignment(p) for p in (paths if paths is not None else master_paths())]
     seen = [_grade_ids(s.path) for s in found if s.path is not None]
-    votes = {e.name: sum(len(ids & ({g for g, _ in e.tests} | set(e.defines) | set(e.manual_ids))) for ids in seen) for e in exercises}
+    ids = {a.name: {g for g, _ in a.tests} | set(a.answer_ids) | set(a.manual_ids) for a in assignments}
+    votes = {a.name: sum(len(found_ids & ids[a.name]) for found_ids in seen) for a in assignments}
     best = max(votes.values(), default=0)
-    winners = [e for e in exercises if votes[e.name] == best]
-    if len(winners) == 1 and (best > 0 or len(exercises) == 1):
+    winners = [a for a in assignments if votes[a.name] == best]
+    if len(winners) == 1 and (best > 0 or len(assignments) == 1):
         return winners[0]
-    known = ", ".join(e.name for e in exercises) or "none"
-    raise ExerciseError(f"cannot tell which exercise these notebooks are (masters: {known}): name it with --assignment NAME")
+    known = ", ".join(a.name for a in assignments) or "none"
+    raise ExerciseError(f"cannot tell which assignment these notebooks are (known: {known}): name it with --assignment NAME")
 
 
 def grade_batch(submissions, out, options):
@@ -129,8 +141,10 @@ def _uids(n):
 def _isolation(submissions, folder, out, scratch_root, uids, options, exercise):
     """Measure what confines the kernels on this host, say it once, and keep it for the records and summary."""
     hide = [str(out), str(folder), str(submissions), str(submissions.parent if submissions.is_file() else submissions)]
-    secrets = [str(exercise.master_path), str(out / LOCK_NAME), str(submissions), str(scratch_root / LOCK_NAME)]
-    isolation = measure(scratch_root, uids.uids, hide, secrets, private=[str(REPO), str(out), str(submissions)])
+    course = [str(options.course)] if options.course else []
+    hide += course + ([str(exercise.source)] if not str(exercise.source).startswith(str(REPO)) else [])
+    secrets = [str(exercise.master_path), str(out / LOCK_NAME), str(submissions), str(scratch_root / LOCK_NAME), *course]
+    isolation = measure(scratch_root, uids.uids, hide, secrets, private=[str(REPO), str(out), str(submissions), *course])
     if isolation.missing or options.progress:
         print(f"isolation: {isolation.describe()}", file=sys.stderr)
     options.isolation = isolation
@@ -138,7 +152,12 @@ def _isolation(submissions, folder, out, scratch_root, uids, options, exercise):
 
 
 def _exercise_of(folder, options):
-    return exercise_named(options.assignment) if options.assignment else identify_exercise(discover(folder, None))
+    """The assignment graded: the one --assignment names (in the course, with --course), else the one whose grade_ids
+    the notebooks carry (of the course's assignments, or of this checkout's masters)."""
+    if options.assignment:
+        return assignment_named(options.assignment, course=options.course)
+    paths = source_folders(options.course) if options.course else None
+    return identify_exercise(discover(folder, None), paths)
 
 
 def _unpacked(submissions, scratch_root):
@@ -167,13 +186,13 @@ def select_only(found, only):
     return [by_id[unicodedata.normalize("NFC", i)] for i in dict.fromkeys(only)]
 
 
-def _to_grade(found, out, options):
+def _to_grade(found, out, options, exercise):
     """(the submissions to grade now, the records kept): --only's students, else those without a valid record."""
     done = {s: load_record(out, s.student_id) for s in found}
     if options.only:
         chosen = set(select_only(found, options.only))
         return [s for s in found if s in chosen], {s: r for s, r in done.items() if s not in chosen and r is not None}
-    todo = [s for s in found if options.force or not still_valid(done[s], s)]
+    todo = [s for s in found if options.force or not still_valid(done[s], s, exercise)]
     return todo, {s: done[s] for s in found if s not in todo}
 
 
@@ -182,12 +201,13 @@ def _grade_all(submissions, out, options, scratch_root, uids):
     folder, warnings = unpacked.folder, unpacked.warnings
     exercise = _exercise_of(folder, options)
     term = load_term(out, exercise, options.deadlines, options.overrides)  # a bad CSV stops the run before any grading
-    digest = master_digest(exercise.master_path)
-    found_all = survey(folder, exercise.name, unpacked.times, unpacked.refused)
+    digest = exercise.digest()
+    write_origin(out, exercise, options.course)
+    found_all = survey(folder, Wanted.of(exercise), unpacked.times, unpacked.refused)
     found = found_all.submissions
     if options.shard:
         found = select_shard(found, *options.shard)
-    todo, kept = _to_grade(found, out, options)
+    todo, kept = _to_grade(found, out, options, exercise)
     if options.shard:
         write_manifest(out, *options.shard, found, exercise.name, digest)
     for line in term.said:
@@ -195,9 +215,9 @@ def _grade_all(submissions, out, options, scratch_root, uids):
     never = [s.student_id for s in found if s not in todo and s not in kept]
     unseen = [f"--only: {len(never)} students have no record yet, so no row ({', '.join(never)}): grade them without --only"]
     write_intake(out, warnings + found_all.warnings + (unseen if never else []))
-    gb = open_gradebook(out / "gradebook.db", exercise)
+    gb = open_gradebook(gradebook_path(out), exercise)
     for record in kept.values():
-        record_grades(gb, exercise.name, record)
+        record_grades(gb, exercise, record)
     isolation, hide = _isolation(submissions, folder, out, scratch_root, uids, options, exercise)
     with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
         for _ in range(3):
@@ -207,7 +227,7 @@ def _grade_all(submissions, out, options, scratch_root, uids):
         record = ungraded_record(s.student_id, exercise, "grader error", died, str(s.path or ""), master_sha256=digest)
         record.isolation = isolation.describe()
         write_atomic(record_path(out, s.student_id), record.to_json())
-        record_grades(gb, exercise.name, record)
+        record_grades(gb, exercise, record)
     # a kept record takes what its file says now (a timestamp.txt added since, say); write_outputs saves it if changed
     records = [with_submission(r, s) for s, r in ((s, load_record(out, s.student_id)) for s in found) if r is not None]
     gb.close()

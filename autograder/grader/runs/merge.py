@@ -18,14 +18,24 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grader.core.exercise import ExerciseError, exercise_named
+from autograder.grader.core.exercise import ExerciseError, assignment_named, load_assignment
 from autograder.grader.core.files import replacing, write_atomic
-from autograder.grader.core.layout import autograded_path, code_path, feedback_path, read_record, record_files, record_path, results_path
-from autograder.grader.core.record import master_digest
+from autograder.grader.core.layout import (
+    autograded_path,
+    code_path,
+    feedback_path,
+    origin,
+    read_record,
+    record_files,
+    record_path,
+    results_path,
+    write_origin,
+)
 from autograder.grader.intake.shards import MANIFEST
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
 from autograder.grader.integrations.hand_grades import carry_hand_grades
 from autograder.grader.runs.outputs import read_intake, write_intake, write_outputs
+from autograder.grader.runs.worker import EXCHANGE_FILES
 from autograder.grader.scoring.term import KEPT
 
 
@@ -100,16 +110,19 @@ def _check_complete(merged, manifests):
 
 
 def _this_checkout(merged, assignments, masters, master_sha256):
-    """The exercise the shards graded, from this checkout's masters; its master's digest joins the comparison."""
+    """The assignment the shards graded: the source their OUT/assignment.json names, else this checkout's master of
+    its name; its digest joins the comparison."""
     named = [a for a in assignments if a]
     if len(named) != 1:
         return
+    kept = [origin(f) for folders in assignments.values() for f in folders if origin(f).get("name") == named[0]]
+    source = next((k["source"] for k in kept if k.get("source") and Path(k["source"]).exists()), None)
     try:
-        merged.exercise = exercise_named(named[0])
+        merged.exercise = load_assignment(source) if source else assignment_named(named[0])
     except ExerciseError as error:
         merged.refusals.append(str(error))
         return
-    masters.setdefault(master_sha256 or master_digest(merged.exercise.master_path), set()).add("this checkout")
+    masters.setdefault(master_sha256 or merged.exercise.digest(), set()).add("this checkout")
 
 
 def merge(folders, master_sha256=None):
@@ -175,18 +188,24 @@ def write_merged(merged, out, term=None, folders=(), similarity=True):
     """OUT/records, feedback, results (Gradescope's, when the shards wrote them), code, grades.csv, a fresh gradebook
     and the class's pages; term (default: OUT's kept deadlines and overrides) applied by write_outputs."""
     out, exercise = Path(out), merged.exercise
+    write_origin(out, exercise)
     records = [merged.records[s] for s in sorted(merged.records)]
     for record in records:
         student, source = record.student_id, merged.sources[record.student_id]
         code_path(out, student).unlink(missing_ok=True)  # an earlier merge's, from another shard's record
-        for path_of in (code_path, feedback_path, results_path):
+        for path_of in (code_path, results_path):
             _copy_if_there(path_of(source, student), path_of(out, student))
+        for name in exercise.notebook_names:
+            _copy_if_there(feedback_path(source, student, exercise.name, name), feedback_path(out, student, exercise.name, name))
+            _copy_if_there(autograded_path(source, student, exercise.name, name), autograded_path(out, student, exercise.name, name))
+        pages = feedback_path(source, student, exercise.name, exercise.notebook_names[0]).parent
+        for name in EXCHANGE_FILES:  # what nbgrader's release_feedback reads beside the pages
+            _copy_if_there(pages / name, feedback_path(out, student, exercise.name, exercise.notebook_names[0]).parent / name)
         write_atomic(record_path(out, student), record.to_json())
-        _copy_if_there(autograded_path(source, record.student_id, exercise.name), autograded_path(out, record.student_id, exercise.name))
     with replacing(out / "gradebook.db") as fresh:  # a gradebook of earlier merges would keep students no shard has now
         gb = open_gradebook(fresh, exercise)
         for record in records:
-            record_grades(gb, exercise.name, record)
+            record_grades(gb, exercise, record)
         _carry_hand_grades(merged, out, gb, exercise)
         gb.close()
     write_intake(out, merge_intake(folders))

@@ -14,10 +14,19 @@ import json
 import sys
 from pathlib import Path
 
-from autograder.grader.core.exercise import ExerciseError, exercise_named
+from autograder.grader.core.exercise import ExerciseError, assignment_named, load_assignment
 from autograder.grader.core.files import write_atomic, write_if_changed
 from autograder.grader.core.ids import printable
-from autograder.grader.core.layout import feedback_path, read_records, record_path, results_path
+from autograder.grader.core.layout import (
+    feedback_path,
+    gradebook_path,
+    in_course,
+    links_prefix,
+    origin,
+    read_records,
+    record_path,
+    results_path,
+)
 from autograder.grader.integrations.formgrader import write_source
 from autograder.grader.integrations.gradebook import open_gradebook, record_term
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
@@ -25,6 +34,7 @@ from autograder.grader.integrations.hand_grades import fold_hand_grades
 from autograder.grader.reports.class_report import report_html
 from autograder.grader.reports.feedback import refresh_feedback
 from autograder.grader.reports.grades_csv import write_csv
+from autograder.grader.reports.html_page import Links
 from autograder.grader.reports.similarity_report import write_similarity
 from autograder.grader.scoring.term import apply_term, load_term, term_warnings
 
@@ -46,9 +56,10 @@ def read_intake(out):
 
 def _rewrite_student_files(out, exercise, record, titles, gradescope):
     write_if_changed(record_path(out, record.student_id), record.to_json())
-    page = feedback_path(out, record.student_id)
-    if page.is_file():
-        refresh_feedback(page, record, exercise.title, exercise.rubrics)
+    for name in exercise.notebook_names:
+        page = feedback_path(out, record.student_id, exercise.name, name)
+        if page.is_file():
+            refresh_feedback(page, record, exercise.title, exercise.rubrics, name, exercise.notebook_names)
     result = results_path(out, record.student_id)
     if gradescope or result.is_file():
         write_if_changed(result, results_json(record, titles))
@@ -58,24 +69,24 @@ def write_outputs(out, exercise, records, term=None, gradescope=False, similarit
     """Apply term (default: OUT's kept deadlines and overrides) to records, then write grades.csv and every other
     class-level report into out (Gradescope's results for every student with gradescope, else where one exists;
     similarity.csv and .html unless not similarity; report.html); returns the paths written, the class report last.
-    TableError when a kept CSV has a problem."""
+    exercise: the Assignment (or Exercise) graded. TableError when a kept CSV has a problem."""
     out = Path(out)
     term = term if term is not None else load_term(out, exercise)
-    titles = test_titles(exercise.nb)
-    fold_hand_grades(out / "gradebook.db", exercise, records)
+    titles = test_titles(exercise)
+    fold_hand_grades(gradebook_path(out), exercise, records)
     for record in records:
         apply_term(record, term)
         _rewrite_student_files(out, exercise, record, titles, gradescope)
     grades = out / "grades.csv"
     write_csv(grades, records, [gid for gid, _ in exercise.tests] + list(exercise.manual_ids))
     write_source(out, exercise)
-    if (out / "gradebook.db").is_file() and records:
-        gb = open_gradebook(out / "gradebook.db", exercise)
-        record_term(gb, exercise.name, records, term.deadlines)
+    if gradebook_path(out).is_file() and records:
+        gb = open_gradebook(gradebook_path(out), exercise)
+        record_term(gb, exercise, records, term.deadlines, clear_due=not in_course(out))
         gb.close()
     warnings = read_intake(out) + term_warnings(records, term)
     write_atomic(out / WARNINGS, "".join(f"{line}\n" for line in warnings))
-    write_atomic(out / "report.html", report_html(exercise, records))
+    write_atomic(out / "report.html", report_html(exercise, records, Links.of(exercise, links_prefix(out))))
     compared = write_similarity(out, exercise, records) if similarity else []  # last: the grades come first
     return [grades, out / WARNINGS, *compared, out / "report.html"]
 
@@ -83,7 +94,7 @@ def write_outputs(out, exercise, records, term=None, gradescope=False, similarit
 def with_hand_grades(out, exercise, records):
     """The records, with the scores a person gave their written answers in OUT/gradebook.db folded in (in place;
     those that changed are rewritten in OUT/records): what every report and export of a class must start from."""
-    for record in fold_hand_grades(Path(out) / "gradebook.db", exercise, records):
+    for record in fold_hand_grades(gradebook_path(out), exercise, records):
         write_atomic(record_path(out, record.student_id), record.to_json())
     return records
 
@@ -104,19 +115,26 @@ def closing_lines(out, similarity=True):
     return (f"similarity: {out / 'similarity.html'}\n" if similarity else "") + f"class report: {out / 'report.html'}"
 
 
-def exercise_of(records, assignment=None):
-    """The exercise every record was graded with, from this checkout's masters (or the master assignment names, a
-    name or a path, as `grade --assignment` takes); ExerciseError when they disagree."""
-    if assignment:
-        exercise = exercise_named(assignment)
-        others = sorted({r.assignment for r in records if r.assignment and r.assignment != exercise.name})
-        if others:
-            raise ExerciseError(f"--assignment {assignment} is {exercise.name}, but records name {', '.join(others)}")
-        return exercise
+def exercise_of(records, assignment=None, out=None):
+    """The assignment every record was graded with: the one --assignment names (a master's name or a path, as `grade
+    --assignment` takes; with OUT graded in a course, that course's), else the one OUT/assignment.json keeps, else
+    this checkout's master the records name; ExerciseError when they disagree."""
+    kept = origin(out) if out is not None else {}
+    course = kept.get("course")
     names = sorted({r.assignment for r in records if r.assignment})
-    if len(names) != 1:
+    if assignment:
+        chosen = assignment_named(assignment, course=course)
+        others = [name for name in names if name != chosen.name]
+        if others:
+            raise ExerciseError(f"--assignment {assignment} is {chosen.name}, but records name {', '.join(others)}")
+        return chosen
+    if len(names) > 1 or not names and not kept:
         raise ExerciseError(f"the records name {'no exercise' if not names else 'several exercises: ' + ', '.join(names)}")
-    return exercise_named(names[0])
+    if kept.get("source") and Path(kept["source"]).exists() and (not names or names == [kept.get("name")]):
+        return load_assignment(kept["source"])
+    if not names:
+        raise ExerciseError(f"the records name no exercise, and {kept.get('source')} (OUT/assignment.json) is gone")
+    return assignment_named(names[0], course=course)
 
 
 def class_of(out, assignment=None):
@@ -124,4 +142,4 @@ def class_of(out, assignment=None):
     if not (out / "records").is_dir():
         raise ExerciseError(f"{out} has no records/ folder: not the OUT of a `grade` or `merge` run")
     records, problems = read_records(out)
-    return exercise_of(records, assignment), records, problems
+    return exercise_of(records, assignment, out), records, problems

@@ -1,21 +1,27 @@
-"""A grading worker: one submission at a time, from its file to every file of the student in OUT."""
+"""A grading worker: one submission at a time, from its files to every file of the student in OUT.
+
+Each notebook of the assignment runs in its own fresh, confined kernel; the student's record holds the tests of
+all of them, each test with its notebook's name.
+"""
 
 import hashlib
 import time
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from autograder.grader.core.exercise import load_exercise
+from autograder.grader.core.exercise import load_assignment
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.layout import autograded_path, code_path, feedback_path, record_path, results_path
-from autograder.grader.core.record import Record, TestResult, master_digest, pending
+from autograder.grader.core.record import NO_RESPONSE, NOT_SUBMITTED, Record, TestResult, pending
 from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
 from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells
 from autograder.grader.pipeline.assemble import assemble_graded, suspicious
+from autograder.grader.pipeline.execute import staged_files
 from autograder.grader.pipeline.leaderboard import leaderboard
 from autograder.grader.pipeline.lifetime import become_subreaper, die_with_parent
 from autograder.grader.pipeline.sandbox import Sandbox
@@ -24,41 +30,31 @@ from autograder.grader.reports.feedback import feedback_html
 from autograder.grader.reports.similarity_report import code_json
 
 MAX_FILE_BYTES = 20 * 2**20
-
-
+MAX_STUDENT_FILES_BYTES = 100 * 2**20  # nbgrader's exchange refuses a file over 100 MB: so does the staging here
+# A status that says the submission was never run, in the order a record of several notebooks names the worst
+NEVER_RAN = ("grader error", "unreadable", "not a notebook")
 _worker = {}
 
 
-def init_worker(parent, slots, scratch_root, limits, hide, isolation, master_path):
+def init_worker(parent, slots, scratch_root, limits, hide, isolation, source_path):
     die_with_parent(parent)  # kill -9 of the grader takes its workers, and their kernels, along
     become_subreaper()
     slot, uid = slots.get()
     scratch = Path(scratch_root) / f"worker-{slot}"
     scratch.mkdir(parents=True, exist_ok=True)
     scratch.chmod(0o711)  # a kernel's uid reaches its own job folder (0700) through it, without listing it
-    exercise = load_exercise(master_path)
+    assignment = load_assignment(source_path)
     sandbox = Sandbox(scratch, uid, limits, isolation, hide)
-    _worker.update(sandbox=sandbox, exercise=exercise, limits=limits, master_sha256=master_digest(exercise.master_path))
-    _worker.update(titles=test_titles(exercise.nb), isolation=isolation.describe())
+    _worker.update(sandbox=sandbox, assignment=assignment, limits=limits, master_sha256=assignment.digest())
+    _worker.update(titles=test_titles(assignment), isolation=isolation.describe())
 
 
-def ungraded_record(student_id, exercise, status, message, file="", digest="", master_sha256=""):
+def ungraded_record(student_id, assignment, status, message, file="", digest="", master_sha256=""):
     """The record of a submission that could not be run: every test cell at 0 points, with the reason."""
-    tests = [TestResult(gid, 0.0, points, message) for gid, points in exercise.tests] + pending(exercise, message)
-    record = Record(student_id, status, message, tests, file, digest, assignment=exercise.name, master_sha256=master_sha256)
-    record.graded_at, record.isolation = time.time(), _worker.get("isolation", "")
+    tests = [TestResult(gid, 0.0, points, message, notebook=nb.name) for nb in assignment.notebooks for gid, points in nb.tests]
+    record = Record(student_id, status, message, tests + pending(assignment, message, True), file, digest, assignment=assignment.name)
+    record.master_sha256, record.graded_at, record.isolation = master_sha256, time.time(), _worker.get("isolation", "")
     return record
-
-
-def _record(submission, exercise, status, message, tests=None, digest=""):
-    file, master_sha256 = str(submission.path or ""), _worker["master_sha256"]
-    message = "; ".join(part for part in [message, *submission.notes] if part)
-    if tests is None:
-        record = ungraded_record(submission.student_id, exercise, status, message, file, digest, master_sha256)
-    else:
-        record = Record(submission.student_id, status, message, tests, file, digest, assignment=exercise.name, master_sha256=master_sha256)
-        record.isolation = _worker.get("isolation", "")
-    return with_submission(record, submission)
 
 
 def with_submission(record, submission):
@@ -72,59 +68,254 @@ class Unreadable(Exception):
     """The submitted file is not read: a link, not a regular file, or the system refuses to read it."""
 
 
-def _digest(path):
-    """sha256 of a regular file path ("" for none, a link, a pipe, or a file that cannot be read)."""
+def _digest(paths):
+    """sha256 of the regular files at paths, in order ("" when none can be read: none, a link, a pipe)."""
+    hasher, read = hashlib.sha256(), False
+    for path in paths:
+        try:
+            if path and path.is_file() and not path.is_symlink():
+                hasher.update(path.read_bytes())
+                read = True
+        except OSError:
+            continue
+    return hasher.hexdigest() if read else ""
+
+
+def submitted_files(submission, assignment):
+    """The files of the submission that its grade depends on: its notebooks (a notebook not found, its place kept)."""
+    paths = submission.notebook_paths(assignment.notebook_names)
+    return [paths[name] for name in assignment.notebook_names] + list(submission.strays)
+
+
+@dataclass
+class NotebookResult:
+    """One notebook of a submission, graded."""
+
+    name: str
+    status: str = "ok"
+    tests: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    nb: object = None  # the notebook as formgrader shows it, or None when it never ran
+    metrics: list = field(default_factory=list)
+    answers: dict = field(default_factory=dict)
+    extras: list = field(default_factory=list)
+
+
+def _read(path):
+    """The bytes of a submitted notebook file; Unreadable or NotANotebook say why not."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() and not path.is_symlink() else ""
-    except OSError:
-        return ""
+        data = path.read_bytes()
+    except OSError as error:
+        raise Unreadable(f"{path.name} cannot be read ({error.strerror or error}): not graded") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise NotANotebook(f"the file is {len(data) // 2**20} MiB, more than a notebook for this exercise can be")
+    return data
+
+
+def _grade_notebook(exercise, cells, submission):
+    """NotebookResult of one notebook's cells (from read_cells), run in a fresh confined kernel."""
+    limits, job = (
+        _worker["limits"],
+        safe_name(submission.student_id) + (f"-{exercise.name}" if len(_worker["assignment"].notebooks) > 1 else ""),
+    )
+    extracted = extract(cells, exercise)
+    graded = assemble_graded(exercise, extracted, seed=limits.seed)
+    assignment = _worker["assignment"]
+    mine = _student_files(submission, assignment) if exercise.student_files else []
+    outcome = grade_graded(graded, _worker["sandbox"], job, limits, exercise, staged_files(exercise, assignment.files, mine))
+    flags = suspicious(extracted.answers, extracted.extras)
+    notes = extracted.notes + outcome.messages + ([f"for review: the code uses {', '.join(flags)}"] if flags else [])
+    metrics = leaderboard(outcome.nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
+    tests = [_in(t, exercise.name) for t in outcome.tests] + _written(exercise, extracted)
+    extras = [s for sources in extracted.extras.values() for s in sources]
+    nb = autograded_notebook(outcome.nb, graded, exercise)
+    return NotebookResult(exercise.name, outcome.status, tests, notes, nb, metrics, {**extracted.answers}, extras)
+
+
+def _in(test, notebook):
+    test.notebook = notebook
+    return test
+
+
+def _written(exercise, extracted):
+    """The questions graded by hand of one run notebook: pending, or decided (0) when left as released and the
+    notebook says nbgrader's rule applies (blank_answers: zero)."""
+    results = pending(exercise)
+    if exercise.blank_answers != "zero":
+        return results
+    blank = set(extracted.blank)
+    return [
+        TestResult(t.grade_id, 0.0, t.max_points, NO_RESPONSE, manual=True, notebook=t.notebook, decided=True) if t.grade_id in blank else t
+        for t in results
+    ]
+
+
+def _not_run(exercise, status, message):
+    """NotebookResult of a notebook that did not run: its tests at 0 with the reason."""
+    tests = [TestResult(gid, 0.0, points, message, notebook=exercise.name) for gid, points in exercise.tests]
+    return NotebookResult(exercise.name, status, tests + pending(exercise, message, True), [message] if message else [])
+
+
+def _one_notebook(exercise, path, submission):
+    """NotebookResult of the notebook file path (None: not in the submission) for exercise."""
+    if path is None:
+        return _not_run(exercise, "not submitted", NOT_SUBMITTED)
+    try:
+        return _grade_notebook(exercise, read_cells(_read(path)), submission)
+    except NotANotebook as error:
+        return _not_run(exercise, "not a notebook", f"{path.name}: {error}" if len(_worker["assignment"].notebooks) > 1 else str(error))
+    except Unreadable as error:
+        return _not_run(exercise, "unreadable", str(error))
+
+
+def _matched(submission, assignment):
+    """{notebook name: file or None}: the notebooks found by name, then each stray notebook file matched to a missing
+    notebook whose grade_ids it carries (a renamed file)."""
+    paths = submission.notebook_paths(assignment.notebook_names)
+    if len(assignment.notebooks) == 1:
+        return paths
+    for stray in [*submission.strays, *([submission.path] if submission.path and not submission.notebooks else [])]:
+        missing = [nb for nb in assignment.notebooks if paths[nb.name] is None]
+        ids = _grade_ids(stray)
+        votes = {nb.name: len(ids & {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}) for nb in missing}
+        best = max(votes, key=votes.get, default=None)
+        if best is not None and votes[best] > 0:
+            paths[best] = stray
+    return paths
+
+
+def _grade_ids(path):
+    try:
+        return {c["meta"].get("grade_id") for c in read_cells(path.read_bytes()) if c["meta"].get("grade_id")}
+    except (OSError, NotANotebook):
+        return set()
+
+
+def _student_files(submission, assignment):
+    """(relative path, file) of the student's own other files beside their notebook, staged before the assignment's
+    own (which win), as nbgrader's autograde stages them; none over MAX_STUDENT_FILES_BYTES in all."""
+    if submission.folder is None or not Path(submission.folder).is_dir():
+        return []
+    notebooks = {p for p in submission.notebook_paths(assignment.notebook_names).values() if p} | set(submission.strays)
+    staged, total = [], 0
+    for path in sorted(Path(submission.folder).rglob("*")):
+        relative = path.relative_to(submission.folder)
+        if (
+            path in notebooks
+            or path.is_symlink()
+            or not path.is_file()
+            or any(p.startswith(".") or p == "__MACOSX" for p in relative.parts)
+        ):
+            continue
+        total += path.stat().st_size
+        if total > MAX_STUDENT_FILES_BYTES:
+            break
+        staged.append((relative, path))
+    return staged
+
+
+def _combined(results, assignment):
+    """(status, message, tests, metrics) of the assignment from its notebooks' results."""
+    tests = [t for r in results for t in r.tests]
+    metrics = [m for r in results for m in r.metrics]
+    ran = [r for r in results if r.status not in ("not submitted", *NEVER_RAN)]
+    several = len(assignment.notebooks) > 1
+    notes = [
+        f"{r.name}: {n}" if several else n for r in results for n in r.notes if not (several and r.status == "not submitted" and not ran)
+    ]
+    if not ran:  # nothing ran: the worst reason why, for the whole record
+        worst = next((s for s in NEVER_RAN if any(r.status == s for r in results)), "not a notebook")
+        message = (
+            "; ".join(notes) if any(r.status != "not submitted" for r in results) else "no notebook of the assignment in the submission"
+        )
+        return worst, message, tests, metrics
+    status = next((r.status for r in ran if r.status != "ok"), next((r.status for r in results if r.status in NEVER_RAN), "ok"))
+    return status, "; ".join(notes), tests, metrics
 
 
 def grade_submission(submission, out, gradescope=False):
     """Grade one submission in this worker and write its files; returns its record. Never raises."""
-    exercise, started = _worker["exercise"], time.monotonic()
-    nb, metrics = None, []
+    assignment, started = _worker["assignment"], time.monotonic()
+    results = []
     code_path(out, submission.student_id).unlink(missing_ok=True)  # what an earlier run read from an older file
     try:
         if submission.refused:
             raise Unreadable(submission.refused)
         if submission.path is None:
             raise NotANotebook("no file in the student's folder")
-        try:
-            data = submission.path.read_bytes()
-        except OSError as error:
-            raise Unreadable(f"{submission.path.name} cannot be read ({error.strerror or error}): not graded") from None
-        if len(data) > MAX_FILE_BYTES:
-            raise NotANotebook(f"the file is {len(data) // 2**20} MiB, more than a notebook for this exercise can be")
-        extracted = extract(read_cells(data), exercise)
-        write_atomic(code_path(out, submission.student_id), code_json(submission.student_id, extracted))
-        graded = assemble_graded(exercise, extracted, seed=_worker["limits"].seed)
-        outcome = grade_graded(graded, _worker["sandbox"], safe_name(submission.student_id), _worker["limits"], exercise)
-        nb = autograded_notebook(outcome.nb, graded, exercise)
-        flags = suspicious(extracted.answers, extracted.extras)
-        notes = extracted.notes + outcome.messages + ([f"for review: the code uses {', '.join(flags)}"] if flags else [])
-        metrics = leaderboard(outcome.nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
-        tests = outcome.tests + pending(exercise)
-        record = _record(submission, exercise, outcome.status, "; ".join(notes), tests, digest=hashlib.sha256(data).hexdigest())
+        paths = _matched(submission, assignment)
+        results = [_one_notebook(nb, paths[nb.name], submission) for nb in assignment.notebooks]
+        status, message, tests, metrics = _combined(results, assignment)
+        record = _record(submission, assignment, status, message, tests, _digest(submitted_files(submission, assignment)))
+        record.leaderboard = metrics
+        if any(r.nb is not None for r in results):
+            answers = {gid: source for r in results for gid, source in r.answers.items()}
+            write_atomic(
+                code_path(out, submission.student_id), code_json(submission.student_id, answers, [e for r in results for e in r.extras])
+            )
     except NotANotebook as error:
-        record = _record(submission, exercise, "not a notebook", str(error), digest=_digest(submission.path))
+        record = _record(submission, assignment, "not a notebook", str(error), digest=_digest([submission.path]))
     except Unreadable as error:
-        record = _record(submission, exercise, "unreadable", str(error))
+        record = _record(submission, assignment, "unreadable", str(error))
     except Exception as error:  # a grader bug must cost one row, not the batch
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-        record = _record(submission, exercise, "grader error", detail[:500], digest=_digest(submission.path))
-    record.seconds, record.leaderboard, record.graded_at = round(time.monotonic() - started, 1), metrics, time.time()
-    autograded = autograded_path(out, submission.student_id, exercise.name)
-    if nb is not None:
-        write_atomic(autograded, nbformat.writes(nb))
-    else:
-        autograded.unlink(missing_ok=True)  # a graded notebook of an earlier file is not this one's
-    write_atomic(feedback_path(out, submission.student_id), feedback_html(record, nb, title=exercise.title, rubrics=exercise.rubrics))
-    if gradescope:
-        write_atomic(results_path(out, submission.student_id), results_json(record, _worker["titles"]))
-    write_atomic(record_path(out, submission.student_id), record.to_json())
+        record = _record(submission, assignment, "grader error", detail[:500], digest=_digest([submission.path]))
+        results = []
+    record.seconds, record.graded_at = round(time.monotonic() - started, 1), time.time()
+    _write_student_files(out, submission, assignment, record, {r.name: r.nb for r in results}, gradescope)
     return record
 
 
-def still_valid(record, submission):
-    return record is not None and record.sha256 == _digest(submission.path)
+def _record(submission, assignment, status, message, tests=None, digest=""):
+    file, master_sha256 = str(submission.path or ""), _worker["master_sha256"]
+    message = "; ".join(part for part in [message, *submission.notes] if part)
+    if tests is None:
+        record = ungraded_record(submission.student_id, assignment, status, message, file, digest, master_sha256)
+    else:
+        record = Record(
+            submission.student_id, status, message, tests, file, digest, assignment=assignment.name, master_sha256=master_sha256
+        )
+        record.isolation = _worker.get("isolation", "")
+    return with_submission(record, submission)
+
+
+def _write_student_files(out, submission, assignment, record, notebooks, gradescope):
+    """The graded notebooks (formgrader's), one feedback page per notebook (nbgrader's layout, with what nbgrader's
+    release_feedback needs beside them), Gradescope's results, then the record: a record on disk means graded."""
+    student = submission.student_id
+    for exercise in assignment.notebooks:
+        nb, autograded = notebooks.get(exercise.name), autograded_path(out, student, assignment.name, exercise.name)
+        if nb is not None:
+            write_atomic(autograded, nbformat.writes(nb))
+        else:
+            autograded.unlink(missing_ok=True)  # a graded notebook of an earlier file is not this one's
+        page = feedback_html(
+            record, nb, title=assignment.title, rubrics=assignment.rubrics, notebook=exercise.name, notebooks=assignment.notebook_names
+        )
+        write_atomic(feedback_path(out, student, assignment.name, exercise.name), page)
+    copy_exchange_files(submission, feedback_path(out, student, assignment.name, assignment.notebook_names[0]).parent)
+    if gradescope:
+        write_atomic(results_path(out, student), results_json(record, _worker["titles"]))
+    write_atomic(record_path(out, student), record.to_json())
+
+
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")  # what nbgrader's release_feedback reads beside the pages
+
+
+def copy_exchange_files(submission, folder):
+    """Copy the submission's timestamp.txt and submission_secret.txt (nbgrader's exchange wrote them) beside its
+    feedback pages, byte for byte: release_feedback names each released page by a hash of the secret, and the
+    student's fetch_feedback finds it by the secret of the submission it was graded from. A secret of an earlier
+    submission is removed: that feedback is not this one's."""
+    source = Path(submission.folder) if submission.folder else None
+    for name in EXCHANGE_FILES:
+        target = Path(folder) / name
+        found = source / name if source is not None else None
+        if found is not None and found.is_file() and not found.is_symlink():
+            write_atomic(target, found.read_bytes())
+        else:
+            target.unlink(missing_ok=True)
+
+
+def still_valid(record, submission, assignment):
+    return record is not None and record.sha256 == _digest(submitted_files(submission, assignment))
