@@ -13,11 +13,11 @@ Besides it, a notebook may declare, in its metadata `autograder: {title, data, p
 student_files, blank_answers}` (the feedback's title; repository-relative globs of data files staged in `data/`
 beside the notebook; dotted names of library classes the kernel guard restores beyond its base set; the number a
 passing test prints that Gradescope's leaderboard shows; whether the student's own other files are staged beside
-their notebook, as nbgrader does (default yes); whether an answer graded by hand that the student left as released
-scores 0 without a person, as nbgrader's autograde scores it ("zero", the default), or waits for a person
-("person")), and on a cell `autograder: {defines: [names], timeout: seconds, rubric: [lines]}` (the names that
-recognise an answer when a submission lost its metadata; a cell's own timeout; the rubric instructors see under a
-written answer). Every one of them is optional: a plain nbgrader assignment needs none.
+their notebook, as nbgrader does (default yes; for a master no: it declares its data); whether an answer graded by
+hand that the student left as released scores 0 without a person, as nbgrader's autograde scores it ("zero", the
+default), or waits for a person ("person", a master's default)), and on a cell `autograder: {defines: [names],
+timeout: seconds, rubric: [lines]}` (the names that recognise an answer when a submission lost its metadata; a
+cell's own timeout; the rubric instructors see under a written answer). Every one of them is optional: a plain nbgrader assignment needs none.
 
 A question graded by hand is nbgrader's manually graded answer cell (`solution: true, grade: true, points: k`,
 Markdown or code), or nbgrader's task cell (`task: true, points: k`: the answer is in the cells around it): both
@@ -289,9 +289,8 @@ def _notebook_exercise(path, nb, name):
     if not isinstance(declared, dict):
         _fail(path, "its autograder metadata is not a mapping")
     defines, timeouts, tests, manual = _cells_declared(path, nb)
-    if not tests and not manual:
-        _fail(path, "it has no test cell and no question graded by hand: nothing to grade")
-    blank = str(declared.get("blank_answers", "zero"))
+    master = path.suffix == ".py"  # this course's own format: its data declared, its written answers read by a person
+    blank = str(declared.get("blank_answers", "person" if master else "zero"))
     if blank not in ("zero", "person"):
         _fail(path, f"autograder: {{blank_answers: {blank}}} must be zero or person")
     return Exercise(
@@ -306,7 +305,7 @@ def _notebook_exercise(path, nb, name):
         tests=tuple(tests),
         manual=tuple(manual),
         leaderboard=dict(declared.get("leaderboard") or {}),
-        student_files=bool(declared.get("student_files", True)),
+        student_files=bool(declared.get("student_files", not master)),
         blank_answers=blank,
     )
 

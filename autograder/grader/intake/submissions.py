@@ -51,13 +51,14 @@ class Wanted:
     assignment: str | None = None
     notebooks: tuple = ()
     known: frozenset = frozenset()
+    course: bool = False  # an nbgrader course's submitted/: a student submitted this assignment iff <student>/<assignment>/ exists
 
     @classmethod
-    def of(cls, assignment):
-        """What to look for to grade assignment (an Assignment or an Exercise)."""
+    def of(cls, assignment, course=False):
+        """What to look for to grade assignment (an Assignment or an Exercise), in a course's submitted/ or not."""
         known = {str(relative) for relative, _ in assignment.files}
         known |= {f"data/{p.name}" for nb in assignment.notebooks for p in nb.data_files()}
-        return cls(assignment.name, assignment.notebook_names, frozenset(known))
+        return cls(assignment.name, assignment.notebook_names, frozenset(known), course)
 
     def single(self):
         return len(self.notebooks) <= 1
@@ -261,6 +262,8 @@ def survey(folder, wanted, entry_times=None, refused=None):
     wanted = wanted if isinstance(wanted, Wanted) else Wanted(wanted)
     found, canvas, plain = Survey(), {}, []
     for student_id, entry, named in _entries(folder, found):
+        if wanted.course and not (entry / wanted.assignment).is_dir():
+            continue  # nbgrader's layout: this student submitted other assignments, not this one
         if named and not entry.is_symlink() and entry.is_file():
             canvas.setdefault(student_id, []).append((entry, named))
         else:

@@ -21,8 +21,9 @@ class Sandbox:
     on_cell, if given, is called with (cell index, cell) as each cell starts (check's progress line).
     """
 
-    def __init__(self, scratch, uid, limits, isolation, hide=(), on_cell=None):
+    def __init__(self, scratch, uid, limits, isolation, hide=(), on_cell=None, execution="autograde"):
         self.scratch, self.limits, self.isolation, self.on_cell = Path(scratch), limits, isolation, on_cell
+        self.execution = execution  # NBGRADER_EXECUTION in the kernel, as nbgrader sets it: autograde, or validate (check)
         self.uid = uid if os.geteuid() == 0 and isolation.uids else None
         self.hide = sorted({str(REPO), str(Path.home()), str(Path(scratch).parent), *map(str, hide)})
         self.specs = self.scratch / "kernels"
@@ -63,6 +64,7 @@ class Sandbox:
             "JUPYTER_RUNTIME_DIR": str(job / "runtime"),
             "PYTHONDONTWRITEBYTECODE": "1",
             "AUTOGRADER_JOB": token,
+            "NBGRADER_EXECUTION": self.execution,  # a notebook may skip its slow cells under nbgrader: it does under this grader
         }
         return env
 

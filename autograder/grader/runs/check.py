@@ -121,7 +121,7 @@ def run_visible(path, exercise, limits, progress=None, files=None):
         folder.mkdir(mode=0o711)
         uid = isolation.uids[0] if isolation.uids else None
         on_cell = progress.start if progress is not None else None
-        sandbox = Sandbox(folder, uid, limits, isolation, hide=[Path(path).resolve().parent], on_cell=on_cell)
+        sandbox = Sandbox(folder, uid, limits, isolation, hide=[Path(path).resolve().parent], on_cell=on_cell, execution="validate")
         outcome = grade_graded(graded, sandbox, "notebook", limits, exercise, files)
     return Checked(outcome, graded.all_tokens(), extracted.notes + outcome.messages, isolation.describe())
 

@@ -203,7 +203,7 @@ def _grade_all(submissions, out, options, scratch_root, uids):
     term = load_term(out, exercise, options.deadlines, options.overrides)  # a bad CSV stops the run before any grading
     digest = exercise.digest()
     write_origin(out, exercise, options.course)
-    found_all = survey(folder, Wanted.of(exercise), unpacked.times, unpacked.refused)
+    found_all = survey(folder, Wanted.of(exercise, options.course is not None), unpacked.times, unpacked.refused)
     found = found_all.submissions
     if options.shard:
         found = select_shard(found, *options.shard)
