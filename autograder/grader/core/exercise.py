@@ -17,7 +17,8 @@ their notebook, as nbgrader does (default yes; for a master no: it declares its 
 hand that the student left as released scores 0 without a person, as nbgrader's autograde scores it ("zero", the
 default), or waits for a person ("person", a master's default)), and on a cell `autograder: {defines: [names],
 timeout: seconds, rubric: [lines]}` (the names that recognise an answer when a submission lost its metadata; a
-cell's own timeout; the rubric instructors see under a written answer). Every one of them is optional: a plain nbgrader assignment needs none.
+cell's own timeout; the rubric instructors see under a written answer). Every one of them is optional: a plain
+nbgrader assignment needs none.
 
 A question graded by hand is nbgrader's manually graded answer cell (`solution: true, grade: true, points: k`,
 Markdown or code), or nbgrader's task cell (`task: true, points: k`: the answer is in the cells around it): both
