@@ -5,6 +5,9 @@ imported when first asked: importing nbgrader loads its server extensions (half 
 which a report written from records never needs.
 """
 
+import re
+from pathlib import Path
+
 import nbformat
 
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -70,11 +73,28 @@ def written_answers(master):
     return {grade_id(c): without_markers(c.source, BEGIN_SOLUTION, END_SOLUTION) for c in written}
 
 
+INCLUDE = re.compile(r"^# autograder: include (\S+)$", re.M)
+
+
+def master_files(path):
+    """The master at path and the shared files its cells include, in order: what its digest covers."""
+    text = Path(path).read_text(encoding="utf-8")
+    return [Path(path), *(Path(path).parent / name for name in dict.fromkeys(INCLUDE.findall(text)))]
+
+
+def _included(source, folder):
+    """source with each `# autograder: include FILE` line (FILE relative to the master's folder) replaced by the file:
+    code both masters share is written once, and each generated notebook still stands alone."""
+    return INCLUDE.sub(lambda m: (folder / m.group(1)).read_text(encoding="utf-8").rstrip("\n"), source)
+
+
 def read_master(path):
-    """The master py:percent file as an nbformat v4 notebook with stable cell ids and no outputs."""
+    """The master py:percent file as an nbformat v4 notebook with stable cell ids, no outputs and its includes pasted in."""
     import jupytext  # here: only a master needs it
 
     nb = jupytext.read(path)
+    for cell in nb.cells:
+        cell.source = _included(cell.source, Path(path).parent)
     nb.metadata.pop("jupytext", None)
     nb.metadata["language_info"] = {"name": "python"}
     for index, cell in enumerate(nb.cells):
@@ -136,5 +156,9 @@ def without_rubric(cell):
 
 
 def code_sources(nb):
-    """(cell type, grade_id, source, rubric) of every cell: what a stale-build check compares."""
-    return [(cell.cell_type, grade_id(cell), cell.source.strip(), rubric(cell)) for cell in nb.cells]
+    """What a stale-build check compares: the notebook's autograder declarations, then (cell type, grade_id, source,
+    rubric) of every cell."""
+    import json
+
+    declared = json.dumps(nb.metadata.get("autograder", {}), sort_keys=True)
+    return [("notebook", None, declared, ""), *((cell.cell_type, grade_id(cell), cell.source.strip(), rubric(cell)) for cell in nb.cells)]

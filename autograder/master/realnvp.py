@@ -122,31 +122,7 @@ ax.set(title="Two moons (2000 training points)", xlabel="$x_1$", ylabel="$x_2$")
 plt.show()
 
 # %% nbgrader={"grade": false, "grade_id": "check_helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
-def check(condition, message):
-    """Fail with a message that says what is wrong (used by the test cells)."""
-    if not condition:
-        raise AssertionError(message)
-
-
-def check_shape(name, value, expected, hint=""):
-    """Check that value is a tensor of the expected shape."""
-    check(isinstance(value, torch.Tensor), f"{name} should be a torch.Tensor, got {type(value).__name__}")
-    shape = tuple(value.shape)
-    check(shape == tuple(expected), f"{name} has shape {shape}, expected {tuple(expected)}. {hint}")
-
-
-def check_close(name, value, expected, hint="", atol=1e-5):
-    """Check that two tensors of the same shape agree to atol, and report the largest gap."""
-    check_shape(name, value, expected.shape, hint)
-    gap = (value.detach().double() - expected.detach().double()).abs().max().item()
-    check(gap <= atol, f"{name} is off by up to {gap:.3g} (tolerance {atol:g}). {hint}")
-
-
-def close(value, expected, atol=1e-5):
-    """True when value is a tensor of expected's shape within atol of it (to recognise a known mistake)."""
-    if not isinstance(value, torch.Tensor) or value.shape != expected.shape:
-        return False
-    return (value.detach().double() - expected.detach().double()).abs().max().item() <= atol
+# autograder: include shared/checks.py
 
 
 def random_net(dim, seed, gain=1.0, dtype=torch.float32, tanh=False):
@@ -160,96 +136,8 @@ def random_net(dim, seed, gain=1.0, dtype=torch.float32, tanh=False):
     return net
 
 
-def calling(what, fn, *args):
-    """fn(*args); an error it raises is reported as coming from `what`, the call under test."""
-    try:
-        return fn(*args)
-    except Exception as error:
-        raise AssertionError(f"{what} raised {type(error).__name__}: {error}") from error
-
-
-def autograd_log_det(fn, x):
-    """log|det J| of fn at each row of x (batch, dim), from autograd's full Jacobian; fn returns (y, ...)."""
-    jacobians = [torch.autograd.functional.jacobian(lambda v: fn(v.unsqueeze(0))[0].squeeze(0), row) for row in x]
-    return torch.stack([torch.linalg.slogdet(j)[1] for j in jacobians])
-
-
 # %% nbgrader={"grade": false, "grade_id": "explorer_kit", "locked": true, "schema_version": 3, "solution": false, "task": false}
-try:
-    import ipywidgets as widgets
-except ImportError:  # without ipywidgets every explorer shows the figure of its default settings
-    widgets = None
-
-
-def message_figure(text, size=(8, 1.6)):
-    """A figure that only says something (what went wrong, what to do first)."""
-    figure = plt.figure(figsize=size)
-    figure.text(0.02, 0.5, text, va="center", wrap=True, color="tab:red")
-    return figure
-
-
-def slider(description, value, low, high, step, integer=False):
-    """A slider that redraws when released (and at each arrow key), wide enough for its label."""
-    kind = widgets.IntSlider if integer else widgets.FloatSlider
-    return kind(value=value, min=low, max=high, step=step, description=description, continuous_update=False,
-                style={"description_width": "initial"}, layout=widgets.Layout(width="310px"))
-
-
-class Explorer:
-    """A figure with controls: draw(**values) returns a matplotlib Figure (or a Figure and a caption), drawn again
-    whenever a control moves.
-
-    controls: {name: (ipywidget or None, default value)}. In JupyterLab, Colab or VS Code the controls are live and
-    the caption is shown under the figure. Without a live kernel (a headless run, the notebook on a web page) the
-    same output shows the figure of the default values as a plain image. An error in the code it runs is drawn as
-    a message.
-    """
-
-    def __init__(self, draw, controls):
-        self.draw, self.controls = draw, controls
-        self.png, self.caption = self.render({name: default for name, (_, default) in controls.items()})
-
-    def render(self, values):
-        """(PNG bytes, caption) of the figure for these control values."""
-        try:
-            drawn = self.draw(**values)
-        except NotImplementedError:
-            message = "Your code is not written yet (NotImplementedError): fill in the answer above, run it, then move a control."
-            drawn = message_figure(message), message
-        except Exception as error:
-            message = f"Your code raised {type(error).__name__}: {error}"[:300]
-            drawn = message_figure(message), message
-        figure, caption = drawn if isinstance(drawn, tuple) else (drawn, "")
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png")
-        plt.close(figure)
-        return buffer.getvalue(), caption
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        text = "<explorer: run the notebook to move its controls>" + (f" {self.caption}" if self.caption else "")
-        bundle = {"image/png": base64.b64encode(self.png).decode(), "text/plain": text}
-        live = {name: widget for name, (widget, _) in self.controls.items() if widget is not None}
-        if widgets is None or not live:
-            return bundle
-        image, caption = widgets.Image(value=self.png, format="png"), widgets.HTML(self.caption)
-
-        def redraw(change):
-            image.value, caption.value = self.render({name: widget.value for name, widget in live.items()})
-
-        for widget in live.values():
-            widget.observe(redraw, names="value")
-        controls = widgets.HBox(list(live.values()), layout=widgets.Layout(flex_flow="row wrap"))
-        bundle.update(widgets.VBox([controls, image, caption])._repr_mimebundle_())  # the live view, which a frontend with widgets prefers
-        bundle["text/plain"] = text
-        return bundle
-
-
-def control(widget_factory, default):
-    """(widget, default) for Explorer, the widget set to the default the figure starts from; None without ipywidgets."""
-    widget = widget_factory() if widgets is not None else None
-    if widget is not None:
-        widget.value = default  # a dropdown would otherwise show its first option beside the default's figure
-    return widget, default
+# autograder: include shared/explorer_kit.py
 
 
 # %% [markdown]

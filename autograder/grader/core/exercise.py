@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from autograder import REPO
-from autograder.notebooks import grade_id, is_answer, is_manual, is_task, is_test, nbgrader_meta, read_master, rubric
+from autograder.notebooks import grade_id, is_answer, is_manual, is_task, is_test, master_files, nbgrader_meta, read_master, rubric
 
 MASTERS = REPO / "autograder" / "master"
 MANUAL_CELL = "(nbgrader: solution true, grade true, points k)"
@@ -138,7 +138,7 @@ class Exercise:
         return self.name if any(grade_id(c) == gid for c in self.cells) else ""
 
     def digest(self):
-        return file_digest(self.master_path)
+        return source_digest(self.master_path)
 
     def recognise(self, source, taken=()):
         """grade_id of the answer this unmarked source defines (not one of taken), or None."""
@@ -220,16 +220,18 @@ class Assignment:
         """sha256 of the source (the master, or every file of the source folder): two runs graded with the same
         tests have the same digest."""
         if self.source.is_file():
-            return file_digest(self.source)
+            return source_digest(self.source)
         hasher = hashlib.sha256()
         for relative, path in _folder_files(self.source):
             hasher.update(f"{relative}\0".encode() + path.read_bytes() + b"\0")
         return hasher.hexdigest()
 
 
-def file_digest(path):
-    """sha256 of the file at path."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def source_digest(path):
+    """sha256 of a source file: a master with the shared files it includes (its bytes alone when it includes none), or a
+    source notebook."""
+    files = master_files(path) if Path(path).suffix == ".py" else [Path(path)]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
 
 
 def _defines(source, name):

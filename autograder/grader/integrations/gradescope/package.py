@@ -35,8 +35,8 @@ def _package_files(repo, assignment):
         relative = path.relative_to(repo)
         if not path.is_file() or SKIPPED_PARTS & set(relative.parts) or path.suffix == ".pyc":
             continue
-        if relative.parts[1] == "master" and path.name != f"{assignment}.py":
-            continue
+        if relative.parts[1] == "master" and len(relative.parts) == 3 and path.name != f"{assignment}.py":
+            continue  # another exercise's master (the shared files its includes paste in stay)
         if relative.parent == HERE.relative_to(REPO) and path.name in SCRIPTS:
             continue  # templates: the filled-in copies go to the zip's root
         yield relative.as_posix(), path
