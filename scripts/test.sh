@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Set up, then run every test (lint, build freshness, data, notebooks, planted-bug bank, sandbox, JupyterLab in a browser).
+# Set up, then run every test (lint, build freshness, data, notebooks, planted-bug bank, sandbox, JupyterLab in a browser,
+# the course hub).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install-browser.sh
 bash scripts/install-sandbox.sh
+bash scripts/hub.sh install  # the course hub's venv and proxy, for tests/test_hub.py (root only; a no-op when done)
 .venv/bin/ruff check autograder tests data bench
 # two workers (pytest-xdist), each test file or group of files on one of them: tests/conftest.py says which
 .venv/bin/python -m pytest -n 2 "$@"
