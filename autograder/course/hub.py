@@ -259,6 +259,8 @@ def set_up_course(instructor, students):
 def free_port(ip, wanted=None):
     """wanted if it is free on ip (HubError if not), else a port the kernel picks."""
     with socket.socket() as probe:
+        # as the servers bind: a port whose last connections wait out TCP's TIME_WAIT is free for them
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((ip, wanted or 0))
         except OSError as error:

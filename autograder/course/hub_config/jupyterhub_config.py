@@ -21,9 +21,9 @@ c.JupyterHub.pid_file = str(here / "jupyterhub.pid")
 c.JupyterHub.db_url = f"sqlite:///{here / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(here / "jupyterhub_cookie_secret")
 
-# Real Unix users, checked by PAM against the passwords hub.sh set. No PAM session: Debian's `login` service would
-# run pam_loginuid and pam_systemd for each server start, which fail without a login session or systemd, and
-# JupyterHub then refuses the spawn.
+# Real Unix users, checked by PAM against the passwords hub.sh set. No PAM session: the hub needs the password check
+# only, and the session modules of Debian's `login` service (pam_loginuid, pam_systemd, lastlog, motd) are meant for
+# terminal logins; where one fails (in many containers) JupyterHub refuses the spawn.
 c.JupyterHub.authenticator_class = "pam"
 c.PAMAuthenticator.open_sessions = False
 # JupyterHub 5 lets nobody in unless named: the course's accounts, and nobody else who has a password here.
