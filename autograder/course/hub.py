@@ -156,8 +156,8 @@ def create_account(name):
 def write_as(user, path, text):
     """Write path (and its missing parents under the user's home) owned by user."""
     entry = pwd.getpwnam(user)
-    path = Path(path)
-    missing = [p for p in reversed(path.parents) if str(p).startswith(entry.pw_dir) and not p.exists()]
+    path, home = Path(path), Path(entry.pw_dir)
+    missing = [p for p in reversed(path.parents) if home in (p, *p.parents) and not p.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     for made in [*missing, path]:
