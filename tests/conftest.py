@@ -61,7 +61,10 @@ SHARED_GROUPS = {
 GROUP_OF = {module: group for group, modules in SHARED_GROUPS.items() for module in modules}
 # The longest groups first (the bank about 600 s alone, the next three 400 to 500 s each, in one-process runs), so
 # that neither worker is left with a long one at the end.
-FIRST = ("test_bank", "ordinary_user", "browser", "hostile_submissions", "test_notebooks_run", "test_grader_slow")
+FIRST = (
+    "test_bank", "ordinary_user", "browser", "hostile_submissions", "test_hub", "test_notebooks_run", "test_nbgrader_parity", "test_slurm",
+    "test_grader_slow",
+)  # fmt: skip
 
 
 def group_of(path):
