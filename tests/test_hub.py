@@ -16,6 +16,7 @@ $HUB_TEST_SCREENS when it names a folder.
 import json
 import math
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -26,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jupyterlab_browser as lab
+import nbgrader
 import pytest
 from conftest import REPO
 
@@ -409,6 +411,42 @@ def test_formgrader_shows_the_written_answers_awaiting_manual_grading(browser, c
         rows = frame.locator("tbody tr")
         awaiting = frame.locator("tbody tr td:nth-child(7) .glyphicon-ok")  # the "Needs Manual Grade?" column
         assert (rows.count(), awaiting.count()) == (len(STUDENTS), len(STUDENTS)), frame.locator("table").inner_text()
+
+
+def as_student(name, *args, timeout=600):
+    """nbgrader, run as the student's own Unix user in their home, with the hub's configuration; its output."""
+    home = Path(pwd.getpwnam(name).pw_dir)
+    done = subprocess.run(hub.as_user(name, [hub.VENV / "bin" / "python", "-m", "nbgrader", *args]), cwd=home,
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+    assert done.returncode == 0, f"nbgrader {' '.join(args)} as {name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return home
+
+
+def test_a_plain_nbgrader_assignment_is_released_graded_and_its_feedback_fetched(course_hub, graded, request):
+    """nbgrader's own example assignment (ps1: two notebooks, an image, a task cell), released with hub.sh release; a
+    student fetches it, puts in hacker's answers and submits (nbgrader's commands, as the Assignments tab runs them); the
+    instructor collects, grades with grade --course and releases the feedback; the student fetches a page per
+    notebook with their score: hacker's 3 of 13, as nbgrader's own autograde gives them (tests/test_nbgrader_parity.py)."""
+    if GRADER != "autograder":
+        pytest.skip("the grader's own path")
+    started, student, course = time.monotonic(), STUDENTS[0], hub.course_dir()
+    example = Path(nbgrader.__file__).parent / "docs" / "source" / "user_guide"
+    _hub_sh("release", example / "source" / "ps1")
+    home = as_student(student, "fetch_assignment", "ps1")
+    hacker = example / "submitted" / "hacker" / "ps1"
+    for notebook in ("problem1", "problem2"):
+        hub.write_as(student, home / "ps1" / f"{notebook}.ipynb", (hacker / f"{notebook}.ipynb").read_text())
+    as_student(student, "submit", "ps1")
+    as_instructor(["nbgrader", "collect", "ps1"], course)
+    tooling, python = hub.tooling_dir(), hub.VENV / "bin" / "python"
+    out = Path(course).parent / "grading" / "ps1"
+    as_instructor([python, "-m", "autograder", "grade", "--course", course, "--assignment", "ps1", "--out", out, "--quiet"], tooling, 600)
+    as_instructor(["nbgrader", "release_feedback", "ps1"], course)
+    as_student(student, "fetch_feedback", "ps1")
+    pages = {p.stem: p.read_text(encoding="utf-8") for p in (home / "ps1" / "feedback").glob("*/*.html")}
+    _note(request, f"a plain nbgrader assignment, released, submitted, graded and its feedback fetched: {time.monotonic() - started:.1f} s")
+    assert sorted(pages) == ["problem1", "problem2"], pages.keys()
+    assert all(f"feedback for {student}" in text and "Score: <b>3 / 13</b>" in text for text in pages.values())
 
 
 def test_down_purge_leaves_no_process_account_folder_or_port_behind(course_hub, browser, request):

@@ -253,6 +253,25 @@ def set_up_course(instructor, students):
     print(run(as_user(instructor, command), cwd=tooling_dir(instructor)), end="", flush=True)
 
 
+def release_source(folder, instructor=INSTRUCTOR):
+    """Release an nbgrader source folder (any assignment, as Create Assignment writes it) to the hub's students: copied
+    into the instructor's course as source/<its name>/, then generated and released by the instructor."""
+    folder = Path(folder).resolve()
+    if not folder.is_dir() or not any(folder.glob("*.ipynb")):
+        raise HubError(f"{folder}: not an nbgrader source folder (no notebook in it)")
+    try:
+        entry = pwd.getpwnam(instructor)
+    except KeyError:
+        raise HubError("no course on this machine: run `bash scripts/hub.sh up` first") from None
+    target = course_dir(instructor) / "source" / folder.name
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    run(["chown", "-R", f"{entry.pw_uid}:{entry.pw_gid}", str(target)])
+    command = [VENV / "bin" / "python", "-m", "autograder.course.hub_course", course_dir(instructor), "--course-id", COURSE_ID,
+               "--release-source", folder.name]  # fmt: skip
+    print(run(as_user(instructor, command), cwd=tooling_dir(instructor)), end="", flush=True)
+
+
 # --- the hub process --------------------------------------------------------------------------------------------
 
 
@@ -516,6 +535,8 @@ def parser():
     down_cmd = commands.add_parser("down", help="stop the hub and every process of its accounts")
     down_cmd.add_argument("--purge", action="store_true", help="also remove the accounts, their homes, the course's exchange and the state")
     commands.add_parser("status", help="is the hub running, where, with which accounts")
+    release_cmd = commands.add_parser("release", help="release an nbgrader source folder (any assignment) to the hub's students")
+    release_cmd.add_argument("folder", help="the assignment's source folder, as nbgrader's Create Assignment writes it")
     return top
 
 
@@ -528,6 +549,8 @@ def main(argv=None):
             print_accounts(up(args.students, args.port, args.ip))
         elif args.command == "down":
             down(args.purge)
+        elif args.command == "release":
+            release_source(args.folder)
         else:
             return status()
     except HubError as error:

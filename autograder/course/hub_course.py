@@ -86,9 +86,11 @@ def strip_rubrics(release_folder):
         nbformat.write(nb, path)
 
 
-def release(course, name):
-    """Generate the student version of one exercise and release it to the exchange."""
-    stage_source(course, name)
+def release(course, name, stage=True):
+    """Generate the student version of one exercise (staged from this repository's build, or, not stage, an nbgrader
+    source folder already in the course's source/) and release it to the exchange."""
+    if stage:
+        stage_source(course, name)
     nbgrader(course, "generate_assignment", name, "--force")
     strip_rubrics(course / "release" / name)
     nbgrader(course, "release_assignment", name, "--force")
@@ -100,6 +102,7 @@ def main(argv=None):
     parser.add_argument("--course-id", required=True, help="nbgrader's course id (the exchange's folder)")
     parser.add_argument("--students", default="", help="comma-separated student ids (Unix user names) for the gradebook")
     parser.add_argument("--release", nargs="*", default=[], metavar="EXERCISE", help="exercises to release (masters' names)")
+    parser.add_argument("--release-source", nargs="*", default=[], metavar="NAME", help="assignments already in source/ to release")
     args = parser.parse_args(argv)
     course = args.course.resolve()
     write_config(course, args.course_id)
@@ -108,6 +111,9 @@ def main(argv=None):
         add_students(course, students)
     for name in args.release:
         release(course, name)
+        print(f"released {name} to the course {args.course_id}")
+    for name in args.release_source:
+        release(course, name, stage=False)
         print(f"released {name} to the course {args.course_id}")
     return 0
 
