@@ -13,8 +13,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "== installing the pinned packages into .venv (about two minutes on a fresh machine)"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r requirements.txt
-  .venv/bin/python -m pip install --quiet --no-deps -e .
+  # pip's and setuptools' chatter (a machine's own index settings, setuptools' boxed note on editable installs) is kept
+  # in .venv/pip.log and shown only if an install fails
+  log=.venv/pip.log
+  {
+    .venv/bin/python -m pip install --quiet --upgrade pip &&
+      .venv/bin/python -m pip install --quiet -r requirements.txt &&
+      PYTHONWARNINGS="ignore:Editable installation" .venv/bin/python -m pip install --quiet --no-deps -e .
+  } >"$log" 2>&1 || { cat "$log"; echo "== the install failed (the log above is kept in $log)"; exit 1; }
   echo "$want" > "$stamp"
 fi

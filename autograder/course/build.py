@@ -58,14 +58,19 @@ def execute(nb, cwd, timeout=CELL_TIMEOUT):
     widget reads "0%" on a static page. No widget state is saved: an explorer's output then shows, wherever no live
     kernel drives it (a web page, nbconvert), the plain image of its default settings that it carries beside the widget.
     """
-    client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}, store_widget_state=False
-    )
+    from jupyter_client.manager import AsyncKernelManager
+
     previous = os.environ.get("TQDM_DISABLE")
     os.environ["TQDM_DISABLE"] = "1"
+    ipc = Path(tempfile.mkdtemp(prefix="kernel-", dir="/tmp" if os.path.isdir("/tmp") else None))
     try:
+        # Unix sockets, not TCP on localhost: nothing else on the machine can talk to the kernel (and it says nothing of it)
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc")
+        km.connection_file, km.ip = str(ipc / "kernel.json"), str(ipc / "k")
+        client = NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(cwd)}}, store_widget_state=False)
         client.execute()
     finally:
+        shutil.rmtree(ipc, ignore_errors=True)
         if previous is None:
             os.environ.pop("TQDM_DISABLE")
         else:

@@ -1,0 +1,1 @@
+/work/main/autograder/__init__.py

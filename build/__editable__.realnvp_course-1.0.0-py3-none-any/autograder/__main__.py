@@ -1,0 +1,1 @@
+/work/main/autograder/__main__.py

@@ -1,0 +1,1 @@
+/work/main/autograder/cli/__init__.py

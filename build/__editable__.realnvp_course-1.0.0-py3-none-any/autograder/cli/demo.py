@@ -1,0 +1,1 @@
+/work/main/autograder/cli/demo.py

@@ -1,0 +1,1 @@
+/work/main/autograder/course/__init__.py

@@ -1,0 +1,1 @@
+/work/main/autograder/course/hub_course.py

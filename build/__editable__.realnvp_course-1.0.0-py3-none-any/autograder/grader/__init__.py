@@ -1,0 +1,1 @@
+/work/main/autograder/grader/__init__.py

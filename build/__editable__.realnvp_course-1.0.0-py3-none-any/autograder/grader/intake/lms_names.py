@@ -1,0 +1,1 @@
+/work/main/autograder/grader/intake/lms_names.py

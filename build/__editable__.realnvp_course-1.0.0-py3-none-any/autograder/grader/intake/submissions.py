@@ -1,0 +1,1 @@
+/work/main/autograder/grader/intake/submissions.py

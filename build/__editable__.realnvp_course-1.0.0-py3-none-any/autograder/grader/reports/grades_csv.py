@@ -1,0 +1,1 @@
+/work/main/autograder/grader/reports/grades_csv.py

@@ -1,0 +1,1 @@
+/work/main/autograder/grader/reports/similarity_report.py

@@ -1,0 +1,1 @@
+/work/main/autograder/grader/runs/check.py

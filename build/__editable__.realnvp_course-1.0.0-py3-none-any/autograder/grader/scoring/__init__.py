@@ -1,0 +1,1 @@
+/work/main/autograder/grader/scoring/__init__.py

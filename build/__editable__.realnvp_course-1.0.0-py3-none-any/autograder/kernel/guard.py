@@ -1,0 +1,1 @@
+/work/main/autograder/kernel/guard.py

@@ -1,0 +1,1 @@
+/work/main/autograder/master/realnvp.py

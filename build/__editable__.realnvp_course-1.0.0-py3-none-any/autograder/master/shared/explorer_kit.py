@@ -1,0 +1,1 @@
+/work/main/autograder/master/shared/explorer_kit.py
