@@ -80,3 +80,9 @@ def test_a_regrade_of_a_newer_submission_drops_the_old_secret(course, tmp_path):
         assert not (course / "feedback" / "ann" / "ps1" / "submission_secret.txt").exists()
     finally:
         (course / "submitted" / "ann" / "ps1" / "submission_secret.txt").write_text(SECRET)
+
+
+def test_check_runs_a_plain_nbgrader_notebook_with_its_visible_tests(course):
+    done = _run("-m", "autograder", "check", course / "submitted" / "ann" / "ps1" / "p1.ipynb", "--course", course, "--assignment", "ps1")
+    assert "checking" in done.stdout and "(ps1, p1)" in done.stdout and "PASSED" in done.stdout and "FAILED" not in done.stdout
+    assert "MissingIDFieldWarning" not in done.stderr

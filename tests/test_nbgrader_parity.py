@@ -81,29 +81,19 @@ def _empty(path):
     return nb
 
 
+def _nbgrader_cell(source, grade_id, solution=False, points=None):
+    """A code cell with nbgrader's metadata: an answer (solution) or a test (points)."""
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade": points is not None, "grade_id": grade_id, "locked": not solution, "schema_version": 3,
+                                 "solution": solution, "task": False, **({"points": points} if points is not None else {})}  # fmt: skip
+    return cell
+
+
 def _stderr_notebook():
     """A source notebook whose only test passes but warns (on stderr)."""
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
-    answer = nbformat.v4.new_code_cell("### BEGIN SOLUTION\na = 1\n### END SOLUTION")
-    answer.metadata["nbgrader"] = {
-        "grade": False,
-        "grade_id": "answer",
-        "locked": False,
-        "schema_version": 3,
-        "solution": True,
-        "task": False,
-    }
-    test = nbformat.v4.new_code_cell("import warnings\nwarnings.warn('deprecated')\nassert a == 1")
-    test.metadata["nbgrader"] = {
-        "grade": True,
-        "grade_id": "test",
-        "locked": True,
-        "points": 2,
-        "schema_version": 3,
-        "solution": False,
-        "task": False,
-    }
-    nb.cells = [answer, test]
+    answer = _nbgrader_cell("### BEGIN SOLUTION\na = 1\n### END SOLUTION", "answer", solution=True)
+    nb.cells = [answer, _nbgrader_cell("import warnings\nwarnings.warn('deprecated')\nassert a == 1", "test", points=2)]
     return nb
 
 

@@ -30,7 +30,8 @@ def run(args):
     except (NotANotebook, ExerciseError) as error:
         print(f"error: {printable(str(path))}: {printable_lines(error)}", file=sys.stderr)
         return 2
-    print(f"checking {path} ({exercise.title}): its visible tests, in a fresh kernel", flush=True)
+    title = exercise.title or (exercise.name if assignment.name == exercise.name else f"{assignment.name}, {exercise.name}")
+    print(f"checking {path} ({title}): its visible tests, in a fresh kernel", flush=True)
     progress = CellProgress() if sys.stderr.isatty() and not args.quiet else None
     limits = Limits(cell_timeout=args.timeout, timeouts=dict(args.cell_timeout), wall_timeout=args.wall_timeout)
     try:

@@ -332,10 +332,14 @@ def load_exercise(path):
 
 
 def _read_source_notebook(path):
+    import warnings
+
     import nbformat  # here: a master needs jupytext instead
 
     try:
-        return nbformat.read(path, as_version=4)
+        with warnings.catch_warnings():  # cells without ids (nbformat < 4.5): nbformat gives them one, and says so
+            warnings.simplefilter("ignore", nbformat.validator.MissingIDFieldWarning)
+            return nbformat.read(path, as_version=4)
     except (OSError, ValueError) as error:
         raise ExerciseError(f"source notebook {path}: cannot be read ({error})") from None
 
