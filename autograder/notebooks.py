@@ -5,6 +5,7 @@ imported when first asked: importing nbgrader loads its server extensions (half 
 which a report written from records never needs.
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -89,9 +90,38 @@ def _included(source, folder):
 
 
 def read_master(path):
-    """The master py:percent file as an nbformat v4 notebook with stable cell ids, no outputs and its includes pasted in."""
+    """The master py:percent file as an nbformat v4 notebook with stable cell ids, no outputs and its includes pasted in.
+
+    Parsing a master with jupytext takes a quarter of a second, in every process that reads one (the CLI, each worker,
+    check): the notebook is kept in a cache named by the digest of the master, its includes and jupytext's version, and
+    read back from there while they are unchanged (nothing is kept where the cache cannot be written)."""
+    import hashlib
+
     import jupytext  # here: only a master needs it
 
+    key = hashlib.sha256(jupytext.__version__.encode() + b"".join(f.read_bytes() for f in master_files(path))).hexdigest()
+    cached = _cache_folder() / f"{Path(path).stem}-{key[:32]}.ipynb"
+    try:
+        return nbformat.read(cached, as_version=4)
+    except (OSError, ValueError):
+        pass
+    nb = _parsed_master(path, jupytext)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}.partial")
+        nbformat.write(nb, partial)
+        os.replace(partial, cached)
+    except OSError:
+        pass
+    return nb
+
+
+def _cache_folder():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "realnvp-course" / "masters"
+
+
+def _parsed_master(path, jupytext):
     nb = jupytext.read(path)
     for cell in nb.cells:
         cell.source = _included(cell.source, Path(path).parent)
