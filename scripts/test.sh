@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up, then run every test (lint, build freshness, data, notebooks, planted-bug bank, sandbox, JupyterLab in a browser,
-# the README's SLURM recipe on a one-node cluster, a whole term on the course hub).
+# the SLURM recipe of docs/grading-at-scale.md on a one-node cluster, a whole term on the course hub).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
