@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private single-node SLURM cluster on this machine, for tests/test_slurm.py (the README's array recipe, for real).
+# A private single-node SLURM cluster on this machine, for tests/test_slurm.py (the array recipe of docs/grading-at-scale.md, for real).
 #   bash scripts/slurm.sh install     Debian's slurm-wlm and munge, when missing (root only; otherwise it says so)
 #   bash scripts/slurm.sh start DIR   munged, slurmctld and slurmd on localhost, every file of theirs under DIR
 #   bash scripts/slurm.sh stop DIR    cancel its jobs, stop the daemons by the pids they wrote, wait until they are gone

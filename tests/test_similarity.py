@@ -35,7 +35,7 @@ from autograder.grader.runs.outputs import write_outputs
 from autograder.grader.runs.worker import ungraded_record
 from autograder.notebooks import grade_id, is_answer, is_test, solution_answers
 
-# Measured (README, "After grading"): alone, the answers written apart score 0.30 against the master's and
+# Measured (docs/instructors.md, "After grading"): alone, the answers written apart score 0.30 against the master's and
 # disguised copies at least 0.93; the threshold sits at 0.6, with this margin on either side.
 MARGIN = 0.2
 

@@ -1,10 +1,12 @@
-"""The README's SLURM recipe ("Grading on a cluster"), run for real on a one-node cluster of this machine.
+"""The SLURM recipe of docs/grading-at-scale.md ("Grading on a cluster"), run for real on a one-node cluster of this
+machine.
 
 scripts/slurm.sh starts munged, slurmctld and slurmd with every file under a temporary folder; the test writes
-grade-array.sh byte for byte from the README's block (or the docs/ page that holds it by then), submits it and
-the merge as the README's second block says, with one change only: a two-task array, which the README says is
-how the number of shards changes. The tasks are 1 and 2, not 0 and 1, since the grader counts K from the array's
-first index. The merged grades.csv must be a plain `grade` run's of the same download.zip, row for row.
+grade-array.sh byte for byte from the page's block (the one bash block of README.md and docs/*.md that holds
+`#SBATCH --array`: the recipe is shown once), submits it and the merge as the page's second block says, with one
+change only: a two-task array, which the page says is how the number of shards changes. The tasks are 1 and 2,
+not 0 and 1, since the grader counts K from the array's first index. The merged grades.csv must be a plain `grade`
+run's of the same download.zip, row for row.
 Needs root and Debian's slurm-wlm and munge (scripts/slurm.sh install): skipped outside CI without them, failed in CI.
 """
 
@@ -30,7 +32,7 @@ from test_shards import row_differences
 from autograder.course.examples import EXAMPLES
 
 SLURM_SH = REPO / "scripts" / "slurm.sh"
-ARRAY, TASKS = "--array=1-2", (1, 2)  # the one change to the README's command line: two shards
+ARRAY, TASKS = "--array=1-2", (1, 2)  # the one change to the recipe's command line: two shards
 NEEDED = ("slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "munged")
 ENDED = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE"}
 JOBS_TIMEOUT_S = 1200  # the examples take about a minute; the machine may be shared
@@ -55,7 +57,7 @@ def _require_root_and_slurm():
         _need(f"{', '.join(missing)} not found, and `bash scripts/slurm.sh install` (slurm-wlm, munge) did not install them: {said}")
 
 
-# --- the README's blocks ------------------------------------------------------------------------------------------
+# --- the recipe's blocks ------------------------------------------------------------------------------------------
 
 
 def fenced_blocks(text, language="bash"):
@@ -76,28 +78,29 @@ def fenced_blocks(text, language="bash"):
 
 
 def recipe_block(containing, root=REPO):
-    """The one bash block of README.md or docs/*.md that contains the text `containing` (the README is being split
-    into docs/ pages: the block may be in either, and the same block in two of them is one block)."""
+    """The one bash block of README.md and docs/*.md that contains the text `containing` (the recipe lives in
+    docs/grading-at-scale.md): exactly one copy across the pages, so that no second copy can drift from the one
+    this test runs."""
     pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
-    found = {}
+    found = []
     for page in filter(Path.exists, pages):
         for block in fenced_blocks(page.read_text(encoding="utf-8")):
             if containing in block:
-                found.setdefault(block, []).append(page.relative_to(root))
+                found.append((page.relative_to(root), block))
     if len(found) != 1:
-        where = "; ".join(f"{', '.join(map(str, at))}: {block[:60]!r}…" for block, at in found.items())
+        where = "; ".join(f"{at}: {block[:60]!r}…" for at, block in found)
         pytest.fail(
-            f"expected one ```bash block containing {containing!r} in README.md or docs/*.md "
-            f"(the SLURM recipe of 'Grading on a cluster'), found {len(found)}{': ' + where if where else ''}"
+            f"expected one ```bash block containing {containing!r} in README.md and docs/*.md "
+            f"(the SLURM recipe of docs/grading-at-scale.md, 'Grading on a cluster'), found {len(found)}{': ' + where if where else ''}"
         )
-    return next(iter(found))
+    return found[0][1]
 
 
 def with_array(submission, array=ARRAY):
-    """The README's submission block with `array` given to the sbatch that submits grade-array.sh: nothing else."""
+    """The recipe's submission block with `array` given to the sbatch that submits grade-array.sh: nothing else."""
     changed, count = re.subn(r"\bsbatch\b(?=[^\n]*\bgrade-array\.sh\b)", f"sbatch {array}", submission)
     if count != 1:
-        pytest.fail(f"expected one `sbatch … grade-array.sh` in the README's submission block, found {count}:\n{submission}")
+        pytest.fail(f"expected one `sbatch … grade-array.sh` in the recipe's submission block, found {count}:\n{submission}")
     return changed
 
 
@@ -181,7 +184,7 @@ def cluster():
 
 
 def job_folder(folder):
-    """What the README's recipe runs in: the LMS's download.zip (the bundled examples), .venv and grading/."""
+    """What the recipe runs in: the LMS's download.zip (the bundled examples), .venv and grading/."""
     folder.mkdir()
     with zipfile.ZipFile(folder / "download.zip", "w", zipfile.ZIP_DEFLATED) as bundle:
         for notebook in sorted((EXAMPLES / "realnvp").glob("*.ipynb")):
@@ -258,11 +261,11 @@ def plain(tmp_path):
 
 
 def submit(cluster, folder):
-    """The README's submission block, with a two-task array, run by bash in folder: the merge job's id."""
+    """The recipe's submission block, with a two-task array, run by bash in folder: the merge job's id."""
     submission = with_array(recipe_block("sbatch --dependency"))
     submitted = cluster.run("bash", "-c", submission, cwd=folder)
     merge_id = re.search(r"Submitted batch job (\d+)", submitted.stdout)
-    assert submitted.returncode == 0 and merge_id, f"the README's submission failed:\n{submission}\n{submitted.stdout}{submitted.stderr}"
+    assert submitted.returncode == 0 and merge_id, f"the recipe's submission failed:\n{submission}\n{submitted.stdout}{submitted.stderr}"
     return merge_id[1]
 
 
@@ -294,8 +297,18 @@ def _owned(shard):
     return manifest["shard"], manifest["students"]
 
 
+def test_the_recipe_is_shown_once_in_docs_with_its_two_blocks():
+    """Without a cluster: each block is found once, in docs/grading-at-scale.md, as the run below uses it."""
+    array, submission = recipe_block("#SBATCH --array"), recipe_block("sbatch --dependency")
+    assert array.startswith("#!/bin/bash\n") and '--shard "auto/$SLURM_ARRAY_TASK_COUNT"' in array
+    assert "grade-array.sh" in submission and "merge grading/shards/*" in submission
+    assert f"sbatch {ARRAY} --parsable grade-array.sh" in with_array(submission)
+    page = (REPO / "docs" / "grading-at-scale.md").read_text(encoding="utf-8")
+    assert array in fenced_blocks(page) and submission in fenced_blocks(page)
+
+
 @pytest.mark.slow
-def test_the_readme_slurm_recipe_grades_the_class_as_one_grade_run_does(cluster, plain, tmp_path):
+def test_the_slurm_recipe_runs_and_grades_the_class_as_one_grade_run_does(cluster, plain, tmp_path):
     (folder, reference), began = plain, time.monotonic()
     tasks, merge_job = ended_jobs(cluster, folder, submit(cluster, folder))
     output, _ = reference.communicate(timeout=600)
@@ -304,7 +317,7 @@ def test_the_readme_slurm_recipe_grades_the_class_as_one_grade_run_does(cluster,
     expected, merged = _rows(tmp_path / "plain" / "grades.csv"), _rows(folder / "grading" / "realnvp" / "grades.csv")
     assert row_differences(expected, merged) == [], logs(cluster, folder)
     check_shards(folder, [row["student_id"] for row in expected])
-    for log in [*(f"grading/logs/shard-{task}.log" for task in TASKS), f"slurm-{merge_job['JobId']}.out"]:  # the README's
+    for log in [*(f"grading/logs/shard-{task}.log" for task in TASKS), f"slurm-{merge_job['JobId']}.out"]:  # the recipe's
         assert "graded" in (folder / log).read_text(encoding="utf-8"), log  # the summary `grade` and `merge` print
 
     print(f"\nSLURM: cluster up in {cluster.started_s:.1f} s; {_timings(tasks, merge_job, time.monotonic() - began)}")
