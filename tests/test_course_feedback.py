@@ -86,3 +86,18 @@ def test_check_runs_a_plain_nbgrader_notebook_with_its_visible_tests(course):
     done = _run("-m", "autograder", "check", course / "submitted" / "ann" / "ps1" / "p1.ipynb", "--course", course, "--assignment", "ps1")
     assert "checking" in done.stdout and "(ps1, p1)" in done.stdout and "PASSED" in done.stdout and "FAILED" not in done.stdout
     assert "MissingIDFieldWarning" not in done.stderr
+
+
+def test_a_resubmission_of_the_same_notebook_gets_its_new_secret_without_a_regrade(course, tmp_path):
+    """nbgrader's collect --update brings the same notebook with a new secret: the kept record's pages take it, so
+    that the student's next fetch (which looks for the new secret's hash) finds them."""
+    out, secret = tmp_path / "out", course / "submitted" / "ann" / "ps1" / "submission_secret.txt"
+    _run("-m", "autograder", "grade", "--course", course, "--assignment", "ps1", "--out", out, "--quiet", "--workers", "1")
+    graded_at = (out / "records" / "ann.json").stat().st_mtime_ns
+    secret.write_text("ef" * 64)
+    try:
+        _run("-m", "autograder", "grade", "--course", course, "--assignment", "ps1", "--out", out, "--quiet", "--workers", "1")
+        assert (out / "records" / "ann.json").stat().st_mtime_ns == graded_at  # not graded again: the same notebook
+        assert (course / "feedback" / "ann" / "ps1" / "submission_secret.txt").read_text() == "ef" * 64
+    finally:
+        secret.write_text(SECRET)

@@ -9,7 +9,7 @@ from hostile_bank import _base, _stripped
 from strays import is_stray, stray_processes
 
 from autograder.course import examples
-from autograder.grader.core.exercise import master_paths
+from autograder.grader.core.exercise import exercise_named, master_paths
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.record import Record
 from autograder.grader.intake.archive import extract_zip
@@ -146,3 +146,17 @@ def test_output_a_kernel_sent_in_pieces_is_shown_and_filtered_as_one_text(exerci
     expected = [("stdout", "checked\n"), ("stderr", "a warning\n"), ("stdout", "SANDBOX PROBE strays e30=\n")]
     assert [(o.name, o.text) for o in outputs] == expected
     assert len(test.outputs) == 6  # the executed notebook itself is left as the kernel sent it
+
+
+def test_a_rerun_grades_again_what_a_changed_master_would_grade_differently(tmp_path):
+    from autograder.grader.core.record import Record
+    from autograder.grader.intake.submissions import Submission
+    from autograder.grader.runs.worker import _digest, still_valid
+
+    notebook = tmp_path / "ann.ipynb"
+    notebook.write_text("{}")
+    record = Record("ann", "ok", "", [], sha256=_digest([notebook]), master_sha256="old")
+    submission, exercise = Submission("ann", notebook), exercise_named("realnvp")
+    assert still_valid(record, submission, exercise, "old") and not still_valid(record, submission, exercise, "new")
+    notebook.write_text('{"cells": []}')
+    assert not still_valid(record, submission, exercise, "old")

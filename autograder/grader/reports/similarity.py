@@ -27,7 +27,7 @@ from autograder.notebooks import BEGIN_HIDDEN, BEGIN_SOLUTION, END_HIDDEN, END_S
 K, W = 10, 6  # tokens per k-gram, k-grams per window: any shared run of 15 tokens (about two lines) is seen
 MOSS_RARITY = 10  # MOSS's default -m: a passage held by more submissions than this is ignored
 RARE_SHARE = 0.1  # ... and, in a class of fewer than 100, by more than a tenth of it (at least 3)
-THRESHOLD, MIN_SHARED = 0.6, 15  # a pair is flagged at this score with this many fingerprints shared (measured: README)
+THRESHOLD, MIN_SHARED = 0.6, 15  # a pair is flagged at this score with this many fingerprints shared (measured: docs/instructors.md)
 NBGRADER_TEMPLATE = ("# YOUR CODE HERE", "raise NotImplementedError()")  # what nbgrader puts in place of a solution
 _SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER, tokenize.ERRORTOKEN}
 _MASKED = {tokenize.NUMBER: "N", tokenize.STRING: "S", tokenize.NEWLINE: ";", tokenize.INDENT: "{", tokenize.DEDENT: "}"}

@@ -33,7 +33,7 @@ from autograder import REPO
 from autograder.grader.core.exercise import ExerciseError, assignment_named, load_assignment, master_paths, source_folders
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import similar_ids
-from autograder.grader.core.layout import gradebook_path, load_record, record_path, write_origin
+from autograder.grader.core.layout import feedback_path, gradebook_path, load_record, record_path, write_origin
 from autograder.grader.intake.archive import Unpacked, extract_zip
 from autograder.grader.intake.shards import select_shard, write_manifest
 from autograder.grader.intake.submissions import Wanted, discover, survey
@@ -43,7 +43,7 @@ from autograder.grader.pipeline.execute import Limits
 from autograder.grader.pipeline.isolation import measure
 from autograder.grader.pipeline.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
 from autograder.grader.runs.outputs import write_intake, write_outputs
-from autograder.grader.runs.worker import grade_submission, init_worker, still_valid, ungraded_record, with_submission
+from autograder.grader.runs.worker import copy_exchange_files, grade_submission, init_worker, still_valid, ungraded_record, with_submission
 from autograder.grader.scoring.term import load_term
 
 
@@ -192,7 +192,8 @@ def _to_grade(found, out, options, exercise):
     if options.only:
         chosen = set(select_only(found, options.only))
         return [s for s in found if s in chosen], {s: r for s, r in done.items() if s not in chosen and r is not None}
-    todo = [s for s in found if options.force or not still_valid(done[s], s, exercise)]
+    digest = exercise.digest()
+    todo = [s for s in found if options.force or not still_valid(done[s], s, exercise, digest)]
     return todo, {s: done[s] for s in found if s not in todo}
 
 
@@ -230,6 +231,8 @@ def _grade_all(submissions, out, options, scratch_root, uids):
         record_grades(gb, exercise, record)
     # a kept record takes what its file says now (a timestamp.txt added since, say); write_outputs saves it if changed
     records = [with_submission(r, s) for s, r in ((s, load_record(out, s.student_id)) for s in found) if r is not None]
+    for s in found:  # a kept record's pages take the secret of the submission they now stand for (collect --update)
+        copy_exchange_files(s, feedback_path(out, s.student_id, exercise.name, exercise.notebook_names[0]).parent)
     gb.close()
     write_outputs(out, exercise, records, term, gradescope=options.gradescope, similarity=options.similarity)
     return records

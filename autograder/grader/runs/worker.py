@@ -317,5 +317,8 @@ def copy_exchange_files(submission, folder):
             target.unlink(missing_ok=True)
 
 
-def still_valid(record, submission, assignment):
-    return record is not None and record.sha256 == _digest(submitted_files(submission, assignment))
+def still_valid(record, submission, assignment, digest=None):
+    """True when record was graded from these very files with these very tests (digest: the assignment's, if known):
+    a rerun grades again a changed submission, and every submission after the master or the source changed."""
+    same_tests = digest is None or not record or not record.master_sha256 or record.master_sha256 == digest
+    return record is not None and same_tests and record.sha256 == _digest(submitted_files(submission, assignment))
