@@ -24,5 +24,6 @@ def run(args):
             return 2
         print(f"wrote {target} ({target.stat().st_size / 2**20:.1f} MiB): upload it as the assignment's autograder")
     if not args.torch_index:
-        print("note: built without --torch-index: setup.sh will install torch from pip's default index (see docs/grading-at-scale.md)", file=sys.stderr)
+        note = "note: built without --torch-index: setup.sh will install torch from pip's default index (docs/grading-at-scale.md)"
+        print(note, file=sys.stderr)
     return 0
