@@ -7,7 +7,6 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grader.core.exercise import load_exercise
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.record import Record, TestResult, master_digest, pending
@@ -28,14 +27,14 @@ MAX_FILE_BYTES = 20 * 2**20
 _worker = {}
 
 
-def init_worker(parent, slots, scratch_root, limits, hide, isolation, master_path):
+def init_worker(parent, slots, scratch_root, limits, hide, isolation, exercise):
+    """Set up this worker: its slot (and uid, as root), its scratch folder and sandbox, the exercise the run read."""
     die_with_parent(parent)  # kill -9 of the grader takes its workers, and their kernels, along
     become_subreaper()
     slot, uid = slots.get()
     scratch = Path(scratch_root) / f"worker-{slot}"
     scratch.mkdir(parents=True, exist_ok=True)
     scratch.chmod(0o711)  # a kernel's uid reaches its own job folder (0700) through it, without listing it
-    exercise = load_exercise(master_path)
     sandbox = Sandbox(scratch, uid, limits, isolation, hide)
     _worker.update(sandbox=sandbox, exercise=exercise, limits=limits, master_sha256=master_digest(exercise.master_path))
     _worker.update(titles=test_titles(exercise.nb), isolation=isolation.describe())
