@@ -43,6 +43,7 @@ from autograder.grader.pipeline.answers import NotANotebook, read_cells
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.pipeline.isolation import measure
 from autograder.grader.pipeline.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
+from autograder.grader.pipeline.sandbox import build_font_cache
 from autograder.grader.runs.outputs import write_intake, write_outputs
 from autograder.grader.runs.worker import grade_submission, init_worker, load_record, still_valid, ungraded_record, with_submission
 from autograder.grader.scoring.term import load_term
@@ -56,8 +57,9 @@ def _pool_context():
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
-def _run_pool(todo, out, options, scratch_root, hide, isolation, gradebook, bar, exercise):
-    """Grade todo in a pool; returns the submissions left over if the pool broke."""
+def _run_pool(todo, out, options, scratch_root, hide, isolation, helpers, bar, exercise):
+    """Grade todo in a pool; returns the submissions left over if the pool broke. helpers: the gradebook and the font
+    cache's threads, started once the workers have started (a fork beside a running thread is avoided)."""
     context = _pool_context()
     slots = context.SimpleQueue()  # no feeder thread in this process: nothing runs beside the fork
     for slot in range(options.workers):
@@ -65,7 +67,10 @@ def _run_pool(todo, out, options, scratch_root, hide, isolation, gradebook, bar,
     initargs = (os.getpid(), slots, str(scratch_root), options.limits, hide, isolation, exercise)
     with ProcessPoolExecutor(options.workers, mp_context=context, initializer=init_worker, initargs=initargs) as pool:
         futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}  # the workers start here
+        gradebook, fonts = helpers
         gradebook.start()
+        if fonts is not None and fonts.ident is None:
+            fonts.start()
         left = []
         for future in as_completed(futures):
             try:
@@ -171,6 +176,16 @@ def grade_batch(submissions, out, options):
         return _grade_all(Path(submissions).resolve(), out, options, scratch_root, uids)
 
 
+def _font_cache(todo, options, scratch_root, hide, isolation):
+    """A thread that builds the run's matplotlib font list, when some worker will start more than one kernel (the first
+    kernels start without it: for one kernel per worker the build would cost more than it saves)."""
+    if len(todo) <= options.workers:
+        return None
+    uid = isolation.uids[0] if isolation.uids and os.geteuid() == 0 else None
+    args = (scratch_root, uid, isolation, hide, options.limits.memory_bytes)
+    return threading.Thread(target=build_font_cache, args=args, name="font cache", daemon=True)
+
+
 def _uids(n):
     """Throwaway uids for the kernels when root (one per worker, leased to this run alone), else none."""
     return UidLease(n if os.geteuid() == 0 else 0)
@@ -242,9 +257,12 @@ def _grade_all(submissions, out, options, scratch_root, uids):
     for record in kept.values():
         gradebook.put(record)
     isolation, hide = _isolation(submissions, folder, out, scratch_root, uids, options, exercise)
+    fonts = _font_cache(todo, options, scratch_root, hide, isolation)
     with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
         for _ in range(3):
-            todo = _run_pool(todo, out, options, scratch_root, hide, isolation, gradebook, bar, exercise) if todo else []
+            todo = _run_pool(todo, out, options, scratch_root, hide, isolation, (gradebook, fonts), bar, exercise) if todo else []
+    if fonts is not None and fonts.ident is not None:
+        fonts.join()  # before the scratch folder goes
     for s in todo:  # the pool broke three times on these: a row each all the same
         died = "the grading worker died three times"
         record = ungraded_record(s.student_id, exercise, "grader error", died, str(s.path or ""), master_sha256=digest)
