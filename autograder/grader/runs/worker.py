@@ -1,6 +1,7 @@
 """A grading worker: one submission at a time, from its file to every file of the student in OUT."""
 
 import hashlib
+import multiprocessing.util
 import time
 import traceback
 from pathlib import Path
@@ -15,7 +16,7 @@ from autograder.grader.integrations.gradescope.results import results_json, test
 from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells
 from autograder.grader.pipeline.assemble import assemble_graded, suspicious
 from autograder.grader.pipeline.leaderboard import leaderboard
-from autograder.grader.pipeline.lifetime import become_subreaper, die_with_parent
+from autograder.grader.pipeline.lifetime import become_subreaper, die_with_parent, reap_children
 from autograder.grader.pipeline.sandbox import Sandbox
 from autograder.grader.pipeline.score import grade_graded
 from autograder.grader.reports.feedback import feedback_html
@@ -31,6 +32,7 @@ def init_worker(parent, slots, scratch_root, limits, hide, isolation, exercise):
     """Set up this worker: its slot (and uid, as root), its scratch folder and sandbox, the exercise the run read."""
     die_with_parent(parent)  # kill -9 of the grader takes its workers, and their kernels, along
     become_subreaper()
+    multiprocessing.util.Finalize(None, reap_children, exitpriority=10)  # as the worker exits (a forked one: os._exit)
     slot, uid = slots.get()
     scratch = Path(scratch_root) / f"worker-{slot}"
     scratch.mkdir(parents=True, exist_ok=True)
