@@ -49,6 +49,7 @@ def _rows(out):
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 def test_kill_9_of_the_grader_leaves_no_process_and_the_rerun_equals_a_clean_run(tmp_path, short_tmp):
     folder, out, clean = tmp_path / "subs", tmp_path / "out", tmp_path / "clean"
     folder.mkdir()
