@@ -277,17 +277,19 @@ def _phase_table(runs, repos):
             return found["plain setup"] - found["plain empty"]
         return found[key]
 
-    # the least disturbed of the rounds: on a shared machine a phase's time only grows with the load
+    # each measurement's least disturbed round (on a shared machine a time only grows with the load), then the phases
+    # that are differences of two measurements
     lines = [f"{'phase (fastest round, s)':<26} " + " ".join(f"{r:>12}" for r in repos)]
+    fastest = {r: {key: min(f[key] for f in runs[r]) for key in runs[r][0]} for r in repos}
     for label, key in PHASES:
-        fastest = [min(value(f, key, label) for f in runs[r]) for r in repos]
-        lines.append(f"{label:<26} " + " ".join(f"{m:>12.2f}" if m == m else f"{'-':>12}" for m in fastest))  # nan: not in that checkout
+        shown = [value(fastest[r], key, label) for r in repos]
+        lines.append(f"{label:<26} " + " ".join(f"{m:>12.2f}" if m == m else f"{'-':>12}" for m in shown))  # nan: not in that checkout
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of every command (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every command (default 3; 0: the phases only)")
     parser.add_argument("--against", type=Path, help="another checkout to grade with, alternating with this one")
     parser.add_argument("--phase-rounds", type=int, default=3, help="rounds of the phase timings per checkout (default 3)")
     parser.add_argument("--no-phases", action="store_true", help="skip the breakdown")
@@ -300,18 +302,20 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="bench-overhead-", dir="/tmp") as scratch:
         scratch = Path(scratch)
         folders = _prepare(scratch)
-        times = _alternate(_commands(repos, folders, scratch), args.rounds)
-        print(f"{args.rounds} rounds, one worker, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
         for label, repo in repos.items():
             print(f"  {label}: {repo} at {_commit(repo)}")
-        print(_table(times, repos))
+        if args.rounds:
+            times = _alternate(_commands(repos, folders, scratch), args.rounds)
+            print(f"{args.rounds} rounds, one worker, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end")
+            print(_table(times, repos))
         if not args.no_phases:
             runs = {label: [] for label in repos}
             for round_ in range(args.phase_rounds):
                 for label in repos if round_ % 2 == 0 else list(repos)[::-1]:
                     work = Path(tempfile.mkdtemp(prefix="phases-", dir=scratch))
                     runs[label].append(_phases_of(repos[label], folders["blank"][0], work))
-            print(f"\nwhere the time goes ({args.phase_rounds} rounds per checkout, alternating; the blank notebook)")
+            load = os.getloadavg()[0]
+            print(f"\nwhere the time goes ({args.phase_rounds} rounds per checkout, alternating; the blank notebook; load {load:.1f})")
             print(_phase_table(runs, repos))
     return 0
 
