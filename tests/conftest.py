@@ -1,5 +1,7 @@
 """Shared fixtures: the repository root, the first exercise (two moons) that tests use as their example, its master."""
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -32,16 +34,27 @@ def master(exercise):
 @pytest.fixture(scope="session")
 def examples_one_shot(tmp_path_factory):
     """The bundled examples graded once by `python -m autograder grade`: the reference that shards and merge,
-    and the simulated Gradescope runs, must reproduce. (out folder, grades.csv rows by student id)"""
+    and the simulated Gradescope runs, must reproduce. (out folder, grades.csv rows by student id)
+
+    Once per run of the suite, not once per xdist worker: the files that read it lie in several groups, and the
+    workers share pytest's base temporary folder, where the first to come grades under a lock and the others wait
+    for it and read its folder. Every user of the folder copies it before writing anything."""
     import csv
+    import fcntl
     import subprocess
 
     from autograder.course.examples import EXAMPLES
 
-    out = tmp_path_factory.mktemp("examples-one-shot")
-    folder = EXAMPLES / "realnvp"
-    command = [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out), "--workers", "2", "--quiet"]
-    subprocess.run(command, cwd=REPO, check=True, capture_output=True, timeout=600)
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else tmp_path_factory.getbasetemp()
+    out = shared / "examples-one-shot"
+    with open(shared / "examples-one-shot.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes (or its worker dies)
+        if not (out / "grades.csv").is_file():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            folder = EXAMPLES / "realnvp"
+            command = [sys.executable, "-m", "autograder", "grade", str(folder), "--out", str(out), "--workers", "2", "--quiet"]
+            subprocess.run(command, cwd=REPO, check=True, capture_output=True, timeout=600)
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         return out, {row["student_id"]: row for row in csv.DictReader(handle)}
 

@@ -16,7 +16,7 @@ from conftest import REPO
 USER = "autograder-test"
 SYSTEM_PYTHON = "/usr/bin/python3.11"
 VENV = Path("/var/tmp/autograder-test-venv")
-NOT_FOR_GRADING = ("playwright", "ruff", "pytest")  # the browser test, lint and tests run as root only
+NOT_FOR_GRADING = ("playwright", "ruff", "pytest", "coverage")  # the browser test, lint, tests and coverage run as root only
 
 
 def ensure_user():

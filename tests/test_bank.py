@@ -86,6 +86,7 @@ def test_every_test_cell_belongs_to_a_part_and_has_words_for_its_messages(exerci
         assert test_id in settings["about"], f"{test_id}: no [about] words in settings.toml"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entry", ENTRIES, ids=["/".join(e) for e in ENTRIES])
 def test_bank_entry_loses_exactly_the_expected_tests(entry, graded):
     exercise, name = entry
@@ -101,6 +102,7 @@ def test_bank_entry_loses_exactly_the_expected_tests(entry, graded):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entry", ENTRIES, ids=["/".join(e) for e in ENTRIES])
 def test_bank_entry_is_caught_by_the_visible_tests_as_recorded(entry, graded):
     exercise, name = entry
@@ -115,6 +117,7 @@ def test_bank_entry_is_caught_by_the_visible_tests_as_recorded(entry, graded):
 BUGS = [e for e in ENTRIES if e[1].startswith("bug_")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("entry", BUGS, ids=["/".join(e) for e in BUGS])
 def test_each_failure_message_is_about_its_own_test(entry, graded):
     exercise, name = entry
@@ -129,6 +132,7 @@ def test_each_failure_message_is_about_its_own_test(entry, graded):
         assert expected is None or expected in message, f"{name}, {test.grade_id}: expected {expected!r} in {message!r}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exercise", sorted(BANKS))
 def test_every_hidden_block_fails_on_some_planted_bug_that_passes_the_visible_checks(exercise, graded):
     """A hidden block that no bug reaches could be a check that cannot fail."""
@@ -144,6 +148,7 @@ def test_every_hidden_block_fails_on_some_planted_bug_that_passes_the_visible_ch
     assert test_ids <= proven, f"hidden blocks no planted bug makes fail on its own: {sorted(test_ids - proven)}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exercise", sorted(BANKS))
 def test_the_banks_class_report_shows_the_numbers_of_its_grades_csv(exercise, graded):
     out = ARTIFACTS / exercise / "out"
@@ -151,6 +156,7 @@ def test_the_banks_class_report_shows_the_numbers_of_its_grades_csv(exercise, gr
     assert report_differences((out / "report.html").read_text(encoding="utf-8"), out / "grades.csv", exercise_named(exercise)) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exercise", sorted(BANKS))
 def test_the_similarity_check_compares_every_entry_of_the_bank_and_flags_no_variant_for_code_it_wrote(exercise, graded):
     """The bank derives every entry from the master's solution, its training cells too: what entries share, the

@@ -17,7 +17,7 @@ from autograder.course import examples
 from autograder.grader.core.exercise import exercise_named
 from autograder.notebooks import grade_id, is_answer, is_manual, is_test, solution_answers, written_answers
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = REPO / "artifacts" / "browser"
 SOLVED, PLANTED_BUG = "notebooks/realnvp_solved.ipynb", "notebooks/realnvp_planted_bug.ipynb"

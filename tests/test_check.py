@@ -267,6 +267,7 @@ def test_the_released_test_cell_runs_whatever_the_student_made_of_it_and_their_e
     assert re.search(r"errors in other cells:\n  your answer 'scaled': SyntaxError: ", out), out
 
 
+@pytest.mark.slow  # the test user's venv and a sandboxed kernel as that user: 20 s idle, 100 to 160 s at load 5
 def test_an_ordinary_user_checks_a_notebook(tmp_path):
     if os.geteuid() != 0:
         pytest.skip("needs root to create the test user (CI runs as root)")

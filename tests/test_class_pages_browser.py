@@ -16,7 +16,7 @@ from synthetic_class import synthetic_codes, synthetic_records, write_class
 from autograder.grader.core.exercise import exercise_named
 from autograder.grader.runs.outputs import write_outputs
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ARTIFACTS = REPO / "artifacts" / "class-pages"
 PAGES = ("report", "similarity")

@@ -21,6 +21,9 @@ LIMITS = Limits(cell_timeout=20, timeouts={"train": 30}, wall_timeout=240)
 HIDDEN_MARKERS = ("_hidden_formula", "x_grading", "HIDDEN TESTS", "known_hidden", "for n_layers, dim in [(1, 2)", "[autograder visible")
 
 
+pytestmark = pytest.mark.slow  # every test reads the class graded in the sandbox
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bank")

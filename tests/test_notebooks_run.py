@@ -21,6 +21,9 @@ from autograder.notebooks import grade_id, solution_answers
 NLL_TARGET = 0.31
 
 
+pytestmark = pytest.mark.slow  # each test runs a notebook in a kernel (the solutions train)
+
+
 def _copy_as_in_repo(notebook, tmp_path):
     """tmp/<folder>/<notebook> beside tmp/data, as the notebook sits in the repository."""
     folder = tmp_path / notebook.parent.name

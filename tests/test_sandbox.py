@@ -194,18 +194,21 @@ def autograded_points(record):
     return {t["grade_id"]: t["points"] for t in record["tests"] if t["grade_id"] not in manual}
 
 
+@pytest.mark.slow
 def test_a_correct_submission_gets_full_marks(graded):
     record = graded["records"]["correct"]
     assert (record["score"], record["status"]) == (exercise_named("realnvp").auto_max_score, "ok"), record["message"]
     assert record["isolation"].startswith("full:"), record["isolation"]
 
 
+@pytest.mark.slow
 def test_the_hostile_notebook_is_graded_as_if_the_probes_were_not_there(graded):
     record = graded["records"]["hostile"]
     assert record["status"] == "ok", record["message"]
     assert autograded_points(record) == CORRECT_WITHOUT_TRAINING, record["message"]
 
 
+@pytest.mark.slow
 def test_no_network_only_a_loopback_of_its_own(graded, server):
     network = _probes(graded)["network"]
     assert network["interfaces"] == ["lo"]
@@ -214,12 +217,14 @@ def test_no_network_only_a_loopback_of_its_own(graded, server):
     assert server.connections == []
 
 
+@pytest.mark.slow
 def test_the_master_gradebook_submissions_home_and_tmp_are_out_of_reach(graded):
     read = _probes(graded)["read"]
     assert read["opened"] == ["FileNotFoundError"] * len(graded["targets"].secrets)
     assert read["files"] == 0, read["some files"]
 
 
+@pytest.mark.slow
 def test_nothing_can_be_written_outside_the_scratch_folder(graded):
     write = _probes(graded)["write"]
     assert write["wrote"] == [] and len(write["refused"]) == len(graded["targets"].folders)
@@ -228,6 +233,7 @@ def test_nothing_can_be_written_outside_the_scratch_folder(graded):
     assert not Path("/tmp/pwned.txt").exists()
 
 
+@pytest.mark.slow
 def test_the_kernel_sees_and_signals_only_its_own_processes(graded):
     processes = _probes(graded)["processes"]
     assert graded["canary"].poll() is None, "the canary was killed"
@@ -236,12 +242,14 @@ def test_the_kernel_sees_and_signals_only_its_own_processes(graded):
     assert processes["could signal"] == 0
 
 
+@pytest.mark.slow
 def test_no_process_outlives_the_run(graded):
     assert _probes(graded)["strays"]["started"] == 5
     assert _strays() == []
     assert graded["left"] == []
 
 
+@pytest.mark.slow
 def test_root_kernels_ran_as_throwaway_uids_that_are_nobody_s_account(graded_as_root):
     uids = graded_as_root["isolation"].uids
     assert len(uids) == 2 and all(uid >= 2_000_000_000 for uid in uids)
@@ -251,6 +259,7 @@ def test_root_kernels_ran_as_throwaway_uids_that_are_nobody_s_account(graded_as_
     assert "own uid" in graded_as_root["isolation"].held
 
 
+@pytest.mark.slow
 def test_the_summary_says_how_the_kernels_were_isolated(graded_as_user):
     assert "isolation: full: hidden files, no network, own processes" in graded_as_user["stdout"]
 
@@ -269,6 +278,7 @@ def graded_without_namespaces(server, request):
     shutil.rmtree(graded["root"], ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_without_namespaces_the_grader_still_grades_and_says_once_what_is_missing(graded_without_namespaces):
     graded = graded_without_namespaces
     record = graded["records"]["hostile"]
@@ -280,6 +290,7 @@ def test_without_namespaces_the_grader_still_grades_and_says_once_what_is_missin
     assert _strays() == [] and graded["left"] == []
 
 
+@pytest.mark.slow
 def test_without_namespaces_root_keeps_its_uid_and_closes_its_files_an_ordinary_user_keeps_nothing(graded_without_namespaces):
     graded = graded_without_namespaces
     probes = _probes(graded)

@@ -157,6 +157,8 @@ def execute_confined(graded, sandbox, job_name, limits, exercise, files=None):
         (job / sub).mkdir(parents=True)
     job.chmod(0o700)  # without namespaces, other workers' uids must not read this student's folder
     stage(job / "work", files if files is not None else staged_files(exercise))
+    for path in sandbox.font_cache():  # the run's font list, built in the sandbox by no student's code
+        shutil.copy(path, job / "mpl" / path.name)
     deadline = time.monotonic() + limits.wall_timeout
     problems, skipped = [], {}
     try:

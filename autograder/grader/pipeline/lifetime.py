@@ -5,7 +5,8 @@
   folders of dead runs only (their lock is free), never a live run's.
 - `UidLease` (root): throwaway uids that no other live run holds, and no process uses, for the run's kernels.
 - `die_with_parent` / `become_subreaper`: a pool worker dies when the grader dies, and adopts the orphans of
-  its kernels (when they are not in a PID namespace of their own) so that it can kill them.
+  its kernels (when they are not in a PID namespace of their own) so that it can kill them; `reap_children` as it
+  exits leaves no zombie of theirs behind.
 Locks are `fcntl.flock` locks: the kernel releases them when their holder dies, however it dies.
 """
 
@@ -52,6 +53,16 @@ def die_with_parent(parent):
 def become_subreaper():
     """Orphaned descendants (a kernel's daemons, when no PID namespace holds them) are re-parented to this process."""
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def reap_children(timeout=5):
+    """Wait for this process's children (orphans it adopted as a subreaper included) and reap them, for up to timeout
+    seconds. A worker calls it as it exits: a kernel's process that died after its kill was checked would otherwise be
+    a zombie handed to init, which reaps slowly on some hosts (the run would then seem to leave processes behind)."""
+    try:
+        psutil.wait_procs(psutil.Process().children(), timeout=timeout)
+    except psutil.Error:
+        pass
 
 
 def _try_lock(path, mode=0o600):

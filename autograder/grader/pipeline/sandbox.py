@@ -1,10 +1,11 @@
 """One worker's confined kernels: the kernelspec that starts each through the kernel launcher, its environment,
-and the kill of everything a submission started."""
+the kill of everything a submission started, and the run's matplotlib font list that each kernel starts with."""
 
 import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from jupyter_client.kernelspec import KernelSpecManager
 
 from autograder import REPO
 from autograder.grader.pipeline.isolation import kernel_python, launcher_argv
+
+FONT_CACHE = "font-cache"  # in the run's scratch folder, beside the workers' folders
+BUILD_FONT_CACHE = "import matplotlib.font_manager"
 
 
 class Sandbox:
@@ -30,6 +34,11 @@ class Sandbox:
         # Jupyter's IPC transport: Unix sockets here, short enough for a socket path (at most 107 bytes), reachable
         # from a kernel in a network namespace of its own, where TCP to the grader is not.
         self.ipc = self.scratch / "ipc"
+        self.fonts = self.scratch.parent / FONT_CACHE  # present once build_font_cache has built it
+
+    def font_cache(self):
+        """The run's matplotlib font list files, for a job's fresh MPLCONFIGDIR ([] until it is built)."""
+        return sorted(self.fonts.glob("fontlist-*.json")) if self.fonts.is_dir() else []
 
     def kernelspec(self, job):
         argv = launcher_argv(job, self.ipc, self.limits.memory_bytes, self.uid, self.isolation.bwrap, self.hide, os.getpid())
@@ -96,6 +105,36 @@ class Sandbox:
             except psutil.Error:
                 pass
         _wait_dead(victims, timeout=5)
+
+
+def build_font_cache(scratch_root, uid, isolation, hide, memory):
+    """Build matplotlib's font list once for the run, as a kernel would: the kernel's Python through the launcher, in
+    the same confinement and as the same kind of uid, so that it lists only the fonts a kernel sees and can open.
+
+    No student code runs in it. Each job's fresh MPLCONFIGDIR starts with a copy (otherwise each kernel scanned the
+    fonts again: half a second per submission). The files appear in scratch_root/font-cache/ all at once (a rename),
+    or not at all when the build fails: a job that finds none builds its own, as before.
+    """
+    base = Path(scratch_root) / "fonts"
+    job, ipc = base / "job", base / "ipc"
+    for sub in ("work", "mpl", "tmp", "shm"):
+        (job / sub).mkdir(parents=True, exist_ok=True)
+    ipc.mkdir(mode=0o700, exist_ok=True)
+    job.chmod(0o700)
+    argv = launcher_argv(job, ipc, memory, uid, isolation.bwrap, hide, os.getpid()) + [kernel_python(), "-I", "-c", BUILD_FONT_CACHE]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(job / "work"), "TMPDIR": str(job / "tmp"), "LANG": "C.UTF-8"}
+    env.update(MPLCONFIGDIR=str(job / "mpl"), MPLBACKEND="Agg")
+    try:
+        subprocess.run(argv, cwd=job / "work", env=env, capture_output=True, timeout=120, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return
+    built = sorted((job / "mpl").glob("fontlist-*.json"))
+    if built:
+        ready = base / "ready"
+        ready.mkdir()
+        for path in built:
+            shutil.copy(path, ready / path.name)
+        os.replace(ready, Path(scratch_root) / FONT_CACHE)
 
 
 def _wait_dead(victims, timeout):

@@ -20,8 +20,10 @@ workers die with it, even after kill -9, and take their kernels along (pipeline/
 
 import multiprocessing
 import os
+import queue
 import shutil
 import sys
+import threading
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -42,20 +44,34 @@ from autograder.grader.pipeline.answers import NotANotebook, read_cells
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.pipeline.isolation import measure
 from autograder.grader.pipeline.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
+from autograder.grader.pipeline.sandbox import build_font_cache
 from autograder.grader.runs.outputs import write_intake, write_outputs
 from autograder.grader.runs.worker import copy_exchange_files, grade_submission, init_worker, still_valid, ungraded_record, with_submission
 from autograder.grader.scoring.term import load_term
 
 
-def _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exercise):
-    """Grade todo in a pool; returns the submissions left over if the pool broke."""
-    context = multiprocessing.get_context("spawn")
-    slots = context.Queue()
+def _pool_context():
+    """fork on Linux: a worker starts with the grader's modules imported and the exercise read (spawn re-imported the
+    grader in each worker, and each then finalised a whole interpreter at its end: seconds per run). Nothing a worker
+    uses is held by another thread at the fork: the gradebook's thread only touches the gradebook, tqdm's monitor
+    only its bars. Elsewhere (macOS: fork is unsafe with its system libraries) spawn."""
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+def _run_pool(todo, out, options, scratch_root, hide, isolation, helpers, bar, exercise):
+    """Grade todo in a pool; returns the submissions left over if the pool broke. helpers: the gradebook and the font
+    cache's threads, started once the workers have started (a fork beside a running thread is avoided)."""
+    context = _pool_context()
+    slots = context.SimpleQueue()  # no feeder thread in this process: nothing runs beside the fork
     for slot in range(options.workers):
         slots.put((slot, isolation.uids[slot] if isolation.uids else None))
-    initargs = (os.getpid(), slots, str(scratch_root), options.limits, hide, isolation, str(exercise.source))
+    initargs = (os.getpid(), slots, str(scratch_root), options.limits, hide, isolation, exercise)
     with ProcessPoolExecutor(options.workers, mp_context=context, initializer=init_worker, initargs=initargs) as pool:
-        futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}
+        futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}  # the workers start here
+        gradebook, fonts = helpers
+        gradebook.start()
+        if fonts is not None and fonts.ident is None:
+            fonts.start()
         left = []
         for future in as_completed(futures):
             try:
@@ -63,10 +79,51 @@ def _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exerci
             except BrokenProcessPool:
                 left.append(futures[future])
                 continue
-            record_grades(gb, exercise, record)
+            gradebook.put(record)
             bar.set_postfix_str(f"{record.student_id[:20]}: {record.status}", refresh=False)
             bar.update()
     return left
+
+
+class _Gradebook:
+    """OUT/gradebook.db, opened and written by a thread of its own, the only one that touches it.
+
+    Opening a new gradebook runs nbgrader's `alembic heads` in a subprocess (about 2 s of CPU), which the first
+    kernel need not wait for: the thread starts once the workers have started. Records are written in the order
+    they come; close() waits for the last and raises what the thread raised."""
+
+    def __init__(self, path, exercise):
+        self.path, self.exercise, self.error = path, exercise, None
+        self.records = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._write, name="gradebook", daemon=True)
+
+    def start(self):
+        if self.thread.ident is None:  # not started yet
+            self.thread.start()
+
+    def put(self, record):
+        self.records.put(record)
+
+    def _write(self):
+        try:
+            gb = open_gradebook(self.path, self.exercise)
+        except Exception as error:  # raised again by close(), in the run's own thread
+            self.error = error
+            return
+        try:
+            while (record := self.records.get()) is not None:
+                record_grades(gb, self.exercise, record)
+        except Exception as error:
+            self.error = error
+        finally:
+            gb.close()
+
+    def close(self):
+        self.start()
+        self.records.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 class Options:
@@ -131,6 +188,16 @@ def grade_batch(submissions, out, options):
     out.mkdir(parents=True, exist_ok=True)
     with run_lock(out), run_scratch() as scratch_root, _uids(options.workers) as uids:
         return _grade_all(Path(submissions).resolve(), out, options, scratch_root, uids)
+
+
+def _font_cache(todo, options, scratch_root, hide, isolation):
+    """A thread that builds the run's matplotlib font list, when some worker will start more than one kernel (the first
+    kernels start without it: for one kernel per worker the build would cost more than it saves)."""
+    if len(todo) <= options.workers:
+        return None
+    uid = isolation.uids[0] if isolation.uids and os.geteuid() == 0 else None
+    args = (scratch_root, uid, isolation, hide, options.limits.memory_bytes)
+    return threading.Thread(target=build_font_cache, args=args, name="font cache", daemon=True)
 
 
 def _uids(n):
@@ -216,23 +283,26 @@ def _grade_all(submissions, out, options, scratch_root, uids):
     never = [s.student_id for s in found if s not in todo and s not in kept]
     unseen = [f"--only: {len(never)} students have no record yet, so no row ({', '.join(never)}): grade them without --only"]
     write_intake(out, warnings + found_all.warnings + (unseen if never else []))
-    gb = open_gradebook(gradebook_path(out), exercise)
+    gradebook = _Gradebook(gradebook_path(out), exercise)
     for record in kept.values():
-        record_grades(gb, exercise, record)
+        gradebook.put(record)
     isolation, hide = _isolation(submissions, folder, out, scratch_root, uids, options, exercise)
+    fonts = _font_cache(todo, options, scratch_root, hide, isolation)
     with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
         for _ in range(3):
-            todo = _run_pool(todo, out, options, scratch_root, hide, isolation, gb, bar, exercise) if todo else []
+            todo = _run_pool(todo, out, options, scratch_root, hide, isolation, (gradebook, fonts), bar, exercise) if todo else []
+    if fonts is not None and fonts.ident is not None:
+        fonts.join()  # before the scratch folder goes
     for s in todo:  # the pool broke three times on these: a row each all the same
         died = "the grading worker died three times"
         record = ungraded_record(s.student_id, exercise, "grader error", died, str(s.path or ""), master_sha256=digest)
         record.isolation = isolation.describe()
         write_atomic(record_path(out, s.student_id), record.to_json())
-        record_grades(gb, exercise, record)
+        gradebook.put(record)
     # a kept record takes what its file says now (a timestamp.txt added since, say); write_outputs saves it if changed
     records = [with_submission(r, s) for s, r in ((s, load_record(out, s.student_id)) for s in found) if r is not None]
     for s in found:  # a kept record's pages take the secret of the submission they now stand for (collect --update)
         copy_exchange_files(s, feedback_path(out, s.student_id, exercise.name, exercise.notebook_names[0]).parent)
-    gb.close()
+    gradebook.close()
     write_outputs(out, exercise, records, term, gradescope=options.gradescope, similarity=options.similarity)
     return records

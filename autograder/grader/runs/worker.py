@@ -5,6 +5,7 @@ all of them, each test with its notebook's name.
 """
 
 import hashlib
+import multiprocessing.util
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grader.core.exercise import load_assignment
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.layout import autograded_path, code_path, feedback_path, record_path, results_path
@@ -23,7 +23,7 @@ from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells
 from autograder.grader.pipeline.assemble import assemble_graded, suspicious
 from autograder.grader.pipeline.execute import staged_files
 from autograder.grader.pipeline.leaderboard import leaderboard
-from autograder.grader.pipeline.lifetime import become_subreaper, die_with_parent
+from autograder.grader.pipeline.lifetime import become_subreaper, die_with_parent, reap_children
 from autograder.grader.pipeline.sandbox import Sandbox
 from autograder.grader.pipeline.score import grade_graded
 from autograder.grader.reports.feedback import feedback_html
@@ -36,14 +36,15 @@ NEVER_RAN = ("grader error", "unreadable", "not a notebook")
 _worker = {}
 
 
-def init_worker(parent, slots, scratch_root, limits, hide, isolation, source_path):
+def init_worker(parent, slots, scratch_root, limits, hide, isolation, assignment):
+    """Set up this worker: its slot (and uid, as root), its scratch folder and sandbox, the assignment the run read."""
     die_with_parent(parent)  # kill -9 of the grader takes its workers, and their kernels, along
     become_subreaper()
+    multiprocessing.util.Finalize(None, reap_children, exitpriority=10)  # as the worker exits (a forked one: os._exit)
     slot, uid = slots.get()
     scratch = Path(scratch_root) / f"worker-{slot}"
     scratch.mkdir(parents=True, exist_ok=True)
     scratch.chmod(0o711)  # a kernel's uid reaches its own job folder (0700) through it, without listing it
-    assignment = load_assignment(source_path)
     sandbox = Sandbox(scratch, uid, limits, isolation, hide)
     _worker.update(sandbox=sandbox, assignment=assignment, limits=limits, master_sha256=assignment.digest())
     _worker.update(titles=test_titles(assignment), isolation=isolation.describe())
