@@ -1,8 +1,7 @@
 """Notebook transformations shared by the build and the grader: read the master, split nbgrader markers.
 
-nbgrader's own cell predicates (nbgrader.utils: is_grade, is_solution, is_task) decide what a cell is. They are
-imported when first asked: importing nbgrader loads its server extensions (half a second, and nbclient with them),
-which a report written from records never needs.
+nbgrader's own cell predicates (nbgrader.utils: is_grade, is_solution, is_task) decide what a cell is; they are
+loaded when first asked, without nbgrader's package (nbgrader_utils).
 """
 
 import os
@@ -16,22 +15,40 @@ BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 _JUPYTEXT_ONLY = ("lines_to_next_cell", "cell_marker")
 
 
-def is_grade(cell):
-    from nbgrader.utils import is_grade
+def nbgrader_utils():
+    """nbgrader.utils: nbgrader's own cell predicates (is_grade, is_solution, is_task), its time parser and its
+    partial-credit rule. Importing it through its package loads nbgrader's server extensions (a second of start-up in
+    every process that reads a notebook), so, unless nbgrader is imported already, the module's own file is loaded
+    alone, once: the same code, without the package around it."""
+    import sys
 
-    return is_grade(cell)
+    if "nbgrader.utils" in sys.modules:
+        return sys.modules["nbgrader.utils"]
+    if _UTILS:
+        return _UTILS[0]
+    import importlib.util
+
+    folder = importlib.util.find_spec("nbgrader").submodule_search_locations[0]
+    spec = importlib.util.spec_from_file_location("autograder_nbgrader_utils", os.path.join(folder, "utils.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _UTILS.append(module)
+    return module
+
+
+_UTILS = []
+
+
+def is_grade(cell):
+    return nbgrader_utils().is_grade(cell)
 
 
 def is_solution(cell):
-    from nbgrader.utils import is_solution
-
-    return is_solution(cell)
+    return nbgrader_utils().is_solution(cell)
 
 
 def is_task(cell):
-    from nbgrader.utils import is_task
-
-    return is_task(cell)
+    return nbgrader_utils().is_task(cell)
 
 
 def nbgrader_meta(cell):
@@ -96,15 +113,16 @@ def read_master(path):
     check): the notebook is kept in a cache named by the digest of the master, its includes and jupytext's version, and
     read back from there while they are unchanged (nothing is kept where the cache cannot be written)."""
     import hashlib
+    from importlib.metadata import version
 
-    import jupytext  # here: only a master needs it
-
-    key = hashlib.sha256(jupytext.__version__.encode() + b"".join(f.read_bytes() for f in master_files(path))).hexdigest()
+    key = hashlib.sha256(version("jupytext").encode() + b"".join(f.read_bytes() for f in master_files(path))).hexdigest()
     cached = _cache_folder() / f"{Path(path).stem}-{key[:32]}.ipynb"
     try:
         return nbformat.read(cached, as_version=4)
     except (OSError, ValueError):
         pass
+    import jupytext  # here: only a master not read before needs it
+
     nb = _parsed_master(path, jupytext)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import builtins
 import copy
 import importlib
 import json
+import os
 import sys
 import types
 
@@ -42,15 +43,21 @@ def _libraries():
     for library, (names, class_names, fakes) in LIBRARIES.items():
         if library not in sys.modules:
             continue
-        if library == "torch":
-            try:  # torch wraps some functions (manual_seed, ...) when dynamo is first imported: let that happen before the snapshot
-                importlib.import_module("torch._dynamo")
-            except Exception:
-                pass
         modules += [importlib.import_module(name) for name in names]
         classes += [_resolve(name) for name in class_names]
         fakeable += [_resolve(name) for name in fakes]
     return modules, classes, (*fakeable, float, int, str, tuple, list, dict)
+
+
+def _library_wrapper(pristine, current):
+    """True when current is torch's own wrapper of the pristine function: importing torch._dynamo (the first optimizer
+    does) wraps torch.manual_seed. The snapshot does not import dynamo itself (two seconds in every kernel): a function
+    wrapped so, by code of torch's own files, is taken as the new pristine one instead of being undone."""
+    torch = sys.modules.get("torch")
+    if torch is None or "torch._dynamo" not in sys.modules or getattr(current, "__wrapped__", None) is not pristine:
+        return False
+    code = getattr(current, "__code__", None)
+    return code is not None and code.co_filename.startswith(os.path.dirname(torch.__file__) + os.sep)
 
 
 # IPython rewrites these on every cell (last results, input() bound to the request); copy caches __slotnames__
@@ -138,6 +145,9 @@ class Guard:
             if name in VOLATILE:
                 continue
             if current.get(name, pristine) is not value:
+                if _library_wrapper(value, current.get(name)):
+                    pristine[name] = current[name]  # torch's own, since torch._dynamo was imported: the new pristine
+                    continue
                 try:
                     setattr(owner, name, value)
                     self._note(f"{label}.{name}")

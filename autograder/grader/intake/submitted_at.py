@@ -13,13 +13,15 @@ from pathlib import Path
 import dateutil.parser
 import dateutil.tz
 
+from autograder.notebooks import nbgrader_utils
+
 TIMESTAMP = "timestamp.txt"
 CANVAS_NAME, ZIP_ENTRY, FILE_TIME = "Canvas file name", "zip entry", "file time"  # the other sources, in order
 
 
 def read_timestamp(path):
     """(ISO 8601 UTC text, "") from an nbgrader timestamp.txt, or ("", why it cannot be used)."""
-    from nbgrader.utils import parse_utc  # here: importing nbgrader takes seconds, and most downloads have no timestamp.txt
+    parse_utc = nbgrader_utils().parse_utc  # nbgrader's own reading, without its package
 
     try:
         text = Path(path).read_text(encoding="utf-8").strip()

@@ -13,11 +13,17 @@ import sys
 import warnings
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
-
 from autograder.grader.core.record import UNREAD
 from autograder.grader.core.times import as_instant
 from autograder.notebooks import grade_id, is_manual, is_solution, is_task, is_test, nbgrader_meta
+
+
+def api():
+    """nbgrader.api, imported when a gradebook is first opened: importing nbgrader loads its server extensions (most
+    of a second), which a run that writes no gradebook (an empty class, a report of no record) never needs."""
+    import nbgrader.api
+
+    return nbgrader.api
 
 
 def gradebook_at(path):
@@ -27,7 +33,7 @@ def gradebook_at(path):
     bin_dir = os.path.dirname(sys.executable)  # nbgrader runs the `alembic` command, installed beside python
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    return Gradebook(f"sqlite:///{path}")
+    return api().Gradebook(f"sqlite:///{path}")
 
 
 @functools.cache
@@ -76,7 +82,7 @@ def _holds(gb, assignment, notebook, declarations):
     """True when the gradebook already declares exactly these cells of the notebook (a rerun then writes nothing)."""
     try:
         held = gb.find_notebook(notebook, assignment)
-    except MissingEntry:
+    except api().MissingEntry:
         return False
     return declarations == (
         {c.name: (c.max_score, c.cell_type) for c in held.grade_cells},
@@ -129,7 +135,7 @@ def record_grades(gb, assignment, record):
         gb.update_or_create_student(record.student_id)
         try:
             gb.find_submission(name, record.student_id)
-        except MissingEntry:
+        except api().MissingEntry:
             gb.add_submission(name, record.student_id)
     for test in record.tests:
         grade = gb.find_grade(test.grade_id, _notebook(assignment, test), name, record.student_id)
@@ -173,7 +179,7 @@ def _record_late_fields(gb, assignment, record, class_due, cells, zone):
     name = assignment if isinstance(assignment, str) else assignment.name
     try:
         submission = gb.find_submission(name, record.student_id)
-    except MissingEntry:  # a record the gradebook has not seen (copied into OUT by hand): add it first
+    except api().MissingEntry:  # a record the gradebook has not seen (copied into OUT by hand): add it first
         record_grades(gb, assignment, record)
         submission = gb.find_submission(name, record.student_id)
     submission.timestamp = _utc_naive(record.submitted_at, zone) if record.submitted_at else None

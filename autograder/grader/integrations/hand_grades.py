@@ -12,10 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Assignment, BaseCell, Comment, Grade, MissingEntry, SubmittedAssignment, SubmittedNotebook
-
 from autograder.grader.core.record import AWAITING, DECIDED, GRADED, NO_RESPONSE, UNREAD, TestResult
-from autograder.grader.integrations.gradebook import gradebook_at
+from autograder.grader.integrations.gradebook import api, gradebook_at
 
 
 @dataclass(frozen=True)
@@ -29,25 +27,28 @@ class HandGrade:
 def _per_cell(gb, assignment, table, *columns):
     """(student, grade_id, *columns) of every row of table (Grade or Comment) of assignment whose first column a
     person filled in: one query."""
+    nb = api()
     return (
-        gb.db.query(SubmittedAssignment.student_id, BaseCell.name, *columns)
-        .join(SubmittedNotebook, table.notebook_id == SubmittedNotebook.id)
-        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-        .join(BaseCell, table.cell_id == BaseCell.id)
-        .filter(Assignment.name == assignment, columns[0].isnot(None))
+        gb.db.query(nb.SubmittedAssignment.student_id, nb.BaseCell.name, *columns)
+        .join(nb.SubmittedNotebook, table.notebook_id == nb.SubmittedNotebook.id)
+        .join(nb.SubmittedAssignment, nb.SubmittedNotebook.assignment_id == nb.SubmittedAssignment.id)
+        .join(nb.Assignment, nb.SubmittedAssignment.assignment_id == nb.Assignment.id)
+        .join(nb.BaseCell, table.cell_id == nb.BaseCell.id)
+        .filter(nb.Assignment.name == assignment, columns[0].isnot(None))
         .all()
     )
 
 
 def _scored_by_hand(gb, assignment):
     """(student, grade_id, manual score, extra credit) of every grade of assignment that a person scored: one query."""
-    return _per_cell(gb, assignment, Grade, Grade.manual_score, Grade.extra_credit)
+    grade = api().Grade
+    return _per_cell(gb, assignment, grade, grade.manual_score, grade.extra_credit)
 
 
 def _comments(gb, assignment):
     """(student, grade_id) -> the grader's comment, for every comment of assignment a person wrote: one query."""
-    return {(student, gid): text.strip() for student, gid, text in _per_cell(gb, assignment, Comment, Comment.manual_comment)}
+    comment = api().Comment
+    return {(student, gid): text.strip() for student, gid, text in _per_cell(gb, assignment, comment, comment.manual_comment)}
 
 
 def read_hand_grades(path, exercise):
@@ -93,7 +94,7 @@ def fold_hand_grades(gradebook_path, exercise, records):
 
     Without a gradebook the records are left as they are (a person's grading lives only there).
     """
-    if not Path(gradebook_path).is_file():
+    if not records or not Path(gradebook_path).is_file():
         return []
     grades, notes = read_hand_grades(gradebook_path, exercise)
     changed = []
@@ -120,7 +121,7 @@ def carry_hand_grades(source_path, gb, exercise, students):
                 notebook = exercise.notebook_of(gid)
                 target = gb.find_grade(gid, notebook, exercise.name, student)
                 comment = gb.find_comment(gid, notebook, exercise.name, student)
-            except MissingEntry:
+            except api().MissingEntry:
                 continue
             target.manual_score, target.needs_manual_grade = grade.score, False
             comment.manual_comment = grade.comment or None

@@ -8,6 +8,7 @@ from autograder.grader.core.cell_text import cell_error, stream_text
 from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.assemble import REPORT_MARKER
 from autograder.grader.pipeline.execute import execute_confined
+from autograder.notebooks import nbgrader_utils
 
 MEMORY_ERRORS = ("MemoryError", "can't allocate memory", "DefaultCPUAllocator", "std::bad_alloc", "Cannot allocate memory")
 
@@ -51,13 +52,11 @@ def partial_credit(cell, max_points):
     autograde reads it (nbgrader.utils.get_partial_grade): a number from 0 to its points is what it earns, anything
     else (no value, text, a negative number) its points. A number above its points (nbgrader stops grading the
     student there) earns 0 here, and says so."""
-    from nbgrader.utils import get_partial_grade
-
     shown = next((o for o in cell.get("outputs", []) if o.get("output_type") == "execute_result"), None)
     if shown is None or not shown.get("data", {}).get("text/plain"):
         return max_points, ""
     try:
-        points = float(get_partial_grade(shown, max_points))
+        points = float(nbgrader_utils().get_partial_grade(shown, max_points))
     except ValueError:
         return 0.0, f"the test's result, {str(shown['data']['text/plain'])[:40]}, is more than its {max_points:g} points"
     return points, "" if points == max_points else f"partial credit: {points:g} of {max_points:g} points"

@@ -93,7 +93,7 @@ class _Gradebook:
     they come; close() waits for the last and raises what the thread raised."""
 
     def __init__(self, path, exercise):
-        self.path, self.exercise, self.error = path, exercise, None
+        self.path, self.exercise, self.error, self.written = path, exercise, None, False
         self.records = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._write, name="gradebook", daemon=True)
 
@@ -102,6 +102,7 @@ class _Gradebook:
             self.thread.start()
 
     def put(self, record):
+        self.written = True
         self.records.put(record)
 
     def _write(self):
@@ -119,6 +120,8 @@ class _Gradebook:
             gb.close()
 
     def close(self):
+        if not self.written and self.thread.ident is None:
+            return  # no record to write (an empty class): the gradebook is neither made nor opened
         self.start()
         self.records.put(None)
         self.thread.join()
