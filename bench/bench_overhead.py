@@ -150,7 +150,7 @@ def _pool_start(grade, worker, exercise, scratch, limits, isolation):
     slots = context.SimpleQueue() if hasattr(grade, "_pool_context") else context.Queue()
     slots.put((0, isolation.uids[0] if isolation.uids else None))
     last = list(inspect.signature(worker.init_worker).parameters)[-1]
-    exercise_arg = exercise if last == "exercise" else str(exercise.master_path)
+    exercise_arg = exercise if last in ("exercise", "assignment") else str(exercise.master_path)  # older checkouts: a path
     initargs = (os.getpid(), slots, str(scratch), limits, [], isolation, exercise_arg)
     with ProcessPoolExecutor(1, mp_context=context, initializer=worker.init_worker, initargs=initargs) as pool:
         pool.submit(os.getpid).result()
@@ -194,6 +194,7 @@ def phases(folder, scratch):
 
     found = {}
     found["exercise"], exercise = _timed(lambda: grade.identify_exercise(discover(folder, None)))
+    notebook = exercise.notebooks[0] if hasattr(exercise, "notebooks") else exercise  # an assignment's one notebook
     submission = survey(folder, exercise.name, {}).submissions[0]
     limits, out = Limits(), scratch / "out"
     out.mkdir()
@@ -204,12 +205,12 @@ def phases(folder, scratch):
         sandbox = Sandbox(root / "worker", uids.uids[0] if uids.uids else None, limits, isolation, [str(out), str(folder)])
         (root / "worker").mkdir()
         (root / "worker").chmod(0o711)
-        found["assembly"], graded = _timed(lambda: assemble_graded(exercise, extract(read_cells(submission.path.read_bytes()), exercise)))
-        setup = next(c.source for c in exercise.nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+        found["assembly"], graded = _timed(lambda: assemble_graded(notebook, extract(read_cells(submission.path.read_bytes()), notebook)))
+        setup = next(c.source for c in notebook.nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
         for label, source in (("empty", "pass"), ("setup", setup)):
-            confined = assemble_graded(exercise, extract(read_cells(submission.path.read_bytes()), exercise))
+            confined = assemble_graded(notebook, extract(read_cells(submission.path.read_bytes()), notebook))
             confined.nb.cells = [_one_cell(source).cells[0]]
-            found[f"confined {label}"], _ = _timed(execute_confined, confined, sandbox, f"k-{label}", limits, exercise)
+            found[f"confined {label}"], _ = _timed(execute_confined, confined, sandbox, f"k-{label}", limits, notebook)
             plain = scratch / f"plain-{label}"
             shutil.copytree(REPO / "data", plain / "data")
             found[f"plain {label}"], _ = _timed(_plain_kernel, _one_cell(source), plain)
@@ -220,14 +221,14 @@ def phases(folder, scratch):
         else:
             found["font cache"], _ = _timed(build_font_cache, root, sandbox.uid, isolation, [str(out), str(folder)], limits.memory_bytes)
             confined.nb.cells = [_one_cell(setup).cells[0]]
-            found["confined setup, cached fonts"], _ = _timed(execute_confined, confined, sandbox, "k-fonts", limits, exercise)
+            found["confined setup, cached fonts"], _ = _timed(execute_confined, confined, sandbox, "k-fonts", limits, notebook)
         guard_cell = next(c for c in graded.nb.cells if c.metadata.get("autograder", {}).get("kind") == "guard")
         confined.nb.cells = [_one_cell(setup).cells[0], guard_cell]
-        found["confined setup, guard"], _ = _timed(execute_confined, confined, sandbox, "k-guard", limits, exercise)
-        found["execute+score"], outcome = _timed(grade_graded, graded, sandbox, "student", limits, exercise)
+        found["confined setup, guard"], _ = _timed(execute_confined, confined, sandbox, "k-guard", limits, notebook)
+        found["execute+score"], outcome = _timed(grade_graded, graded, sandbox, "student", limits, notebook)
         found["score alone"], _ = _timed(score_graded, outcome.nb, graded)
         record = Record(submission.student_id, outcome.status, "", outcome.tests, str(submission.path), "", assignment=exercise.name)
-        found["feedback"], _ = _timed(_feedback, outcome, graded, exercise, record, out)
+        found["feedback"], _ = _timed(_feedback, outcome, graded, notebook, record, out)
         found["gradebook"], _ = _timed(_gradebook, out, exercise, record)
         found["outputs"], _ = _timed(write_outputs, out, exercise, [record], load_term(out, exercise))
     return found
