@@ -15,6 +15,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from autograder import REPO
 from autograder.grader.pipeline.isolation import kernel_python, launcher_argv
 
+KILL_ROUNDS = 4  # kill_all: rounds of kill, wait and look again
 FONT_CACHE = "font-cache"  # in the run's scratch folder, beside the workers' folders
 BUILD_FONT_CACHE = "import matplotlib.font_manager"
 
@@ -90,21 +91,34 @@ class Sandbox:
                 os.killpg(kernel_pid, signal.SIGKILL)  # the launcher's session: strays that left the tree but not it
             except OSError:
                 pass
-        for proc in psutil.process_iter(["uids", "pid"]):
+        victims += self._marked(token)
+        for _ in range(KILL_ROUNDS):  # looked for again: a process that forked while a round ran is found by the next
+            for proc in victims:
+                try:
+                    proc.kill()
+                except psutil.Error:
+                    pass
+            _wait_dead(victims, timeout=5)
+            victims = self._marked(token)
+            if not victims:
+                break
+
+    def _marked(self, token):
+        """The live processes that belong to this submission by their uid (as root) or their marker (an ordinary user
+        without namespaces); none with namespaces, where the kernel's tree is all of them."""
+        marked = []
+        for proc in psutil.process_iter(["uids", "pid", "status"]):
             try:
+                if proc.info["status"] == psutil.STATUS_ZOMBIE:
+                    continue
                 if self.uid is not None and proc.info["uids"].real == self.uid:
-                    victims.append(proc)
+                    marked.append(proc)
                 elif self.uid is None and not self.isolation.bwrap and proc.pid != os.getpid():
                     if proc.info["uids"].real == os.getuid() and proc.environ().get("AUTOGRADER_JOB") == token:
-                        victims.append(proc)
+                        marked.append(proc)
             except (psutil.Error, OSError):
                 continue
-        for proc in victims:
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-        _wait_dead(victims, timeout=5)
+        return marked
 
 
 def build_font_cache(scratch_root, uid, isolation, hide, memory):
