@@ -26,11 +26,17 @@ def close(value, expected, atol=1e-5):
 
 
 def calling(what, fn, *args):
-    """fn(*args); an error it raises is reported as coming from `what`, the call under test."""
+    """fn(*args), a call into your code; an error it raises is reported as coming from `what`, the call under test.
+    Under the grader the value is also handed to it, which checks the hidden tests again, outside your kernel, on the
+    values your code returned."""
     try:
-        return fn(*args)
+        value = fn(*args)
     except Exception as error:
         raise AssertionError(f"{what} raised {type(error).__name__}: {error}") from error
+    keep = globals().get("_autograder_keep")
+    if keep is not None:
+        keep(what, value)
+    return value
 
 
 def autograd_log_det(fn, x):

@@ -1,7 +1,19 @@
+from IPython.display import display
+
 try:
     import ipywidgets as widgets
 except ImportError:  # without ipywidgets every explorer shows the figure of its default settings
     widgets = None
+
+
+def show_figure(figure, alt):
+    """Show a matplotlib figure as a PNG with alternative text (what it shows, in a sentence or two: what a screen
+    reader reads, and what the notebook rendered on a web page carries in the image's alt attribute), then close it."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(figure)
+    bundle = {"image/png": base64.b64encode(buffer.getvalue()).decode(), "text/plain": f"<figure: {alt}>"}
+    display(bundle, raw=True, metadata={"image/png": {"alt": alt}})
 
 
 def message_figure(text, size=(8, 1.6)):
@@ -28,8 +40,9 @@ class Explorer:
     a message.
     """
 
-    def __init__(self, draw, controls):
-        self.draw, self.controls = draw, controls
+    def __init__(self, draw, controls, alt=""):
+        """alt: the alternative text of the figure of the default values (what it shows)."""
+        self.draw, self.controls, self.alt = draw, controls, alt
         self.png, self.caption = self.render({name: default for name, (_, default) in controls.items()})
 
     def render(self, values):
@@ -52,8 +65,9 @@ class Explorer:
         text = "<explorer: run the notebook to move its controls>" + (f" {self.caption}" if self.caption else "")
         bundle = {"image/png": base64.b64encode(self.png).decode(), "text/plain": text}
         live = {name: widget for name, (widget, _) in self.controls.items() if widget is not None}
+        metadata = {"image/png": {"alt": self.alt}} if self.alt else {}
         if widgets is None or not live:
-            return bundle
+            return bundle, metadata
         image, caption = widgets.Image(value=self.png, format="png"), widgets.HTML(self.caption)
 
         def redraw(change):
@@ -64,7 +78,7 @@ class Explorer:
         controls = widgets.HBox(list(live.values()), layout=widgets.Layout(flex_flow="row wrap"))
         bundle.update(widgets.VBox([controls, image, caption])._repr_mimebundle_())  # the live view, which a frontend with widgets prefers
         bundle["text/plain"] = text
-        return bundle
+        return bundle, metadata
 
 
 def control(widget_factory, default):
