@@ -84,7 +84,9 @@ def test_test_cells_in_the_graded_notebook_are_the_masters_with_hidden_tests(exe
     graded = assemble_graded(exercise, found)
     tests = [c for c in graded.nb.cells if c.metadata.get("autograder", {}).get("kind") == "test"]
     assert len(tests) == len(exercise.tests) and all("### BEGIN HIDDEN TESTS" in c.source for c in tests)
-    assert len(set(graded.all_tokens())) == 2 * len(exercise.tests)
+    assert len(set(graded.all_tokens())) == 2 * len(exercise.tests) + 1  # and the restore lines' common start
+    kinds = [c.metadata.get("autograder", {}).get("kind") for c in graded.nb.cells]
+    assert all(kinds[i - 1] == "restore" for i, kind in enumerate(kinds) if kind == "test"), "a restore request before each test"
 
 
 def test_feedback_never_contains_hidden_tests_even_from_executed_cells(exercise):

@@ -63,16 +63,17 @@ def test_the_launcher_parses_its_options_and_the_command_after_the_double_dash()
     assert args.command[-3:] == ["python", "-c", "pass"]
 
 
-class _Shell:
-    """What the guard reads of IPython's shell."""
+@pytest.fixture
+def shell():
+    """IPython's own shell, as the guard finds it in a kernel (without the kernel: no message handlers)."""
+    from IPython.core.interactiveshell import InteractiveShell
 
-    custom_exceptions = ()
+    return InteractiveShell.instance()
 
 
 @pytest.fixture
-def guard_module():
+def guard_module(shell):
     module = _load("guard")
-    shell = _Shell()
     module.get_ipython = lambda: shell  # in the kernel, IPython's own
     return module
 
@@ -112,3 +113,90 @@ def test_the_guard_reports_a_tensor_subclass_that_fakes_comparisons(guard_module
     assert "AlwaysEqual, a Tensor subclass that redefines __eq__" in capsys.readouterr().out
     del fake
     assert sys.modules["torch"] is torch
+
+
+def test_the_guard_undoes_and_reports_what_changes_how_a_cell_runs_and_signs_its_restore(guard_module, shell, tmp_path, capsys):
+    import ast
+    import functools
+    import hashlib
+    import hmac
+
+    (tmp_path / "key").write_bytes(b"k" * 32)
+    guard = guard_module.Guard(key_file=str(tmp_path / "key"))
+    assert not (tmp_path / "key").exists(), "the key's file must be gone before any student code runs"
+    shell_class, transformers = type(shell), list(shell.ast_transformers)
+    run_cell = shell_class.run_cell
+    try:
+        shell_class.run_cell = lambda self, cell, *a, **k: None  # the class, not the instance
+        shell.ast_transformers.append(ast.NodeTransformer())
+        shell.input_transformers_post.append(lambda lines: lines)
+        shell.events.register("pre_run_cell", functools.partial(print, "patched"))
+        guard.before("test_x", "n0nce", {})
+    finally:
+        leftover = shell_class.run_cell is not run_cell
+        shell_class.run_cell = run_cell
+        shell.ast_transformers[:] = transformers
+    assert not leftover, "the class-level patch of run_cell was not undone"
+    assert shell.input_transformers_post == [] and not shell.events.callbacks["pre_run_cell"]
+    guard.report("[report] ")
+    printed = capsys.readouterr().out
+    signature = hmac.new(b"k" * 32, b"test_x n0nce", hashlib.sha256).hexdigest()[:32]
+    assert f"[autograder restored test_x {signature}]" in printed
+    report = __import__("json").loads(printed.split("[report] ")[1])
+    found = dict(report["tampered"])
+    assert found.get(f"{shell_class.__module__}.{shell_class.__qualname__}.run_cell") == "test_x", report
+    assert found.get("IPython's ast_transformers") == "test_x" and found.get("IPython's input_transformers_post") == "test_x"
+    assert "a pre_run_cell callback" in report["repaired"]
+
+
+def test_an_honest_guard_finds_nothing_to_undo(guard_module, capsys):
+    guard = guard_module.Guard()
+    guard.before("test_x", "n", {})
+    guard.report("[report] ")
+    report = __import__("json").loads(capsys.readouterr().out.split("[report] ")[1])
+    assert report["tampered"] == [] and report["subclasses"] == []
+
+
+def test_what_a_hidden_check_received_is_saved_as_data_and_read_back_outside_the_kernel(guard_module, tmp_path, monkeypatch):
+    from autograder.grader.pipeline import replay
+
+    monkeypatch.chdir(tmp_path)
+    guard = guard_module.Guard()
+    guard.before("test_x", "n", {})
+    guard.keep_value("seen before the hidden checks", 1)
+    guard.hidden()
+    values = [torch.arange(6, dtype=torch.float64).reshape(2, 3), (torch.ones(2), 3), {"a": True, "b": None}, "text", 2.5, object()]
+    for n, value in enumerate(values):
+        guard.keep_value(f"call {n}", value)
+    guard.finished("test_x", "[done]")
+    saved = replay.read_evidence(tmp_path / ".autograder-evidence" / "test_x.npz")
+    assert [what for what, _ in saved] == [f"call {n}" for n in range(len(values))]
+    assert torch.equal(saved[0][1], values[0]) and saved[0][1].dtype == torch.float64
+    assert torch.equal(saved[1][1][0], torch.ones(2)) and saved[1][1][1] == 3 and saved[2][1] == {"a": True, "b": None}
+    assert saved[3][1] == "text" and saved[4][1] == 2.5
+    with pytest.raises(AssertionError, match="returned a object"):
+        bool(saved[5][1])
+
+
+def test_hidden_checks_run_again_on_the_saved_values_pass_and_fail_as_they_did_in_the_kernel(guard_module, tmp_path, monkeypatch):
+    from autograder.grader.pipeline import replay
+
+    monkeypatch.chdir(tmp_path)
+    source = "value = calling('double(3)', double, 3)\nassert value == 6, f'double(3) is {value}, expected 6'\n"
+    verdicts = []
+    for answer in (6, 7):
+        guard = guard_module.Guard()
+        guard.before("t", "n", {})
+        guard.hidden()
+        guard.keep_value("double(3)", answer)
+        guard.finished("t", "[done]")
+        verdicts.append(replay.check_one(replay.placeholders(["double"]), source, tmp_path / ".autograder-evidence" / "t.npz"))
+    assert verdicts == ["", "double(3) is 7, expected 6"]
+    assert "saved nothing" in replay.check_one(replay.placeholders(["double"]), source, None)
+    guard.before("t", "n", {})
+    guard.hidden()
+    guard.keep_value("another call", 6)
+    guard.finished("t", "[done]")
+    assert "for other calls" in replay.check_one(replay.placeholders(["double"]), source, tmp_path / ".autograder-evidence" / "t.npz")
+    with pytest.raises(AssertionError, match="outside calling"):
+        replay.placeholders(["double"])["double"](3)

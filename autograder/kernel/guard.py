@@ -1,20 +1,32 @@
 """Runs inside the student's kernel (its source is injected as a cell; the kernel cannot import the grader).
 
-Guard(given_names) snapshots, before any student code runs, the attributes of the modules and classes the
-tests rely on, the builtins, the exception hooks, and the notebook's given names (helpers, nets, prior, data).
-guard.restore(globals()) puts all of them back; the grader prepends it to every test cell and given cell, so a
-test always runs with pristine helpers whatever the answer cells patched. guard.passed(token) ends each test
-cell: it prints a token the student's code never saw, so a test whose failure was swallowed earns nothing.
-guard.report() prints, as JSON, what restore() had to repair and the new subclasses of tensor or number
-types (a way to fake comparisons that restoring cannot undo).
+Everything here is defence in depth: the student's code runs in this process and can undo any of it (Python's audit
+hooks and snapshots are no sandbox). The verdict that holds is computed outside the kernel (pipeline/replay.py); what
+this file does is make tampering visible and restore what it can before each test.
+
+Guard(given_names, key_file) snapshots, before any student code runs, the attributes of the modules and classes the
+tests rely on, the builtins, the exception hooks, the notebook's given names, and the machinery IPython and the kernel
+run a cell with (their classes and bases, the AST and input transformers, event callbacks, trace and profile
+functions, import hooks, the kernel's message handlers); it reads a key the grader wrote for this run, and deletes
+its file. guard.before(label, nonce, globals()) runs as a request of its own before each test and given cell: it
+restores all of it, records what it found changed, and prints a token signed with the key, which no cell's source
+holds: a test whose restore token is missing or wrong earns nothing. guard.hidden() marks where a test's hidden checks
+start; guard.passed(token) ends each test cell: it saves the values the hidden checks received from the student's code
+(calling(), in the shared checks) for the grader to check again outside the kernel, then prints a token the student's
+code never saw. guard.report() prints, as JSON, what was repaired, what was tampered with and where, the new
+subclasses of tensor or number types that fake comparisons, and what the audit hook saw.
 """
 
 import builtins
 import copy
+import functools
+import hashlib
+import hmac
 import importlib
 import json
 import os
 import sys
+import threading
 import types
 
 # The libraries whose attributes the tests rely on, snapshot when the notebook already imported them before the
@@ -76,6 +88,27 @@ SHELL_HOOKS = (
     "set_custom_exc",
 )
 _subclasses = type.__subclasses__
+# Built-in types a test compares or converts: a subclass of one is flagged when it redefines what that calls
+FAKING = {
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__float__", "__int__", "__index__", "__abs__",
+    "__len__", "__contains__", "__iter__", "__getitem__", "__sub__", "__rsub__", "__add__", "__radd__", "__hash__",
+}  # fmt: skip
+# The packages whose event callbacks and import hooks are the kernel's own, not the notebook's
+LIBRARY_PACKAGES = {
+    "IPython", "ipykernel", "ipywidgets", "matplotlib", "matplotlib_inline", "tqdm", "comm", "jupyter_client", "traitlets",
+    "debugpy", "zmq", "tornado", "asyncio", "torch", "numpy", "sklearn", "scipy", "importlib", "_frozen_importlib",
+    "_frozen_importlib_external", "zipimport", "six", "_distutils_hack", "setuptools", "pkg_resources", "__editable___finder",
+}  # fmt: skip
+# What the audit hook reports (Python's audit events table); for review, never a verdict by itself
+AUDITED = {
+    "sys.settrace": "a trace function (sys.settrace)",
+    "sys.setprofile": "a profile function (sys.setprofile)",
+    "gc.get_referrers": "the garbage collector's referrers (gc.get_referrers)",
+    "gc.get_referents": "the garbage collector's referents (gc.get_referents)",
+    "gc.get_objects": "the garbage collector's objects (gc.get_objects)",
+    "sys.addaudithook": "an audit hook of its own (sys.addaudithook)",
+}
+EVIDENCE = ".autograder-evidence"  # in the kernel's working folder: the values a test's hidden checks received
 
 
 def _all_subclasses(cls):
@@ -89,14 +122,15 @@ def _all_subclasses(cls):
     return set(seen.values())
 
 
-def _redefined(cls):
-    return sorted(name for name, value in vars(cls).items() if callable(value) or isinstance(value, (classmethod, staticmethod)))
+def _redefined(cls, only=None):
+    names = (name for name, value in vars(cls).items() if callable(value) or isinstance(value, (classmethod, staticmethod)))
+    return sorted(name for name in names if only is None or name in only)
 
 
-def _student_defined(cls):
+def _student_defined(cls, only=None):
     """A class the notebook made (not one a library created on import) that overrides behaviour."""
     module = getattr(cls, "__module__", None)
-    return (module == "__main__" or module not in sys.modules) and bool(_redefined(cls))
+    return (module == "__main__" or module not in sys.modules) and bool(_redefined(cls, only))
 
 
 def _frozen(value):
@@ -111,20 +145,194 @@ def _frozen(value):
     return ("ref", value)
 
 
+def _origin(function):
+    """The top-level package a callable comes from, through partials and bound methods."""
+    for _ in range(10):
+        if isinstance(function, functools.partial):
+            function = function.func
+        elif hasattr(function, "__func__"):
+            function = function.__func__
+        else:
+            break
+    kind = function if isinstance(function, type) else None
+    module = getattr(kind or function, "__module__", None) or ""
+    return module.split(".")[0]
+
+
+def _signer(key_file):
+    """sign(label, nonce): an HMAC under the key the grader wrote for this run (the file is read once, then deleted)."""
+    key = b""
+    try:
+        with open(key_file, "rb") as handle:
+            key = handle.read()
+        os.remove(key_file)
+    except (OSError, TypeError):
+        pass
+
+    def sign(label, nonce):
+        return hmac.new(key, f"{label} {nonce}".encode(), hashlib.sha256).hexdigest()[:32] if key else "no-key"
+
+    return sign
+
+
+def _audit_hook(seen):
+    def hook(event, args):
+        if event in AUDITED or event.startswith("ctypes."):
+            label = AUDITED.get(event, "ctypes")
+            if label not in seen:
+                seen.append(label)
+
+    return hook
+
+
+def _restore_dict(owner, pristine, drop_new):
+    """Put owner's attributes back as pristine; the names changed (torch's own later wrappers taken as pristine)."""
+    changed, current = [], vars(owner)
+    for name, value in pristine.items():
+        if name in VOLATILE or current.get(name, pristine) is value:
+            continue
+        if _library_wrapper(value, current.get(name)):
+            pristine[name] = current[name]  # torch's own, since torch._dynamo was imported: the new pristine
+            continue
+        try:
+            setattr(owner, name, value)
+            changed.append(name)
+        except (AttributeError, TypeError):
+            pass
+    if drop_new:
+        for name in [n for n in list(current) if n not in pristine and n not in VOLATILE]:
+            try:
+                delattr(owner, name)
+                changed.append(f"{name} (added)")
+            except (AttributeError, TypeError):
+                pass
+    return changed
+
+
+class Machinery:
+    """What IPython and the kernel run a cell with, as it was before the student's first cell."""
+
+    OBJECTS = ("compile", "input_transformer_manager", "events", "displayhook", "display_pub", "history_manager")
+
+    def __init__(self, shell):
+        self.shell, self.kernel = shell, getattr(shell, "kernel", None)
+        roots = [type(shell), type(shell.compile), type(shell.input_transformer_manager), type(shell.events)]
+        roots += [type(self.kernel)] if self.kernel is not None else []
+        classes = []
+        for root in roots:
+            classes += [c for c in root.__mro__ if c is not object and c not in classes]
+        self.classes = [(c, dict(vars(c))) for c in classes]
+        self.objects = {name: getattr(shell, name, None) for name in self.OBJECTS}
+        self.lists = {name: list(value) for name, value in self._lists().items()}
+        self.callbacks = {event: list(found) for event, found in shell.events.callbacks.items()}
+        self.trace = self._traces()
+        self.hooks = {"meta_path": list(sys.meta_path), "path_hooks": list(sys.path_hooks)}
+        self.handlers = {n: dict(getattr(self.kernel, n)) for n in ("shell_handlers", "control_handlers") if hasattr(self.kernel, n)}
+        names = ("builtins", "sys", "ast", "codeop", "IPython.core.interactiveshell", "IPython.core.compilerop", "ipykernel.zmqshell",
+                 "ipykernel.ipkernel", "ipykernel.kernelbase", "torch", "numpy")  # fmt: skip
+        self.modules = {name: sys.modules[name] for name in names if name in sys.modules}
+
+    def _lists(self):
+        manager = self.shell.input_transformer_manager
+        return {
+            "ast_transformers": self.shell.ast_transformers,
+            "input_transformers_post": self.shell.input_transformers_post,
+            "input_transformers_cleanup": manager.cleanup_transforms,
+            "line_transforms": manager.line_transforms,
+            "token_transformers": manager.token_transformers,
+        }
+
+    @staticmethod
+    def _traces():
+        return (sys.gettrace(), sys.getprofile(), threading.gettrace(), threading.getprofile())
+
+    def restore(self, tampered, repaired):
+        """Put back whatever differs: tampered(what) for what changes how a cell runs, repaired(what) for the rest."""
+        for cls, pristine in self.classes:
+            for name in _restore_dict(cls, pristine, drop_new=True):
+                tampered(f"{cls.__module__}.{cls.__qualname__}.{name}")
+        for name, value in self.objects.items():
+            if getattr(self.shell, name, None) is not value:
+                setattr(self.shell, name, value)
+                tampered(f"the shell's {name}")
+        for name, current in self._lists().items():
+            if list(current) != self.lists[name]:
+                current[:] = self.lists[name]
+                tampered(f"IPython's {name}")
+        for event, found in self.shell.events.callbacks.items():
+            for callback in [c for c in found if c not in self.callbacks.get(event, []) and _origin(c) not in LIBRARY_PACKAGES]:
+                found.remove(callback)
+                repaired(f"a {event} callback")
+        self._restore_traces(tampered)
+        for name, pristine in self.hooks.items():
+            current = getattr(sys, name)
+            for hook in [
+                h for h in current if h not in pristine and _origin(h if isinstance(h, type) else type(h)) not in LIBRARY_PACKAGES
+            ]:
+                current.remove(hook)
+                tampered(f"an import hook (sys.{name})")
+        for name, pristine in self.handlers.items():
+            current = getattr(self.kernel, name)
+            if current != pristine:
+                current.clear()
+                current.update(pristine)
+                tampered(f"the kernel's {name}")
+        for name, module in self.modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+                tampered(f"sys.modules[{name!r}]")
+
+    def _restore_traces(self, tampered):
+        if self._traces() != self.trace:
+            sys.settrace(self.trace[0])
+            sys.setprofile(self.trace[1])
+            threading.settrace(self.trace[2])
+            threading.setprofile(self.trace[3])
+            tampered("a trace or profile function (sys.settrace, sys.setprofile)")
+
+
+def _flat(value, arrays):
+    """A JSON-able description of value, its tensors and arrays copied into arrays; other objects only named."""
+    torch, np = sys.modules.get("torch"), sys.modules.get("numpy")
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str):
+        return {"py": value}
+    if torch is not None and kind in (torch.Tensor, torch.nn.Parameter):
+        key, tensor = f"a{len(arrays)}", value.detach().cpu()
+        arrays[key] = tensor.numpy().copy()
+        return {"tensor": key, "dtype": str(tensor.dtype).replace("torch.", "")}
+    if np is not None and kind is np.ndarray and value.dtype != object:
+        key = f"a{len(arrays)}"
+        arrays[key] = value.copy()
+        return {"ndarray": key}
+    if np is not None and isinstance(value, np.generic) and kind.__module__ == "numpy":
+        return {"py": value.item()}
+    if isinstance(value, (tuple, list)) and (kind.__module__ in ("builtins", "torch.return_types") or kind.__qualname__ == "Size"):
+        return {"seq": "list" if isinstance(value, list) else "tuple", "items": [_flat(v, arrays) for v in value]}
+    if kind is dict and all(type(k) is str for k in value):
+        return {"dict": [[k, _flat(v, arrays)] for k, v in value.items()]}
+    return {"object": getattr(kind, "__name__", "?")}
+
+
 class Guard:
-    def __init__(self, protect=()):
-        """protect: dotted names of library classes to restore beyond the libraries' own (the master lists them)."""
-        self.repaired = []
+    def __init__(self, protect=(), key_file=None):
+        """protect: dotted names of library classes to restore beyond the libraries' own (the master lists them);
+        key_file: the key the grader wrote for this run (read, then deleted)."""
+        self.repaired, self.tampered, self.audit = [], [], []
         modules, classes, fakeable = _libraries()
         self.modules = [(m, dict(vars(m))) for m in modules]
         self.classes = [(c, dict(vars(c))) for c in dict.fromkeys([*classes, *map(_resolve, protect)])]
+        self.fakeable = fakeable
         self.known_subclasses = {cls: _all_subclasses(cls) for cls in fakeable}
         self.hooks = (sys.excepthook, sys.displayhook, sys.stdout, sys.stderr)
         self.shell = get_ipython()  # noqa: F821 - the kernel's shell
-        self.shell_class = type(self.shell)
         self.shell_hooks = {name: self.shell.__dict__.get(name) for name in SHELL_HOOKS if name in self.shell.__dict__}
-        self.given = {}
-        self.functions = {}
+        self.machinery = Machinery(self.shell)
+        self.given, self.functions = {}, {}
+        self.where, self.evidence, self.keeping = "the grader's setup", [], False
+        self.folder = os.path.abspath(EVIDENCE)  # the working folder's, wherever the student's code moves the kernel
+        self._sign = _signer(key_file)
+        sys.addaudithook(_audit_hook(self.audit))
 
     def keep(self, namespace, names):
         """Snapshot the names a given cell just defined."""
@@ -139,27 +347,9 @@ class Guard:
         if what not in self.repaired:
             self.repaired.append(what)
 
-    def _restore_attributes(self, owner, label, pristine, drop_new):
-        current = vars(owner)
-        for name, value in pristine.items():
-            if name in VOLATILE:
-                continue
-            if current.get(name, pristine) is not value:
-                if _library_wrapper(value, current.get(name)):
-                    pristine[name] = current[name]  # torch's own, since torch._dynamo was imported: the new pristine
-                    continue
-                try:
-                    setattr(owner, name, value)
-                    self._note(f"{label}.{name}")
-                except (AttributeError, TypeError):
-                    pass
-        if drop_new:
-            for name in [n for n in list(current) if n not in pristine and n not in VOLATILE]:
-                try:
-                    delattr(owner, name)
-                    self._note(f"{label}.{name} (added)")
-                except (AttributeError, TypeError):
-                    pass
+    def _tamper(self, what):
+        if not any(seen == what for seen, _ in self.tampered):
+            self.tampered.append((what, self.where))
 
     def _restore_shell(self):
         sys.excepthook, sys.displayhook, sys.stdout, sys.stderr = self.hooks
@@ -167,40 +357,94 @@ class Guard:
             value = self.shell.__dict__.get(name)
             if name in self.shell_hooks and value is not self.shell_hooks[name]:
                 self.shell.__dict__[name] = self.shell_hooks[name]
-                self._note(f"IPython shell.{name}")
+                self._tamper(f"IPython shell.{name}")
             elif name not in self.shell_hooks and name in self.shell.__dict__:
                 del self.shell.__dict__[name]
-                self._note(f"IPython shell.{name}")
+                self._tamper(f"IPython shell.{name}")
         if self.shell.custom_exceptions:
             self.shell.custom_exceptions = ()
-            self._note("IPython custom exception handler")
+            self._tamper("IPython custom exception handler")
 
     def restore(self, namespace):
         for module, pristine in self.modules:
-            self._restore_attributes(module, module.__name__, pristine, drop_new=False)
+            for name in _restore_dict(module, pristine, drop_new=False):
+                self._note(f"{module.__name__}.{name}")
         for cls, pristine in self.classes:
-            self._restore_attributes(cls, cls.__name__, pristine, drop_new=True)
+            for name in _restore_dict(cls, pristine, drop_new=True):
+                self._note(f"{cls.__name__}.{name}")
         self._restore_shell()
+        self.machinery.restore(self._tamper, self._note)
         for name, (kind, value) in self.given.items():
             if kind == "copy":
                 namespace[name] = copy.deepcopy(value)
                 continue
-            else:
-                if namespace.get(name) is not value:
-                    self._note(name)
-                namespace[name] = value
+            if namespace.get(name) is not value:
+                self._note(name)
+            namespace[name] = value
         for name, (function, code, defaults, kwdefaults) in self.functions.items():
             if (function.__code__, function.__defaults__, function.__kwdefaults__) != (code, defaults, kwdefaults):
                 function.__code__, function.__defaults__, function.__kwdefaults__ = code, defaults, kwdefaults
                 self._note(f"{name}.__code__")
 
+    def before(self, label, nonce, namespace):
+        """A request of its own before the cell label: restore everything, then print the signed token that says so."""
+        self.where = label
+        self.restore(namespace)
+        namespace["_autograder_keep"] = self.keep_value
+        self.evidence, self.keeping = [], False
+        print(f"[autograder restored {label} {self._sign(label, nonce)}]")
+
+    def hidden(self):
+        """The test's hidden checks start: what calling() hands over from here on is kept."""
+        self.evidence, self.keeping = [], True
+
+    def keep_value(self, what, value):
+        """A value the student's code returned to a hidden check, copied as it is now."""
+        if self.keeping:
+            arrays = {}
+            self.evidence.append((str(what), _flat(value, arrays), arrays))
+
     def passed(self, token):
         print(token)
+
+    def finished(self, label, token):
+        """The test ran to its end: save what its hidden checks received, then print its token."""
+        self._save(label)
+        print(token)
+
+    def _save(self, label):
+        np = sys.modules.get("numpy")
+        if np is None:
+            return
+        manifest, arrays = [], {}
+        for what, flat, values in self.evidence:
+            manifest.append([what, _renamed(flat, values, arrays, len(manifest))])
+        os.makedirs(self.folder, exist_ok=True)
+        payload = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
+        np.savez(os.path.join(self.folder, f"{label}.npz"), __manifest__=payload, **arrays)
 
     def report(self, marker):
         new = []
         for cls, known in self.known_subclasses.items():
+            only = None if cls.__module__ in ("torch", "numpy") else FAKING
             for sub in _all_subclasses(cls) - known:
-                if _student_defined(sub):
-                    new.append(f"{sub.__name__}, a {cls.__name__} subclass that redefines {', '.join(_redefined(sub))}")
-        print(marker + json.dumps({"repaired": self.repaired, "subclasses": sorted(set(new))}))
+                if _student_defined(sub, only):
+                    new.append(f"{sub.__name__}, a {cls.__name__} subclass that redefines {', '.join(_redefined(sub, only))}")
+        tampered = [[what, where] for what, where in self.tampered]
+        print(marker + json.dumps({"repaired": self.repaired, "subclasses": sorted(set(new)), "tampered": tampered, "audit": self.audit}))
+
+
+def _renamed(flat, values, arrays, index):
+    """flat with its array keys made unique for value number index, the arrays copied into arrays under them."""
+    if isinstance(flat, dict):
+        out = {}
+        for key, item in flat.items():
+            if key in ("tensor", "ndarray"):
+                out[key] = f"v{index}_{item}"
+                arrays[out[key]] = values[item]
+            else:
+                out[key] = _renamed(item, values, arrays, index)
+        return out
+    if isinstance(flat, list):
+        return [_renamed(item, values, arrays, index) for item in flat]
+    return flat

@@ -109,7 +109,11 @@ def load_moons(split):
 def data_source(split):
     """Where load_moons(split) reads from: the course's CSV file, or a regeneration with scikit-learn."""
     found = [folder / f"moons_{split}.csv" for folder in (Path("data"), Path("..") / "data")]
-    return f"read {next(p for p in found if p.is_file())}" if any(p.is_file() for p in found) else "regenerated with make_moons (no data/ folder found)"
+    return (
+        f"read {next(p for p in found if p.is_file())}"
+        if any(p.is_file() for p in found)
+        else "regenerated with make_moons (no data/ folder found)"
+    )
 
 
 x_train, label_train = load_moons("train")
@@ -155,6 +159,7 @@ def random_net(dim, seed, gain=1.0, dtype=torch.float32, tanh=False):
 # Write `log_prob_1d(x, f, log_p_z)`: the log-density of each point of `x` (a tensor of shape `(n,)`) when
 # $z = f(x)$ has log-density `log_p_z` (a function from `(n,)` to `(n,)`). The map `f` acts element-wise, and
 # `derivative(f, x)`, given below, returns $f'(x)$ (shape `(n,)`) by autograd.
+
 
 # %% nbgrader={"grade": false, "grade_id": "one_dim_helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def derivative(f, x):
@@ -222,6 +227,8 @@ x_grid = torch.linspace(-8, 8, 8001)
 mass = torch.trapezoid(torch.exp(log_prob_1d(x_grid, curved_map, standard_normal_log_prob)), x_grid).item()
 check(abs(mass - 1) < 1e-3, f"exp(log_prob_1d) integrates to {mass:.4f} for z = x + 0.9 tanh(3x), not 1: a density must integrate to 1")
 print(f"log_prob_1d looks right: for z = x + 0.9 tanh(3x), the density integrates to {mass:.4f}")
+
+
 ### BEGIN HIDDEN TESTS
 def _laplace_log_prob(z):
     """log of exp(-|z|) / 2."""
@@ -284,13 +291,16 @@ def invert_1d(f, z, increasing, low=-40.0, high=40.0, steps=60):
 
 def draw_1d(map_name, a, c):
     """Prior, map and your density for z = f(x), the named map with parameters a and c."""
+
     def f(x):
         return MAPS_1D[map_name](x, a, c)
 
     x = torch.linspace(-4, 4, 801, dtype=torch.float64)
     slopes = derivative(f, torch.linspace(-40, 40, 80_001, dtype=torch.float64))
     if not (bool((slopes > 0).all()) or bool((slopes < 0).all())):
-        return message_figure(f"{map_name} with a = {a:g} is not invertible (f'(x) changes sign or is 0 somewhere): a flow must be a bijection")
+        return message_figure(
+            f"{map_name} with a = {a:g} is not invertible (f'(x) changes sign or is 0 somewhere): a flow must be a bijection"
+        )
     wide = torch.linspace(-40, 40, 80_001, dtype=torch.float64)
     mass = torch.trapezoid(torch.exp(log_prob_1d(wide, f, standard_normal_log_prob)), wide).item()
     density = torch.exp(log_prob_1d(x, f, standard_normal_log_prob))
@@ -301,8 +311,15 @@ def draw_1d(map_name, a, c):
     axes[0].set(title="prior $p_Z(z) = \\mathcal{N}(0, 1)$", xlabel="$z$")
     axes[1].plot(x, f(x), color="k")
     axes[1].set(title=f"the map: {map_name}", xlabel="$x$", ylabel="$z = f(x)$", ylim=(-6, 6))
-    axes[2].hist(samples, bins=80, range=(-4, 4), weights=np.full(len(samples), 10 / len(samples)), color="tab:green", alpha=0.4,
-                 label="$x = f^{-1}(z)$, $z \\sim p_Z$")
+    axes[2].hist(
+        samples,
+        bins=80,
+        range=(-4, 4),
+        weights=np.full(len(samples), 10 / len(samples)),
+        color="tab:green",
+        alpha=0.4,
+        label="$x = f^{-1}(z)$, $z \\sim p_Z$",
+    )
     axes[2].plot(x, density, color="tab:red", label="your $p_X(x)$")
     axes[2].set(title=f"your density: $\\int p_X\\,dx$ = {mass:.3f}", xlabel="$x$")
     axes[2].legend(fontsize=7, loc="upper right")
@@ -310,11 +327,14 @@ def draw_1d(map_name, a, c):
     return figure
 
 
-Explorer(draw_1d, {
-    "map_name": control(lambda: widgets.Dropdown(options=list(MAPS_1D), description="map"), "z = x + a tanh(3x) + c"),
-    "a": control(lambda: slider("a", -0.3, -3.0, 3.0, 0.05), -0.3),
-    "c": control(lambda: slider("c", 0.0, -2.0, 2.0, 0.1), 0.0),
-})
+Explorer(
+    draw_1d,
+    {
+        "map_name": control(lambda: widgets.Dropdown(options=list(MAPS_1D), description="map"), "z = x + a tanh(3x) + c"),
+        "a": control(lambda: slider("a", -0.3, -3.0, 3.0, 0.05), -0.3),
+        "c": control(lambda: slider("c", 0.0, -2.0, 2.0, 0.1), 0.0),
+    },
+)
 
 # %% [markdown]
 # ## From one dimension to $D$: the change of variables and the training objective
@@ -349,6 +369,7 @@ Explorer(draw_1d, {
 # (`masks[i] + masks[i + 1]` is all ones). For `dim = 2` this gives `[1, 0], [0, 1], [1, 0], …` (starting
 # with `[0, 1]` is just as good).
 
+
 # %% nbgrader={"grade": false, "grade_id": "masks", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["make_masks"]}
 def make_masks(n_layers, dim):
     """Alternating binary masks: a float tensor (n_layers, dim) of 0/1, consecutive rows complementary."""
@@ -362,7 +383,12 @@ def make_masks(n_layers, dim):
 """make_masks: shape, 0/1 float values, half the coordinates each, consecutive masks complementary."""
 for n_layers, dim in [(4, 2), (3, 5)]:
     masks_seen = make_masks(n_layers, dim)
-    check_shape(f"make_masks({n_layers}, {dim})", masks_seen, (n_layers, dim), "one row per layer, one column per coordinate: do not hard-code dim = 2")
+    check_shape(
+        f"make_masks({n_layers}, {dim})",
+        masks_seen,
+        (n_layers, dim),
+        "one row per layer, one column per coordinate: do not hard-code dim = 2",
+    )
     check(masks_seen.is_floating_point(), "the masks should be a float tensor (they multiply float data): use .float()")
     check(bool(((masks_seen == 0) | (masks_seen == 1)).all()), f"masks may only hold 0 and 1, got {masks_seen.tolist()}")
     ones = masks_seen.sum(dim=1)
@@ -415,6 +441,7 @@ for n_layers, dim in [(1, 2), (6, 2), (5, 3), (4, 7), (3, 10)]:
 #
 # No network is ever inverted. Write `forward` (returns `y` and `log_det` of shape `(batch,)`) and
 # `inverse`. Do not modify the input tensor in place.
+
 
 # %% nbgrader={"grade": false, "grade_id": "coupling", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["AffineCoupling"]}
 class AffineCoupling(nn.Module):
@@ -481,6 +508,8 @@ for wrong, hint in log_det_hints:
     check(not close(log_det_seen, wrong), hint)
 check_close("log_det", log_det_seen, s_ref, "log|det J| = sum over j of (1 - b_j) * s_j(b * x), with a plus sign")
 print("forward looks right")
+
+
 ### BEGIN HIDDEN TESTS
 def _hidden_formula(s_net, t_net, b, x):
     """The course's layer: y = x * exp((1 - b) * s(b * x)) + (1 - b) * t(b * x), and its log-determinant."""
@@ -504,7 +533,9 @@ for dim, mask_list in [(2, [0.0, 1.0]), (5, [1.0, 0.0, 1.0, 0.0, 1.0]), (6, [0.0
     assert (y_hidden[:, kept] - x_hidden[:, kept]).abs().max().item() < 1e-12, f"dim {dim}, mask {mask_list}: masked coordinates changed"
     y_expected, log_det_expected = _hidden_formula(s_hidden, t_hidden, mask_hidden, x_hidden)
     assert (y_hidden - y_expected).abs().max().item() < 1e-9, f"dim {dim}, mask {mask_list}, float64: y differs from the formula"
-    assert (log_det_hidden - log_det_expected).abs().max().item() < 1e-9, f"dim {dim}, mask {mask_list}, float64: log_det differs from the formula"
+    assert (log_det_hidden - log_det_expected).abs().max().item() < 1e-9, (
+        f"dim {dim}, mask {mask_list}, float64: log_det differs from the formula"
+    )
     log_det_autograd = autograd_log_det(layer_hidden, x_hidden[:8])
     assert (log_det_hidden[:8] - log_det_autograd).abs().max().item() < 1e-8, f"dim {dim}: log_det is not log|det J| of forward"
 ### END HIDDEN TESTS
@@ -526,7 +557,9 @@ with torch.no_grad():
     s_of_y, t_of_y = s_seen(y_seen)[:, 1], t_seen(y_seen)[:, 1]
 check(torch.equal(y_seen, y_copy), "inverse changed its input y in place: compute a new tensor instead")
 check_shape("inverse(y)", x_back, (128, 2), "x has the shape of y")
-check_close("inverse(y)[:, 0], where b = 1,", x_back[:, 0], y_seen[:, 0], "coordinates with b = 1 must pass through: multiply s and t by (1 - b)")
+check_close(
+    "inverse(y)[:, 0], where b = 1,", x_back[:, 0], y_seen[:, 0], "coordinates with b = 1 must pass through: multiply s and t by (1 - b)"
+)
 inverse_hints = [
     ((y_seen[:, 1] - t_ref) * torch.exp(s_ref), "the inverse multiplies by exp(+s): divide by exp(s), that is multiply by exp(-s)"),
     (y_seen[:, 1] * torch.exp(-s_ref) - t_ref, "the inverse scales first and subtracts t after: subtract t first, then divide by exp(s)"),
@@ -546,6 +579,8 @@ with torch.no_grad():
     y_again = torch.stack([x_from_y[:, 0], x_from_y[:, 1] * torch.exp(s_back) + t_back], dim=1)
 check_close("forward(inverse(y))", y_again, x_seen, "inverse must undo the layer for any input, not just the outputs of forward")
 print("inverse looks right")
+
+
 ### BEGIN HIDDEN TESTS
 def _hidden_formula(s_net, t_net, b, x):
     """The course's layer: y = x * exp((1 - b) * s(b * x)) + (1 - b) * t(b * x)."""
@@ -605,6 +640,7 @@ for dim, mask_list in [(2, [0.0, 1.0]), (5, [0.0, 1.0, 0.0, 1.0, 0.0]), (6, [1.0
 # Then flip the mask: the other coordinate moves. A mistake in your layer shows here: the log-dets disagree with
 # autograd, the round trip fails, or the kept coordinate moves.
 
+
 # %% nbgrader={"grade": false, "grade_id": "explore_coupling", "locked": true, "schema_version": 3, "solution": false, "task": false}
 class Wave(nn.Module):
     """A stand-in network (batch, dim) -> (batch, dim): amplitude * sin(frequency * sum of the inputs + phase) on every coordinate."""
@@ -625,7 +661,9 @@ PROBE = torch.tensor([[0.7, -0.4]])
 def grid_lines(low=-2.5, high=2.5, count=11, points=120):
     """The lines of a square grid, each a tensor (points, 2)."""
     ticks, line = torch.linspace(low, high, count), torch.linspace(low, high, points)
-    return [torch.stack([torch.full_like(line, t), line], 1) for t in ticks] + [torch.stack([line, torch.full_like(line, t)], 1) for t in ticks]
+    return [torch.stack([torch.full_like(line, t), line], 1) for t in ticks] + [
+        torch.stack([line, torch.full_like(line, t)], 1) for t in ticks
+    ]
 
 
 def coupling_report(layer, mask, points, y_points):
@@ -680,18 +718,27 @@ def coupling_verdict(rights):
         return "✓ Your layer agrees with autograd, its inverse undoes it, and the coordinate the mask keeps stays put."
     hints = [
         (kept_right, "✗ The coordinate the mask keeps moved: multiply s and t by (1 - b)."),
-        (log_det_right, "✗ Your log_det disagrees with autograd's log|det J| of your forward: check its sign, the (1 - b) on s, and that s sees b * x."),
-        (inverse_right, "✗ Your inverse does not undo your forward: subtract t first, then multiply by exp(-s), with the networks fed b * y."),
+        (
+            log_det_right,
+            "✗ Your log_det disagrees with autograd's log|det J| of your forward: check its sign, the (1 - b) on s, and that s sees b * x.",
+        ),
+        (
+            inverse_right,
+            "✗ Your inverse does not undo your forward: subtract t first, then multiply by exp(-s), with the networks fed b * y.",
+        ),
     ]
     return " ".join(hint for right, hint in hints if not right)
 
 
-Explorer(draw_coupling, {
-    "mask_name": control(lambda: widgets.ToggleButtons(options=list(COUPLING_MASKS), description="mask"), "b = (1, 0): x₁ kept"),
-    "scale": control(lambda: slider("scale a_s", 0.6, -1.5, 1.5, 0.05), 0.6),
-    "shift": control(lambda: slider("shift a_t", 1.0, -2.0, 2.0, 0.05), 1.0),
-    "frequency": control(lambda: slider("frequency ω", 1.5, 0.2, 3.0, 0.05), 1.5),
-})
+Explorer(
+    draw_coupling,
+    {
+        "mask_name": control(lambda: widgets.ToggleButtons(options=list(COUPLING_MASKS), description="mask"), "b = (1, 0): x₁ kept"),
+        "scale": control(lambda: slider("scale a_s", 0.6, -1.5, 1.5, 0.05), 0.6),
+        "shift": control(lambda: slider("shift a_t", 1.0, -2.0, 2.0, 0.05), 1.0),
+        "frequency": control(lambda: slider("frequency ω", 1.5, 0.2, 3.0, 0.05), 1.5),
+    },
+)
 
 # %% [markdown]
 # ## Part 3 — Real NVP: stacking coupling layers (3 points)
@@ -748,6 +795,7 @@ def nett():
 
 
 prior = torch.distributions.MultivariateNormal(torch.zeros(DIM), torch.eye(DIM))
+
 
 # %% nbgrader={"grade": false, "grade_id": "stand_ins", "locked": true, "schema_version": 3, "solution": false, "task": false}
 class StandInLayer(nn.Module):
@@ -834,6 +882,7 @@ def stand_in_flow(masks, prior, seed=0):
             namespace["AffineCoupling"] = saved
     return flow, StandInLayer.built[first:], nets_made
 
+
 # %% nbgrader={"grade": false, "grade_id": "realnvp", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["RealNVP"]}
 class RealNVP(nn.Module):
     """A stack of affine coupling layers, one per mask, with a prior on the latent space."""
@@ -904,21 +953,35 @@ check_shape("log_det from f(x)", log_det_seen, (256,), "add up the layers' log_d
 if layers_seen:
     check(len(layers_seen) == 4, f"RealNVP built {len(layers_seen)} AffineCoupling layers for 4 masks: build one per mask")
     for k, layer in enumerate(layers_seen):
-        check(torch.equal(layer.mask, masks_seen[k]), f"layer {k} got the mask {layer.mask.tolist()}, expected masks[{k}] = {masks_seen[k].tolist()}")
+        check(
+            torch.equal(layer.mask, masks_seen[k]),
+            f"layer {k} got the mask {layer.mask.tolist()}, expected masks[{k}] = {masks_seen[k].tolist()}",
+        )
     z_ref, log_det_ref = StandInStack(layers_seen).f(x_seen)
-    check(not close(z_seen, StandInStack(layers_seen[::-1]).f(x_seen)[0], 1e-4), "f applies the layers in reverse order: f goes from layer 1 to layer K")
+    check(
+        not close(z_seen, StandInStack(layers_seen[::-1]).f(x_seen)[0], 1e-4),
+        "f applies the layers in reverse order: f goes from layer 1 to layer K",
+    )
     check_close("z from f(x)", z_seen, z_ref, "apply every layer in order, each to the output of the one before", atol=1e-4)
-    check(not close(log_det_seen, StandInStack(layers_seen[-1:]).f(x_seen)[1], 1e-4), "f returns the last layer's log_det only: add up every layer's")
+    check(
+        not close(log_det_seen, StandInStack(layers_seen[-1:]).f(x_seen)[1], 1e-4),
+        "f returns the last layer's log_det only: add up every layer's",
+    )
     check_close("log_det from f(x)", log_det_seen, log_det_ref, "add up the log_det of every layer, with a plus sign", atol=1e-4)
     with torch.no_grad():
         x_back = flow_seen.g(z_ref)
-    check(not close(x_back, StandInStack(layers_seen[::-1]).g(z_ref), 1e-4), "g applies the inverses in the same order as f: go from layer K down to 1")
+    check(
+        not close(x_back, StandInStack(layers_seen[::-1]).g(z_ref), 1e-4),
+        "g applies the inverses in the same order as f: go from layer K down to 1",
+    )
     check_close("g(z)", x_back, x_seen, "g applies the layers' inverses in reverse order, K down to 1", atol=1e-4)
 else:  # a RealNVP with its own coupling code (no AffineCoupling): checked on that code
     with torch.no_grad():
         x_back = flow_seen.g(z_seen)
     check_close("g(f(x))", x_back, x_seen, "g must undo f: apply the layers' inverses in reverse order", atol=1e-4)
-    check_close("log_det from f(x)", log_det_seen[:8], autograd_log_det(flow_seen.f, x_seen[:8]), "f's log_det must be log|det df/dx|", atol=1e-3)
+    check_close(
+        "log_det from f(x)", log_det_seen[:8], autograd_log_det(flow_seen.f, x_seen[:8]), "f's log_det must be log|det df/dx|", atol=1e-3
+    )
 print("f and g look right")
 ### BEGIN HIDDEN TESTS
 for dim, n_layers, first in [(2, 1, 0.0), (4, 3, 1.0), (6, 6, 0.0)]:
@@ -939,11 +1002,15 @@ for dim, n_layers, first in [(2, 1, 0.0), (4, 3, 1.0), (6, 6, 0.0)]:
     shapes = f"z of shape {tuple(z_hidden.shape)} and log_det of shape {tuple(log_det_hidden.shape)}"
     assert tuple(z_hidden.shape) == (128, dim) and tuple(log_det_hidden.shape) == (128,), f"{where}: f returned {shapes}"
     if layers_hidden:
-        assert [layer.mask.tolist() for layer in layers_hidden] == masks_hidden.tolist(), f"{where}: the layers did not get the masks, in order"
+        assert [layer.mask.tolist() for layer in layers_hidden] == masks_hidden.tolist(), (
+            f"{where}: the layers did not get the masks, in order"
+        )
         z_expected, log_det_expected = StandInStack(layers_hidden).f(x_hidden)
         assert (z_hidden - z_expected).abs().max().item() < 1e-9, f"{where}: f(x) is not the layers applied in order"
         assert (log_det_hidden - log_det_expected).abs().max().item() < 1e-5, f"{where}: f's log_det is not the sum of the layers'"
-        assert (calling(f"g at {where}", flow_hidden.g, z_expected) - x_hidden).abs().max().item() < 1e-9, f"{where}: g(z) is not the inverse of f"
+        assert (calling(f"g at {where}", flow_hidden.g, z_expected) - x_hidden).abs().max().item() < 1e-9, (
+            f"{where}: g(z) is not the inverse of f"
+        )
     else:
         assert (log_det_hidden[:4] - autograd_log_det(flow_hidden.f, x_hidden[:4])).abs().max().item() < 1e-6, f"{where}: f's log_det"
     assert (flow_hidden.g(z_hidden) - x_hidden).abs().max().item() < 1e-8, f"{where}: g(f(x)) != x"
@@ -973,7 +1040,13 @@ log_prob_hints = [
 ]
 for wrong, hint in log_prob_hints:
     check(not close(log_prob_seen, wrong, 1e-4), hint)
-check_close("log_prob(x)", log_prob_seen, prior_term + log_det_seen, "log p_X(x) = self.prior.log_prob(z) + log_det, with z, log_det = self.f(x)", atol=1e-4)
+check_close(
+    "log_prob(x)",
+    log_prob_seen,
+    prior_term + log_det_seen,
+    "log p_X(x) = self.prior.log_prob(z) + log_det, with z, log_det = self.f(x)",
+    atol=1e-4,
+)
 print("log_prob looks right")
 ### BEGIN HIDDEN TESTS
 for dim, n_layers in [(2, 5), (4, 4), (5, 3)]:
@@ -993,7 +1066,9 @@ for dim, n_layers in [(2, 5), (4, 4), (5, 3)]:
     log_prob_hidden = calling(f"log_prob at dim {dim}", flow_hidden.log_prob, x_hidden)
     assert tuple(log_prob_hidden.shape) == (16,), f"dim {dim}: log_prob has shape {tuple(log_prob_hidden.shape)}"
     expected = prior_hidden.log_prob(z_hidden) + log_det_hidden
-    assert (log_prob_hidden - expected).abs().max().item() < 1e-8, f"dim {dim}, float64, prior N(mu, 0.5 I): log_prob != self.prior.log_prob(z) + log_det"
+    assert (log_prob_hidden - expected).abs().max().item() < 1e-8, (
+        f"dim {dim}, float64, prior N(mu, 0.5 I): log_prob != self.prior.log_prob(z) + log_det"
+    )
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_realnvp_sample", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -1046,6 +1121,7 @@ for dim, n_layers in [(2, 4), (3, 3)]:
 # $\mathcal{L} = -\frac{1}{n}\sum_i \ln p_X(x_i)$. It must be a scalar tensor that gradients flow through (no
 # `.item()`), and a *mean*, so that its value does not depend on the batch size.
 
+
 # %% nbgrader={"grade": false, "grade_id": "nll", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["nll_loss"]}
 def nll_loss(flow, x):
     """Mean negative log-likelihood of x (batch, dim) under flow, in nats per sample: a scalar tensor."""
@@ -1056,6 +1132,8 @@ def nll_loss(flow, x):
 
 # %% nbgrader={"grade": true, "grade_id": "test_nll", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 """nll_loss on a flow whose density is known: a scalar mean of -log p(x) in nats per sample, that gradients flow through."""
+
+
 class KnownFlow(nn.Module):
     """The density of N(mu, diag(sigma^2)), with the flow interface: f(x) = (x - mu) / sigma, a N(0, I) prior."""
 
@@ -1086,7 +1164,10 @@ check(isinstance(loss_seen, torch.Tensor), f"nll_loss should return a tensor, go
 check_shape("nll_loss(flow, x)", loss_seen, (), "average over the batch with .mean(): the loss is a single number")
 check(loss_seen.requires_grad, "the loss does not depend on the flow's parameters: do not detach it or compute it under torch.no_grad()")
 check(not close(loss_seen, -expected_loss, 1e-4), "nll_loss returns the mean log-likelihood: the loss is its negative, -log p(x)")
-check(not close(loss_seen, expected_loss * len(x_seen), 1e-2), "nll_loss sums over the batch: take the mean, so the loss does not grow with the batch size")
+check(
+    not close(loss_seen, expected_loss * len(x_seen), 1e-2),
+    "nll_loss sums over the batch: take the mean, so the loss does not grow with the batch size",
+)
 check_close("nll_loss(flow, x)", loss_seen, expected_loss, "the loss is -flow.log_prob(x).mean(), in nats per sample", atol=1e-4)
 print(f"nll_loss looks right: {loss_seen.item():.3f} nats per sample on a flow of known density")
 ### BEGIN HIDDEN TESTS
@@ -1100,7 +1181,9 @@ for dim, batch in [(3, 50), (5, 7)]:
     expected = -torch.distributions.Normal(mu_hidden, log_sigma_hidden.exp()).log_prob(x_hidden).sum(1).mean()
     loss_hidden = calling(f"nll_loss at dim {dim}", nll_loss, known_hidden, x_hidden)
     assert isinstance(loss_hidden, torch.Tensor) and loss_hidden.dim() == 0, f"dim {dim}: the loss is not a scalar tensor"
-    assert abs(loss_hidden.item() - expected.item()) < 1e-9, f"dim {dim}, batch {batch}, float64: nll_loss {loss_hidden.item()} != {expected.item()}"
+    assert abs(loss_hidden.item() - expected.item()) < 1e-9, (
+        f"dim {dim}, batch {batch}, float64: nll_loss {loss_hidden.item()} != {expected.item()}"
+    )
     assert abs(nll_loss(known_hidden, torch.cat([x_hidden, x_hidden])).item() - expected.item()) < 1e-9, f"batch {batch}: not a mean"
     loss_hidden.backward()
     assert known_hidden.mu.grad is not None and known_hidden.mu.grad.abs().sum().item() > 0, "no gradient reaches the flow's parameters"
@@ -1152,6 +1235,7 @@ for dim, batch in [(3, 50), (5, 7)]:
 # (`nn.utils.clip_grad_norm_`). Two switches save a tenth of every step at no cost in accuracy: `fused=True` for
 # Adam, and `foreach=True` for the clipping, given `list(flow.parameters())` built once before the loop. If the
 # loss jumps to `nan`, lower the learning rate or clip the gradients.
+
 
 # %% nbgrader={"grade": false, "grade_id": "snapshots", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def snapshot(flow):
@@ -1214,7 +1298,9 @@ with torch.no_grad():
     z_grading, log_det_grading = flow.f(x_grading)
     grading_nll = -(flow.prior.log_prob(z_grading) + log_det_grading).mean().item()
 log_det_autograd = autograd_log_det(flow.f, x_grading[:8])
-assert (log_det_grading[:8] - log_det_autograd).abs().max().item() < 1e-3, "the trained f's log_det is not log|det df/dx|: its NLL is not a real one"
+assert (log_det_grading[:8] - log_det_autograd).abs().max().item() < 1e-3, (
+    "the trained f's log_det is not log|det df/dx|: its NLL is not a real one"
+)
 assert np.isfinite(grading_nll) and grading_nll < NLL_TARGET, f"NLL {grading_nll:.3f} on the grader's held-out split"
 ### END HIDDEN TESTS
 
@@ -1251,7 +1337,13 @@ panels = [
 fig, axes = plt.subplots(1, 4, figsize=(12, 3))
 for ax, (points, title, name, colour) in zip(axes, panels):
     ax.scatter(*points.T, s=2, c=colour)
-    ax.set(title=title, xlabel=f"{name}$_1$", ylabel=f"{name}$_2$", xlim=(-4, 4) if name == "$z$" else (-1.6, 2.6), ylim=(-4, 4) if name == "$z$" else (-1.1, 1.6))
+    ax.set(
+        title=title,
+        xlabel=f"{name}$_1$",
+        ylabel=f"{name}$_2$",
+        xlim=(-4, 4) if name == "$z$" else (-1.6, 2.6),
+        ylim=(-4, 4) if name == "$z$" else (-1.1, 1.6),
+    )
 fig.tight_layout()
 plt.show()
 
@@ -1263,6 +1355,7 @@ plt.show()
 # $(1 - \cos\theta, \tfrac12 - \sin\theta)$; then add $\mathcal{N}(0, 0.05^2 I)$ noise. Its density is an average
 # of Gaussians along the two half circles, computed below by quadrature over $\theta$. Its entropy, about
 # 0.289 nats, is the lowest expected NLL any model can reach.
+
 
 # %% nbgrader={"grade": false, "grade_id": "true_density", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def true_log_density(x, n_angles=1000):
@@ -1302,8 +1395,10 @@ for ax, density, title in [
     fig.colorbar(image, ax=ax, label="density")
 fig.tight_layout()
 plt.show()
-print(f"held-out NLL {heldout_nll:.3f} nats per sample on the test split; on its first 10,000 points the flow scores "
-      f"{compare_nll:.3f} and the true density {true_nll:.3f}, a gap of {compare_nll - true_nll:.3f}")
+print(
+    f"held-out NLL {heldout_nll:.3f} nats per sample on the test split; on its first 10,000 points the flow scores "
+    f"{compare_nll:.3f} and the true density {true_nll:.3f}, a gap of {compare_nll - true_nll:.3f}"
+)
 
 # %% [markdown]
 # ## How each coupling layer moves the data
@@ -1356,6 +1451,7 @@ else:
 # The learned density at the steps where the training loop took a snapshot, from the prior's Gaussian blob at the
 # first step to the two moons, then as an animation. The held-out NLL is the one your loop recorded at that step.
 
+
 # %% nbgrader={"grade": false, "grade_id": "plot_snapshots", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def flow_at(state):
     """A copy of the trained flow with the parameters of a snapshot."""
@@ -1386,7 +1482,7 @@ if not frames:
 else:
     columns = min(len(frames), 5)
     fig, axes = plt.subplots(-(-len(frames) // columns), columns, figsize=(2.4 * columns, 1.7 * -(-len(frames) // columns)), squeeze=False)
-    for ax in axes.flat[len(frames):]:
+    for ax in axes.flat[len(frames) :]:
         ax.axis("off")
     for ax, (step, nll, density) in zip(axes.flat, frames):
         ax.pcolormesh(watch_x1, watch_x2, density, shading="auto", cmap="viridis", vmin=0, vmax=true_density.max())
@@ -1437,7 +1533,9 @@ def draw_flow(layers, step):
     for line in lines:
         axes[0].plot(*line.T, color="0.8", lw=0.5)
     axes[0].scatter(*points.T, c=label_test[:1000], cmap="coolwarm", s=2)
-    axes[0].set(title="the data" if layers == 0 else f"after layer {layers} of {len(flow_layers)}", xlim=(-4, 4), ylim=(-4, 4), aspect="equal")
+    axes[0].set(
+        title="the data" if layers == 0 else f"after layer {layers} of {len(flow_layers)}", xlim=(-4, 4), ylim=(-4, 4), aspect="equal"
+    )
     if frames:
         number, nll, density = frames[min(step, len(frames) - 1)]
         axes[1].pcolormesh(watch_x1, watch_x2, density, shading="auto", cmap="viridis", vmin=0, vmax=true_density.max())
@@ -1448,10 +1546,15 @@ def draw_flow(layers, step):
     return figure
 
 
-Explorer(draw_flow, {
-    "layers": control(lambda: slider("layers k", len(flow_layers), 0, len(flow_layers), 1, integer=True), len(flow_layers)),
-    "step": control(lambda: slider("snapshot n", max(len(frames) - 1, 0), 0, max(len(frames) - 1, 0), 1, integer=True), max(len(frames) - 1, 0)),
-})
+Explorer(
+    draw_flow,
+    {
+        "layers": control(lambda: slider("layers k", len(flow_layers), 0, len(flow_layers), 1, integer=True), len(flow_layers)),
+        "step": control(
+            lambda: slider("snapshot n", max(len(frames) - 1, 0), 0, max(len(frames) - 1, 0), 1, integer=True), max(len(frames) - 1, 0)
+        ),
+    },
+)
 
 # %% [markdown]
 # ## A failure mode: the filament between the moons
@@ -1478,8 +1581,10 @@ for ax, density, title in [(axes[0], learned_log10, "learned density, log10"), (
     fig.colorbar(image, ax=ax, label="log10 density")
 fig.tight_layout()
 plt.show()
-print(f"where the true density is below 1e-4 (the white space around and between the moons), the flow puts "
-      f"{100 * (10**learned_log10[empty]).sum() * cell_area:.2f}% of its mass, the data {100 * (10**true_log10[empty]).sum() * cell_area:.4f}%")
+print(
+    f"where the true density is below 1e-4 (the white space around and between the moons), the flow puts "
+    f"{100 * (10 ** learned_log10[empty]).sum() * cell_area:.2f}% of its mass, the data {100 * (10 ** true_log10[empty]).sum() * cell_area:.4f}%"
+)
 
 # %% [markdown]
 # ## Ablations: why alternate the masks, how deep to go
@@ -1532,7 +1637,9 @@ runs = {"4 layers, the same mask in each": same_mask}
 runs.update({f"{depth} layers, alternating masks": make_masks(depth, DIM) for depth in (2, 4, 8)})
 started = time.perf_counter()
 ablation_nll = {name: train_briefly(masks) for name, masks in runs.items()}
-print(f"{ABLATION_STEPS} steps of {ABLATION_BATCH} points each ({time.perf_counter() - started:.1f} s in all); held-out NLL, nats per sample:")
+print(
+    f"{ABLATION_STEPS} steps of {ABLATION_BATCH} points each ({time.perf_counter() - started:.1f} s in all); held-out NLL, nats per sample:"
+)
 for name, value in ablation_nll.items():
     print(f"  {name:34s} {value:.3f}")
 fig, ax = plt.subplots(figsize=(6, 2.4))

@@ -132,6 +132,7 @@ plt.show()
 # zeros and ones; row $k$ is a checkerboard of `height × width` pixels flattened row by row (pixel $(i, j)$ at
 # index $i \cdot \text{width} + j$), and consecutive rows are complementary (`masks[k] + masks[k + 1]` is all ones).
 
+
 # %% nbgrader={"grade": false, "grade_id": "checkerboard", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["checkerboard_masks"]}
 def checkerboard_masks(n_layers, height, width):
     """Alternating checkerboards: a float tensor (n_layers, height * width) of 0/1, each row flattened row by row."""
@@ -218,6 +219,7 @@ for n_layers, height, width in [(1, 8, 8), (6, 2, 2), (5, 3, 5), (2, 5, 4), (3, 
 # dimension; return $y = (x + u) / 17$ with fresh uniform noise $u \in [0, 1)$, one independent draw per pixel
 # (`torch.rand_like`), the shape and dtype of `x`. Use `N_LEVELS` (17). Do not change `x` in place.
 
+
 # %% nbgrader={"grade": false, "grade_id": "dequantize", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["dequantize"]}
 def dequantize(x):
     """Pixel values x (batch, dim) -> y = (x + u) / N_LEVELS (batch, dim) in [0, 1), u ~ U[0, 1) per pixel."""
@@ -238,7 +240,9 @@ check(torch.equal(x_seen, x_copy), "dequantize changed its input x in place: com
 check_shape("dequantize(x)", y_seen, (2000, 64), "y has the shape of x: one noise value per pixel (torch.rand_like(x))")
 check(y_seen.dtype == x_seen.dtype, f"dequantize(x) has dtype {y_seen.dtype}, expected the dtype of x, {x_seen.dtype}")
 check(not close(y_seen, x_seen / N_LEVELS), "dequantize adds no noise: add u ~ U[0, 1) to x before dividing by 17")
-check(not close(y_seen, x_seen / (N_LEVELS - 1), 1e-2), "dequantize adds no noise and divides by 16: add u ~ U[0, 1), divide by N_LEVELS = 17")
+check(
+    not close(y_seen, x_seen / (N_LEVELS - 1), 1e-2), "dequantize adds no noise and divides by 16: add u ~ U[0, 1), divide by N_LEVELS = 17"
+)
 noise_seen = y_seen * N_LEVELS - x_seen
 noise_16 = y_seen * (N_LEVELS - 1) - x_seen
 check(
@@ -253,14 +257,23 @@ check(
     float(noise_seen.min()) > -1e-4 and float(noise_seen.max()) < 1 + 1e-4,
     f"the noise 17 * y - x ranges from {float(noise_seen.min()):.3f} to {float(noise_seen.max()):.3f}: it must lie in [0, 1) (torch.rand, not torch.randn)",
 )
-check(float(y_seen.min()) >= 0.0 and float(y_seen.max()) < 1.0, f"y ranges from {float(y_seen.min()):.4f} to {float(y_seen.max()):.4f}: it must lie in [0, 1)")
+check(
+    float(y_seen.min()) >= 0.0 and float(y_seen.max()) < 1.0,
+    f"y ranges from {float(y_seen.min()):.4f} to {float(y_seen.max()):.4f}: it must lie in [0, 1)",
+)
 check(
     abs(float(noise_seen.mean()) - 0.5) < 0.02 and abs(float(noise_seen.std()) - 12**-0.5) < 0.02,
     f"the noise 17 * y - x has mean {float(noise_seen.mean()):.3f} and standard deviation {float(noise_seen.std()):.3f}; "
     f"uniform noise on [0, 1) has 0.5 and {12**-0.5:.3f}",
 )
-check(float(noise_seen.std(dim=1).min()) > 0.1, "the noise is the same for every pixel of an image: draw one value per pixel, torch.rand_like(x)")
-check(float(noise_seen.std(dim=0).min()) > 0.1, "the noise is the same for every image of the batch: draw one value per pixel of every image, torch.rand_like(x)")
+check(
+    float(noise_seen.std(dim=1).min()) > 0.1,
+    "the noise is the same for every pixel of an image: draw one value per pixel, torch.rand_like(x)",
+)
+check(
+    float(noise_seen.std(dim=0).min()) > 0.1,
+    "the noise is the same for every image of the batch: draw one value per pixel of every image, torch.rand_like(x)",
+)
 check(not close(y_again, y_seen, 1e-3), "two calls of dequantize gave the same noise: draw fresh noise at every call")
 print(f"dequantize looks right: noise mean {float(noise_seen.mean()):.3f}, standard deviation {float(noise_seen.std()):.3f}")
 ### BEGIN HIDDEN TESTS
@@ -289,6 +302,7 @@ for shape, dtype in [((300, 16), torch.float64), ((50, 5), torch.float32), ((100
 
 # %% nbgrader={"grade": false, "grade_id": "alpha", "locked": true, "schema_version": 3, "solution": false, "task": false}
 ALPHA = 0.05  # y is squeezed into [ALPHA, 1 - ALPHA] before the logit
+
 
 # %% nbgrader={"grade": false, "grade_id": "logit", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["logit_transform"]}
 def logit_transform(y):
@@ -325,15 +339,26 @@ y_leaf = y_seen.double().requires_grad_(True)
 log_det_ref = slopes.log().sum(dim=1)
 scale_term = math.log(1 - 2 * ALPHA)
 log_det_hints = [
-    (-log_det_ref, "log_det has the wrong sign: the logit stretches [ALPHA, 1 - ALPHA] onto a long interval, dw/dy > 1, so log|det dw/dy| > 0"),
+    (
+        -log_det_ref,
+        "log_det has the wrong sign: the logit stretches [ALPHA, 1 - ALPHA] onto a long interval, dw/dy > 1, so log|det dw/dy| > 0",
+    ),
     (log_det_ref - 64 * scale_term, "log_det misses the factor 1 - 2 ALPHA in ds/dy (chain rule): add log(1 - 2 * ALPHA) for every pixel"),
     (log_det_ref - 63 * scale_term, "log_det adds log(1 - 2 * ALPHA) once per image: add it once per pixel, inside the sum"),
     (log_det_ref / 64, "log_det averages over the pixels: the log-determinant is their sum"),
 ]
 for wrong, hint in log_det_hints:
     check(not close(log_det_seen, wrong, 1e-3), hint)
-check_close("log_det", log_det_seen, log_det_ref, "log|det dw/dy| = sum over the pixels of log(1 - 2 ALPHA) - log(s) - log(1 - s) (here from autograd)", atol=1e-3)
-print(f"logit_transform looks right: w from {float(w_seen.min()):.2f} to {float(w_seen.max()):.2f}, log_det about {float(log_det_seen.mean()):.1f}")
+check_close(
+    "log_det",
+    log_det_seen,
+    log_det_ref,
+    "log|det dw/dy| = sum over the pixels of log(1 - 2 ALPHA) - log(s) - log(1 - s) (here from autograd)",
+    atol=1e-3,
+)
+print(
+    f"logit_transform looks right: w from {float(w_seen.min()):.2f} to {float(w_seen.max()):.2f}, log_det about {float(log_det_seen.mean()):.1f}"
+)
 ### BEGIN HIDDEN TESTS
 for dim, batch in [(16, 32), (5, 7), (64, 3)]:
     with torch.random.fork_rng():
@@ -344,7 +369,9 @@ for dim, batch in [(16, 32), (5, 7), (64, 3)]:
     assert tuple(w_hidden.shape) == (batch, dim) and tuple(log_det_hidden.shape) == (batch,), f"dim {dim}: wrong shapes"
     assert w_hidden.dtype == torch.float64 and log_det_hidden.dtype == torch.float64, f"dim {dim}: float64 input, {w_hidden.dtype} output"
     assert bool(torch.isfinite(w_hidden).all() and torch.isfinite(log_det_hidden).all()), f"dim {dim}: not finite at y = 0 or y near 1"
-    assert float((w_hidden - torch.logit(ALPHA + (1 - 2 * ALPHA) * y_hidden)).abs().max()) < 1e-9, f"dim {dim}, float64: w differs from the formula"
+    assert float((w_hidden - torch.logit(ALPHA + (1 - 2 * ALPHA) * y_hidden)).abs().max()) < 1e-9, (
+        f"dim {dim}, float64: w differs from the formula"
+    )
     log_det_autograd = autograd_log_det(logit_transform, y_hidden)
     assert float((log_det_hidden - log_det_autograd).abs().max()) < 1e-8, f"dim {dim}, float64: log_det is not log|det dw/dy| (autograd)"
 ### END HIDDEN TESTS
@@ -395,6 +422,7 @@ for dim, batch in [(16, 32), (5, 7), (64, 3)]:
 # whose density is known (`GaussianDensity`). So a mistake in Part 2 costs no points here, as long as
 # `bits_per_dim` calls `logit_transform` (if it computes the logit itself, it is checked with the true logit).
 
+
 # %% nbgrader={"grade": false, "grade_id": "stand_ins", "locked": true, "schema_version": 3, "solution": false, "task": false}
 class StandInLogit:
     """What the test of Part 3 puts in place of your logit_transform: y (batch, dim) -> (w, log_det (batch,)).
@@ -421,7 +449,9 @@ class GaussianDensity(nn.Module):
         super().__init__()
         self.mu, self.log_sigma = nn.Parameter(mu), nn.Parameter(log_sigma)
         dim = mu.shape[0]
-        self.prior = torch.distributions.Independent(torch.distributions.Normal(torch.zeros(dim, dtype=mu.dtype), torch.ones(dim, dtype=mu.dtype)), 1)
+        self.prior = torch.distributions.Independent(
+            torch.distributions.Normal(torch.zeros(dim, dtype=mu.dtype), torch.ones(dim, dtype=mu.dtype)), 1
+        )
 
     def f(self, x):
         return (x - self.mu) * torch.exp(-self.log_sigma), (-self.log_sigma.sum()).expand(x.shape[0])
@@ -480,16 +510,33 @@ expected_seen = nll_pixels.mean() / (64 * math.log(2))
 bpd_hints = [
     (nll_pixels.mean() / 64, "bits_per_dim is in nats per dimension: divide by ln 2 as well, to count bits"),
     (nll_pixels.mean() / math.log(2), "bits_per_dim is in bits per image: divide by the number of pixels D as well"),
-    (nll_pixels.sum() / (64 * math.log(2)), "bits_per_dim sums over the batch: take the mean, so the score does not grow with the batch size"),
+    (
+        nll_pixels.sum() / (64 * math.log(2)),
+        "bits_per_dim sums over the batch: take the mean, so the score does not grow with the batch size",
+    ),
     (-expected_seen, "bits_per_dim has the wrong sign: it is the negative log-likelihood, -log p, in bits per dimension"),
-    (expected_seen - math.log2(N_LEVELS), "bits_per_dim misses the rescaling y = (x + u) / 17: add D log 17 to the NLL (log p(x + u) = ... - D log 17)"),
-    (expected_seen - 2 * math.log2(N_LEVELS), "the rescaling term has the wrong sign: log p(x + u) = log p_W(w) + log_det - D log 17, so the NLL gains + D log 17"),
-    (expected_seen + logit_log_det_ref.mean() / (64 * math.log(2)), "bits_per_dim misses the logit's log-determinant: add the log_det logit_transform returns to log p_W(w)"),
-    (expected_seen + 2 * logit_log_det_ref.mean() / (64 * math.log(2)), "the logit's log-determinant has the wrong sign: log p(y) = log p_W(w) + log_det, a plus"),
+    (
+        expected_seen - math.log2(N_LEVELS),
+        "bits_per_dim misses the rescaling y = (x + u) / 17: add D log 17 to the NLL (log p(x + u) = ... - D log 17)",
+    ),
+    (
+        expected_seen - 2 * math.log2(N_LEVELS),
+        "the rescaling term has the wrong sign: log p(x + u) = log p_W(w) + log_det - D log 17, so the NLL gains + D log 17",
+    ),
+    (
+        expected_seen + logit_log_det_ref.mean() / (64 * math.log(2)),
+        "bits_per_dim misses the logit's log-determinant: add the log_det logit_transform returns to log p_W(w)",
+    ),
+    (
+        expected_seen + 2 * logit_log_det_ref.mean() / (64 * math.log(2)),
+        "the logit's log-determinant has the wrong sign: log p(y) = log p_W(w) + log_det, a plus",
+    ),
 ]
 for wrong, hint in bpd_hints:
     check(not close(bpd_seen, wrong, 1e-4), hint)
-check_close("bits_per_dim(flow, y)", bpd_seen, expected_seen, "bits/dim = -(flow.log_prob(w) + log_det - D log 17).mean() / (D ln 2)", atol=1e-4)
+check_close(
+    "bits_per_dim(flow, y)", bpd_seen, expected_seen, "bits/dim = -(flow.log_prob(w) + log_det - D log 17).mean() / (D ln 2)", atol=1e-4
+)
 print(f"bits_per_dim looks right: {bpd_seen.item():.3f} bits/dim on a density of known form")
 ### BEGIN HIDDEN TESTS
 for dim, batch in [(16, 40), (5, 9), (64, 2)]:
@@ -543,6 +590,7 @@ for dim, batch in [(16, 40), (5, 9), (64, 2)]:
 # from the prior itself. `ImageFlow(masks, hidden)` stacks one such layer per mask with a $\mathcal{N}(0, I)$ prior;
 # it has the first exercise's `f`, `g`, `log_prob` and `sample`. Here the flow's data are the $w$ of Part 2.
 
+
 # %% nbgrader={"grade": false, "grade_id": "flow_model", "locked": true, "schema_version": 3, "solution": false, "task": false}
 class CouplingLayer(nn.Module):
     """Affine coupling with mask b (dim,): s and t from one network of b * x, s a tanh times a learnable factor."""
@@ -551,7 +599,9 @@ class CouplingLayer(nn.Module):
         super().__init__()
         dim = mask.shape[0]
         self.register_buffer("mask", mask)
-        self.net = nn.Sequential(nn.Linear(dim, hidden), nn.LeakyReLU(), nn.Linear(hidden, hidden), nn.LeakyReLU(), nn.Linear(hidden, 2 * dim))
+        self.net = nn.Sequential(
+            nn.Linear(dim, hidden), nn.LeakyReLU(), nn.Linear(hidden, hidden), nn.LeakyReLU(), nn.Linear(hidden, 2 * dim)
+        )
         self.scale = nn.Parameter(torch.ones(dim))
         nn.init.zeros_(self.net[-1].weight)  # the layer starts as the identity
         nn.init.zeros_(self.net[-1].bias)
@@ -604,6 +654,7 @@ class ImageFlow(nn.Module):
     def sample(self, n, temperature=1.0):
         """n samples (n, dim): g of prior draws scaled by temperature (below 1: fewer, cleaner strokes)."""
         return self.g(temperature * self.prior.sample((n,)))
+
 
 # %% [markdown]
 # ## Part 4 — Training on the digits (3 points)
@@ -714,7 +765,11 @@ def logit_ok():
     return close(logit_transform(y)[0], torch.logit(ALPHA + (1 - 2 * ALPHA) * y), 1e-4)
 
 
-suspects = [name for name, question in [("checkerboard_masks", boards_ok), ("dequantize", noise_ok), ("logit_transform", logit_ok)] if not looks_right(question)]
+suspects = [
+    name
+    for name, question in [("checkerboard_masks", boards_ok), ("dequantize", noise_ok), ("logit_transform", logit_ok)]
+    if not looks_right(question)
+]
 first_fix = (
     f"Your {' and '.join(suspects)} fail(s) the checks of Parts 1-2, and your flow learned from what they return (this test scores it on "
     "correct ones): fix them first, then train again. "
@@ -742,8 +797,12 @@ w_grading = torch.logit(ALPHA + (1 - 2 * ALPHA) * (x_grading[:3] + 0.5) / N_LEVE
 with torch.no_grad():
     log_det_grading = flow.f(w_grading)[1]
 log_det_autograd = autograd_log_det(flow.f, w_grading)
-assert (log_det_grading - log_det_autograd).abs().max().item() < 1e-2, "the trained f's log_det is not log|det df/dx|: its bits/dim are not real ones"
-assert np.isfinite(grading_bpd) and grading_bpd < BPD_TARGET, f"{grading_bpd:.3f} bits/dim on the grader's held-out split, target {BPD_TARGET}"
+assert (log_det_grading - log_det_autograd).abs().max().item() < 1e-2, (
+    "the trained f's log_det is not log|det df/dx|: its bits/dim are not real ones"
+)
+assert np.isfinite(grading_bpd) and grading_bpd < BPD_TARGET, (
+    f"{grading_bpd:.3f} bits/dim on the grader's held-out split, target {BPD_TARGET}"
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -753,6 +812,7 @@ assert np.isfinite(grading_bpd) and grading_bpd < BPD_TARGET, f"{grading_bpd:.3f
 # dequantizations of the training images), and scored like the flow, with your `bits_per_dim`: independent
 # Gaussians per pixel, and one Gaussian with a full covariance, which captures every linear correlation between
 # pixels. A flow is a Gaussian pushed through a non-linear map; it must do better than the second to be worth it.
+
 
 # %% nbgrader={"grade": false, "grade_id": "baselines", "locked": true, "schema_version": 3, "solution": false, "task": false}
 class GaussianBaseline:
@@ -784,14 +844,17 @@ scores = {
 print("held-out bits/dim on the test split (lower is better):")
 for name, score in scores.items():
     print(f"  {name:32s} {score:.3f}")
-print(f"the flow beats the full-covariance Gaussian by {scores['one full-covariance Gaussian'] - scores['Real NVP (your flow)']:.3f} bits/dim; "
-      f"on the training split it scores {heldout_score(flow, x_train):.3f} (the gap is overfitting)")
+print(
+    f"the flow beats the full-covariance Gaussian by {scores['one full-covariance Gaussian'] - scores['Real NVP (your flow)']:.3f} bits/dim; "
+    f"on the training split it scores {heldout_score(flow, x_train):.3f} (the gap is overfitting)"
+)
 
 # %% [markdown]
 # ## Samples beside real digits (not graded)
 #
 # Samples are $g(z)$ for prior draws $z$, mapped back to pixels by inverting the logit and the rescaling. Drawing
 # $z$ from a narrower Gaussian (a *temperature* below 1, as in Glow) trades variety for cleaner strokes.
+
 
 # %% nbgrader={"grade": false, "grade_id": "plot_samples", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def to_pixels(w):
@@ -866,6 +929,7 @@ plt.show()
 # **What to try:** two digits of the same class, then of two classes that share strokes (a 1 and a 7, a 3 and an 8):
 # the latent path keeps every step a plausible stroke, while the cross-fade overlays two faint digits.
 
+
 # %% nbgrader={"grade": false, "grade_id": "explore_interpolation", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def draw_interpolation(first, last):
     """The latent path and the pixel cross-fade between test digits first and last (indexes into x_test)."""
@@ -882,10 +946,13 @@ def draw_interpolation(first, last):
     return figure
 
 
-Explorer(draw_interpolation, {
-    "first": control(lambda: slider("first digit", pairs[1][0], 0, len(x_test) - 1, 1, integer=True), pairs[1][0]),
-    "last": control(lambda: slider("last digit", pairs[1][1], 0, len(x_test) - 1, 1, integer=True), pairs[1][1]),
-})
+Explorer(
+    draw_interpolation,
+    {
+        "first": control(lambda: slider("first digit", pairs[1][0], 0, len(x_test) - 1, 1, integer=True), pairs[1][0]),
+        "last": control(lambda: slider("last digit", pairs[1][1], 0, len(x_test) - 1, 1, integer=True), pairs[1][1]),
+    },
+)
 
 # %% [markdown]
 # ## A likelihood is not a typicality test (not graded)
@@ -898,6 +965,7 @@ Explorer(draw_interpolation, {
 # two pixels, which a person reads at once, score as badly as noise. A likelihood measures how predictable the
 # pixels are under the model, pixel position by pixel position; it is not a test of whether an image looks like
 # the data (Nalisnick et al., 2019, "Do deep generative models know what they don't know?").
+
 
 # %% nbgrader={"grade": false, "grade_id": "out_of_distribution", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def shifted(x, pixels=2):

@@ -10,12 +10,14 @@ An assignment comes from one of two sources:
 
 nbgrader's cell metadata says what each cell is (grade_id, points; answer, test, answer graded by hand, task).
 Besides it, a notebook may declare, in its metadata `autograder: {title, data, protect, leaderboard,
-student_files, blank_answers}` (the feedback's title; repository-relative globs of data files staged in `data/`
+student_files, blank_answers, check_outside_kernel}` (the feedback's title; repository-relative globs of data files staged in `data/`
 beside the notebook; dotted names of library classes the kernel guard restores beyond its base set; the number a
 passing test prints that Gradescope's leaderboard shows; whether the student's own other files are staged beside
 their notebook, as nbgrader does (default yes; for a master no: it declares its data); whether an answer graded by
 hand that the student left as released scores 0 without a person, as nbgrader's autograde scores it ("zero", the
-default), or waits for a person ("person", a master's default)), and on a cell `autograder: {defines: [names],
+default), or waits for a person ("person", a master's default); whether every test's hidden checks are written to be
+run again outside the student's kernel on the values the student's code returned, and must pass there too
+(pipeline/replay.py)), and on a cell `autograder: {defines: [names],
 timeout: seconds, rubric: [lines]}` (the names that recognise an answer when a submission lost its metadata; a
 cell's own timeout; the rubric instructors see under a written answer). Every one of them is optional: a plain
 nbgrader assignment needs none.
@@ -74,6 +76,7 @@ class Exercise:
     leaderboard: dict = field(default_factory=dict)  # {name, grade_id, pattern, order} of a number to post, or {}
     student_files: bool = True  # the student's other files are staged beside the notebook (nbgrader's way)
     blank_answers: str = "zero"  # a written answer left as released: "zero" (nbgrader's autograde) or "person"
+    check_outside_kernel: bool = False  # every test's hidden checks are run again outside the kernel (pipeline/replay.py)
 
     @property
     def cells(self):
@@ -310,6 +313,7 @@ def _notebook_exercise(path, nb, name):
         leaderboard=dict(declared.get("leaderboard") or {}),
         student_files=bool(declared.get("student_files", not master)),
         blank_answers=blank,
+        check_outside_kernel=bool(declared.get("check_outside_kernel", False)),
     )
 
 

@@ -90,7 +90,7 @@ def autograded_notebook(nb, graded, exercise):
     for cell in nbformat.from_dict(nb).cells:
         meta = cell.metadata.get("autograder", {})
         kind, gid = meta.get("kind"), meta.get("grade_id")
-        if kind in ("guard", "report"):
+        if kind in ("guard", "restore", "report"):
             continue
         if cell.cell_type == "code":
             cell.source = _without_grader_lines(cell.source, graded.guard) if kind in ("test", "given") else cell.source

@@ -3,12 +3,17 @@
 An answer graded by hand keeps the master's cell type: a Markdown answer stays Markdown (never run, whatever the
 student turned it into), a code answer runs as an autograded answer does.
 
-Every code cell the grader owns is wrapped: a given or test cell starts by restoring the snapshot of pristine
-helpers (autograder/kernel/guard.py, Guard); a test cell ends by printing a token that the student's code never saw; after
-a given or test cell, the names it defined join the snapshot. Names use a per-submission nonce.
+Every code cell the grader owns is wrapped: before a given or test cell, a request of its own (a "restore" cell)
+restores the snapshot of pristine helpers and of the machinery a cell runs with (autograder/kernel/guard.py, Guard)
+and prints a token signed with a key that no cell's source holds (the grader writes it to a file the guard reads and
+deletes before any student code runs); a test cell marks where its hidden checks start and ends by saving the values
+they received from the student's code, then printing a token that the student's code never saw; after a given cell,
+the names it defined join the snapshot. Names use a per-submission nonce.
 """
 
 import ast
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -17,10 +22,12 @@ import nbformat
 
 from autograder import KERNEL
 from autograder.grader.pipeline.names import defined_names
-from autograder.notebooks import BEGIN_HIDDEN, grade_id, is_answer, is_manual, is_solution, is_test
+from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, grade_id, is_answer, is_manual, is_solution, is_test
 
 GUARD_SOURCE = (KERNEL / "guard.py").read_text()  # run in the kernel, never imported
 REPORT_MARKER = "[autograder report] "
+KEY_FILE = ".autograder-key"  # in the kernel's working folder until the guard has read it
+GRADER_CELLS = ("guard", "restore", "report")  # the grader's own cells: never shown to a person
 MISSING_ANSWER = "raise NotImplementedError('this answer cell is missing from the submission')\n"
 MISSING_TEXT = "*(no answer: this cell is missing from the submission)*"
 SUSPICIOUS = {
@@ -47,10 +54,19 @@ class Graded:
     tokens: dict = field(default_factory=dict)  # test grade_id -> token it prints when it passes
     visible_tokens: dict = field(default_factory=dict)  # test grade_id -> token it prints when its visible checks pass
     guard: str = ""
+    nonce: str = ""
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)  # signs the restore tokens
+    hidden: dict = field(default_factory=dict)  # test grade_id -> its hidden checks' source, to check again outside the kernel
+    evidence: dict = field(default_factory=dict)  # test grade_id -> what its hidden checks received (execute fills it)
+
+    def restore_token(self, label):
+        """The line the restore request before cell label prints when it ran as sent."""
+        signature = hmac.new(self.key, f"{label} {self.nonce}".encode(), hashlib.sha256).hexdigest()[:32]
+        return f"[autograder restored {label} {signature}]"
 
     def all_tokens(self):
-        """Every token the test cells print: what feedback must never show."""
-        return [*self.tokens.values(), *self.visible_tokens.values()]
+        """Every token the grader's cells print: what feedback must never show."""
+        return [*self.tokens.values(), *self.visible_tokens.values(), "[autograder restored "]
 
 
 def suspicious(answers, extras):
@@ -61,7 +77,7 @@ def suspicious(answers, extras):
 
 def _guard_cell(guard, names, seed, protect):
     return (
-        f"{guard} = (lambda ns: (exec({GUARD_SOURCE!r}, ns), ns['Guard']({protect!r}))[1])({{'get_ipython': get_ipython}})\n"
+        f"{guard} = (lambda ns: (exec({GUARD_SOURCE!r}, ns), ns['Guard']({protect!r}, {KEY_FILE!r}))[1])({{'get_ipython': get_ipython}})\n"
         f"{guard}.keep(globals(), {names!r})\n"
         f"import random as _ag_random, sys as _ag_sys\n"  # numpy's and torch's generators too, if the notebook uses them
         f"_ag_random.seed({seed})\n"
@@ -79,16 +95,33 @@ def _code(source, gid, kind, after=None, timeout=None):
 
 
 def _test_source(graded, guard, gid, source):
-    """A test cell's source between the guard's calls: a token after its visible checks, another at its end. When
-    the cell ends with an expression, its value is shown again after the end token, as the cell's own result: nbgrader
-    reads a number there as the points the test gives (partial credit)."""
+    """A test cell's source between the guard's calls: a token after its visible checks, the start of its hidden
+    checks marked, the values they received saved and another token at its end. When the cell ends with an
+    expression, its value is shown again after the end token, as the cell's own result: nbgrader reads a number there
+    as the points the test gives (partial credit)."""
     visible, token = f"[autograder visible {gid} {secrets.token_hex(8)}]", f"[autograder passed {gid} {secrets.token_hex(8)}]"
     graded.visible_tokens[gid], graded.tokens[gid] = visible, token
     lines, value = _last_value_kept(source.splitlines(), f"{guard}_value")
     split = next((i for i, line in enumerate(lines) if line == BEGIN_HIDDEN), len(lines))
-    body = lines[:split] + [f"{guard}.passed({visible!r})"] + lines[split:]
+    body = lines[:split] + [f"{guard}.passed({visible!r})", f"{guard}.hidden()"] + lines[split:]
     shown = f"\n{guard}_value" if value else ""
-    return f"{guard}.restore(globals())\n" + "\n".join(body) + f"\n{guard}.passed({token!r})" + shown + "\n"
+    return "\n".join(body) + f"\n{guard}.finished({gid!r}, {token!r})" + shown + "\n"
+
+
+def hidden_checks(source):
+    """The hidden checks of a test cell's source (what follows its BEGIN HIDDEN TESTS line), or "" without any."""
+    lines = source.splitlines()
+    if BEGIN_HIDDEN not in lines:
+        return ""
+    kept = lines[lines.index(BEGIN_HIDDEN) + 1 :]
+    return "\n".join(line for line in kept if line != END_HIDDEN) + "\n"
+
+
+def _restore_cell(graded, label):
+    """The request of its own before cell label: restore, then print the signed token."""
+    cell = _code(f"{graded.guard}.before({label!r}, {graded.nonce!r}, globals())", None, "restore")
+    cell.metadata["autograder"]["before"] = label
+    return cell
 
 
 def _last_value_kept(lines, name):
@@ -120,7 +153,7 @@ def assemble_graded(exercise, extracted, seed=0, nonce=None):
     master = exercise.nb
     nonce = nonce or secrets.token_hex(4)
     guard = f"_ag_{nonce[:6]}"
-    graded = Graded(nbformat.v4.new_notebook(metadata=master.metadata), guard=guard)
+    graded = Graded(nbformat.v4.new_notebook(metadata=master.metadata), guard=guard, nonce=nonce)
     # the guard's snapshot comes before the first cell a student writes or a test reads (the end, in a notebook of neither)
     first_answer = next((i for i, c in enumerate(master.cells) if is_solution(c) or is_test(c)), len(master.cells))
     given_before = [n for c in master.cells[:first_answer] if c.cell_type == "code" for n in defined_names(c.source)]
@@ -149,11 +182,15 @@ def assemble_graded(exercise, extracted, seed=0, nonce=None):
             cells.append(_code(cell.source, gid, "given"))
         elif is_test(cell):
             # a test cell stands alone: no later cell reads what it defines, so nothing of it joins the snapshot
+            cells.append(_restore_cell(graded, gid))
             cells.append(_code(_test_source(graded, guard, gid, cell.source), gid, "test", timeout=exercise.timeouts.get(gid)))
             cells[-1].metadata["nbgrader"] = dict(cell.metadata.get("nbgrader", {}))
+            if exercise.check_outside_kernel:
+                graded.hidden[gid] = hidden_checks(cell.source)
         else:
             keep = f"\n{guard}.keep(globals(), {defined_names(cell.source)!r})\n"
-            cells.append(_code(f"{guard}.restore(globals())\n{cell.source}" + keep, gid, "given", timeout=exercise.timeouts.get(gid)))
+            cells.append(_restore_cell(graded, gid or f"cell {index}"))
+            cells.append(_code(cell.source + keep, gid, "given", timeout=exercise.timeouts.get(gid)))
         if index >= first_answer:
             cells += [_code(s, None, "student", gid) for s in extracted.extras.get(gid, [])]
     if first_answer == len(master.cells):

@@ -22,7 +22,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async
 
+from autograder.grader.pipeline.assemble import KEY_FILE
+
 MAX_RUNS = 3
+EVIDENCE = ".autograder-evidence"  # the guard's folder of what each test's hidden checks received (kernel/guard.py)
+MAX_EVIDENCE_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -54,21 +58,42 @@ class _Client(NotebookClient):
             raise _KillKernel() from None
 
 
-def _mark_start(client, on_cell=None):
+def _evidence_file(work, cell):
+    """Where a test cell's guard saves what its hidden checks received (None for any other cell)."""
+    meta = cell.get("metadata", {}).get("autograder", {})
+    return Path(work) / EVIDENCE / f"{meta['grade_id']}.npz" if meta.get("kind") == "test" and meta.get("grade_id") else None
+
+
+def _mark_start(client, work, on_cell=None):
     def hook(cell, cell_index):
         client.current = cell_index
+        path = _evidence_file(work, cell)
+        if path is not None:  # only what this test writes while it runs counts, never a file left by earlier cells
+            path.unlink(missing_ok=True)
         if on_cell is not None:
             on_cell(cell_index, cell)
 
     return hook
 
 
-def _mark_reply(cell, cell_index, execute_reply):
-    content = execute_reply.get("content", {})
-    cell.metadata.setdefault("autograder", {})["status"] = content.get("status", "error")
-    if content.get("status") == "error" and not any(o.output_type == "error" for o in cell.outputs):
-        ename, evalue = content.get("ename", "Error"), content.get("evalue", "")
-        cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[]))
+def _mark_reply(graded, work):
+    def hook(cell, cell_index, execute_reply):
+        content = execute_reply.get("content", {})
+        cell.metadata.setdefault("autograder", {})["status"] = content.get("status", "error")
+        if content.get("status") == "error" and not any(o.output_type == "error" for o in cell.outputs):
+            ename, evalue = content.get("ename", "Error"), content.get("evalue", "")
+            cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[]))
+        path = _evidence_file(work, cell)
+        if path is not None:  # read at once: a later cell of the student's cannot change it
+            graded.evidence.pop(cell.metadata["autograder"]["grade_id"], None)
+            try:
+                if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_EVIDENCE_BYTES:
+                    graded.evidence[cell.metadata["autograder"]["grade_id"]] = path.read_bytes()
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+
+    return hook
 
 
 def _timeout_for(limits):
@@ -99,8 +124,13 @@ def stage(folder, files):
         shutil.copyfile(path, target)
 
 
-def _run_once(nb, sandbox, job, token, deadline):
+def _run_once(nb, sandbox, job, graded, deadline):
     """Execute nb once; (index of the cell that stopped the kernel or None, why, timed-out cell indexes)."""
+    token, work = graded.guard, job / "work"
+    key = work / KEY_FILE
+    key.unlink(missing_ok=True)
+    key.write_bytes(graded.key)  # the guard reads it before any student code, then deletes it
+    key.chmod(0o600)
     km = AsyncKernelManager(kernel_name="autograder", kernel_spec_manager=sandbox.kernelspec(job), transport="ipc")
     ipc = sandbox.fresh_ipc()
     km.connection_file, km.ip = str(ipc / "kernel.json"), str(ipc / "k")
@@ -110,12 +140,12 @@ def _run_once(nb, sandbox, job, token, deadline):
         timeout_func=_timeout_for(sandbox.limits),
         allow_errors=True,
         interrupt_on_timeout=True,
-        on_cell_executed=_mark_reply,
+        on_cell_executed=_mark_reply(graded, work),
         startup_timeout=120,
         iopub_timeout=10,
         resources={"metadata": {"path": str(job / "work")}},
     )
-    client.on_cell_start = _mark_start(client, sandbox.on_cell)
+    client.on_cell_start = _mark_start(client, work, sandbox.on_cell)
     expired = threading.Event()
 
     def wall():
@@ -166,7 +196,7 @@ def execute_confined(graded, sandbox, job_name, limits, exercise, files=None):
             nb = nbformat.from_dict(graded.nb)
             for index, why in skipped.items():
                 _stub(nb.cells[index], why)
-            stopped, why, timed_out = _run_once(nb, sandbox, job, graded.guard, deadline)
+            stopped, why, timed_out = _run_once(nb, sandbox, job, graded, deadline)
             if why and stopped is None:  # no cell ran: the host's fault, not the student's (a "grader error" row)
                 raise RuntimeError(f"the kernel did not start: {why}")
             problems += [("timeout", i) for i in timed_out]

@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from autograder.grader.core.cell_text import cell_error, stream_text
 from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.assemble import REPORT_MARKER
-from autograder.grader.pipeline.execute import execute_confined
+from autograder.grader.pipeline.execute import execute_confined, staged_files
+from autograder.grader.pipeline.replay import recheck
 from autograder.notebooks import nbgrader_utils
 
+TAMPERED_RESTORE = "the grader's restore before this test did not run as sent: the kernel was changed to skip it"
+RECHECKED = "its hidden checks, run again outside your kernel on the values your code returned, fail: "
 MEMORY_ERRORS = ("MemoryError", "can't allocate memory", "DefaultCPUAllocator", "std::bad_alloc", "Cannot allocate memory")
 
 
@@ -22,9 +25,29 @@ class Outcome:
     seconds: float = 0.0
 
 
+def _restored(nb, graded):
+    """label -> "" when the restore request before that cell ran as sent (its signed token printed), else why not."""
+    found = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("autograder", {})
+        if meta.get("kind") != "restore":
+            continue
+        label, error = meta["before"], cell_error(cell)
+        if "status" not in meta:
+            found[label] = "not run"
+        elif error:
+            found[label] = f"the grader's restore before it failed ({error})"
+        elif graded.restore_token(label) not in stream_text(cell):
+            found[label] = TAMPERED_RESTORE
+        else:
+            found[label] = ""
+    return found
+
+
 def score_graded(nb, graded):
-    """One TestResult per test cell: points only for a test that ran to its end without an error."""
-    results = []
+    """One TestResult per test cell: points only for a test that ran to its end without an error, after the grader's
+    restore request before it ran as sent."""
+    results, restored = [], _restored(nb, graded)
     for cell in nb.cells:
         meta = cell.metadata.get("autograder", {})
         if meta.get("kind") != "test":
@@ -33,6 +56,8 @@ def score_graded(nb, graded):
         error, printed = cell_error(cell), stream_text(cell)
         if "status" not in meta:
             message = "not run: the notebook stopped before this test"
+        elif restored.get(gid):
+            message = restored[gid]
         elif error:
             message = error
         elif meta["status"] != "ok" or graded.tokens[gid] not in printed:
@@ -40,7 +65,7 @@ def score_graded(nb, graded):
         else:
             message = ""
         visible = graded.visible_tokens[gid] in printed
-        if message and visible:
+        if message and visible and message != TAMPERED_RESTORE:
             message = f"a hidden test failed (the visible checks passed): {message}"
         points, message = (0.0, message) if message else partial_credit(cell, max_points)
         results.append(TestResult(gid, points, max_points, message, visible))
@@ -88,20 +113,81 @@ def _memory_trouble(nb):
     return any(m in (cell_error(c) or "") for c in mine for m in MEMORY_ERRORS)
 
 
+def _kernel_changes(nb, graded, report):
+    """(what, label of the cell before which it was found) of each change to how the kernel runs a cell: what the
+    guard's restore requests found and undid, and restore requests or a report that did not run as sent."""
+    found = [(what, where) for what, where in report.get("tampered", [])]
+    found += [
+        ("the grader's restore request was skipped or rewritten", label)
+        for label, why in _restored(nb, graded).items()
+        if why == TAMPERED_RESTORE
+    ]
+    ran = [c for c in nb.cells if c.metadata.get("autograder", {}).get("kind") == "report" and "status" in c.metadata["autograder"]]
+    if ran and not report and not cell_error(ran[0]):
+        found.append(("the grader's last check printed nothing", "the end"))
+    return found
+
+
+def _after(nb, label):
+    """The grade_ids of the tests at or after the cell label (in the graded notebook's order)."""
+    order = [c.metadata["autograder"].get("before") for c in nb.cells if c.metadata.get("autograder", {}).get("kind") == "restore"]
+    start = order.index(label) if label in order else len(order)
+    return set(order[start:])
+
+
+def _checked_outside(outcome, graded, exercise, files, limits):
+    """Each test that passed in the kernel whose hidden checks fail outside it earns nothing; what was found."""
+    passed = [t.grade_id for t in outcome.tests if t.points > 0]
+    verdicts = recheck(exercise, graded, passed, files, limits.seed) if exercise.check_outside_kernel else {}
+    found = []
+    for n, test in enumerate(outcome.tests):
+        if verdicts.get(test.grade_id):
+            outcome.tests[n] = TestResult(test.grade_id, 0.0, test.max_points, RECHECKED + verdicts[test.grade_id], test.visible_passed)
+            found.append(f"'{test.grade_id}' passed in the kernel, but its hidden checks fail outside it: {verdicts[test.grade_id]}")
+    return found
+
+
+def tampering_checks(outcome, graded, exercise, files, limits):
+    """Messages of everything that says the kernel's verdicts were not produced by the tests ([] for a clean run), the
+    points of the tests they concern taken away: a tampered submission is never graded as if it were clean."""
+    report = guard_report(outcome.nb)
+    found = [
+        f"changed how the kernel runs a cell: {what} (found before '{where}')"
+        for what, where in _kernel_changes(outcome.nb, graded, report)
+    ]
+    if found and not exercise.check_outside_kernel:
+        # nothing outside the kernel can tell whether a test after the change really passed: none of them counts
+        first = _kernel_changes(outcome.nb, graded, report)[0][1]
+        after = _after(outcome.nb, first)
+        outcome.tests = [
+            TestResult(t.grade_id, 0.0, t.max_points, "ran after the kernel was changed: not graded", t.visible_passed)
+            if t.grade_id in after
+            else t
+            for t in outcome.tests
+        ]
+    found += _checked_outside(outcome, graded, exercise, files, limits)
+    if report.get("subclasses"):
+        found.append("faked comparisons (" + "; ".join(report["subclasses"]) + "): all tests score 0")
+        outcome.tests = [TestResult(t.grade_id, 0.0, t.max_points, t.message or "tampering") for t in outcome.tests]
+    if report.get("audit"):
+        outcome.messages.append("for review: the kernel's audit hook saw " + ", ".join(report["audit"][:8]))
+    return found
+
+
 def grade_graded(graded, sandbox, job_name, limits, exercise, files=None):
     """Execute and score one assembled submission: an Outcome with status, messages, tests and the notebook (files:
     what to stage beside it, execute.staged_files; default the exercise's data)."""
     started = time.monotonic()
+    files = staged_files(exercise) if files is None else files
     nb, problems = execute_confined(graded, sandbox, job_name, limits, exercise, files)
     outcome = Outcome(nb=nb, tests=score_graded(nb, graded))
     kinds = [why for why, _ in problems]
     for why, index in dict.fromkeys(problems):
         outcome.messages.append(f"{_cell_label(nb.cells[index], index)}: {why}")
-    report = guard_report(nb)
-    if report.get("subclasses"):
+    tampered = tampering_checks(outcome, graded, exercise, files, limits)
+    if tampered:
         outcome.status = "tampering"
-        outcome.messages.append("faked comparisons (" + "; ".join(report["subclasses"]) + "): all tests score 0")
-        outcome.tests = [TestResult(t.grade_id, 0.0, t.max_points, t.message or "tampering") for t in outcome.tests]
+        outcome.messages += tampered
     elif "wall timeout" in kinds:
         outcome.status = "wall timeout"
     elif any(k.startswith("kernel died") for k in kinds):
@@ -110,8 +196,9 @@ def grade_graded(graded, sandbox, job_name, limits, exercise, files=None):
         outcome.status = "memory"
     if outcome.status == "memory":
         outcome.messages.append(f"a cell ran out of memory (the limit is {limits.memory_bytes / 2**30:g} GiB)")
-    elif "timeout" in kinds:
+    elif "timeout" in kinds and outcome.status != "tampering":
         outcome.status = "timeout"
+    report = guard_report(nb)
     if report.get("repaired"):
         outcome.messages.append("restored before the tests: " + ", ".join(report["repaired"][:12]))
     outcome.seconds = time.monotonic() - started

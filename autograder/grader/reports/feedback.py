@@ -36,8 +36,8 @@ def _visible_source(cell):
     """The source a student may see: grader lines dropped, hidden tests removed."""
     meta = cell.metadata.get("autograder", {})
     lines = cell.source.splitlines()
-    if meta.get("kind") in ("test", "given") and lines and lines[0].endswith(".restore(globals())"):
-        lines = [line for line in lines[1:] if not line.startswith("_ag_")]
+    if meta.get("kind") in ("test", "given"):
+        lines = [line for line in lines if not line.startswith("_ag_")]
     return redact_hidden("\n".join(lines)).strip()
 
 
@@ -168,7 +168,7 @@ def _cell_html(cell, tokens):
     the rest: Markdown of the course, the grader's own cells, a rubric)."""
     meta = cell.metadata.get("autograder", {})
     kind = meta.get("kind")
-    if (cell.cell_type != "code" and kind != "manual") or kind in ("guard", "report"):
+    if (cell.cell_type != "code" and kind != "manual") or kind in ("guard", "restore", "report"):
         return ""
     text = f"<h3>{html.escape(LABELS.get(kind, ''))} {html.escape(meta.get('grade_id') or '')}</h3>"
     source = html.escape(_truncated(_visible_source(cell), 20_000))

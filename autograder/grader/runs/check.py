@@ -171,6 +171,8 @@ def _label(cell):
         return f"your cell after '{meta.get('after')}'"
     if kind == "test":
         return f"test '{gid}'"
+    if kind == "restore":
+        return f"the grader's restore before '{meta.get('before')}'"
     if kind in ("guard", "report"):
         return "the grader's setup before your answers" if kind == "guard" else "the grader's last check"
     return f"the course's cell '{gid}'" if gid else "the course's cell"

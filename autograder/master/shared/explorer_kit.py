@@ -26,8 +26,16 @@ def message_figure(text, size=(8, 1.6)):
 def slider(description, value, low, high, step, integer=False):
     """A slider that redraws when released (and at each arrow key), wide enough for its label."""
     kind = widgets.IntSlider if integer else widgets.FloatSlider
-    return kind(value=value, min=low, max=high, step=step, description=description, continuous_update=False,
-                style={"description_width": "initial"}, layout=widgets.Layout(width="310px"))
+    return kind(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        continuous_update=False,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="310px"),
+    )
 
 
 class Explorer:
