@@ -12,6 +12,7 @@
 #     title: Real NVP on two moons
 #     student_files: false
 #     blank_answers: person
+#     check_outside_kernel: true
 #     data:
 #     - data/moons_*.csv
 #     protect:
@@ -252,7 +253,8 @@ for where, f_hidden, slope_hidden, log_p_hidden in maps_hidden:
     expected_hidden = log_p_hidden(f_hidden(x_hidden)) + slope_hidden(x_hidden).abs().log()
     assert (result_hidden - expected_hidden).abs().max().item() < 1e-9, f"{where}, float64: log_prob_1d != log p_Z(f(x)) + log|f'(x)|"
     grid_hidden = torch.linspace(-12, 12, 48_001, dtype=torch.float64)
-    mass_hidden = torch.trapezoid(log_prob_1d(grid_hidden, f_hidden, log_p_hidden).exp(), grid_hidden).item()
+    on_grid = calling(f"log_prob_1d on a wide grid for {where}", log_prob_1d, grid_hidden, f_hidden, log_p_hidden)
+    mass_hidden = torch.trapezoid(on_grid.exp(), grid_hidden).item()
     assert abs(mass_hidden - 1) < 1e-4, f"{where}, float64: exp(log_prob_1d) integrates to {mass_hidden:.6f}"
 one_point = calling("log_prob_1d on one point", log_prob_1d, torch.tensor([0.25], dtype=torch.float64), lambda x: 2 * x, _laplace_log_prob)
 assert tuple(one_point.shape) == (1,), f"one point: log_prob_1d returned shape {tuple(one_point.shape)}"
@@ -523,10 +525,14 @@ for dim, mask_list in [(2, [0.0, 1.0]), (5, [1.0, 0.0, 1.0, 0.0, 1.0]), (6, [0.0
         x_hidden = torch.randn(64, dim, dtype=torch.float64)
     mask_hidden = torch.tensor(mask_list, dtype=torch.float64)
     s_hidden, t_hidden = random_net(dim, 10 + dim, 1.5, torch.float64), random_net(dim, 20 + dim, 1.5, torch.float64)
-    layer_hidden = AffineCoupling(mask_hidden, s_hidden, t_hidden)
-    x_copy = x_hidden.clone()
-    y_hidden, log_det_hidden = calling(f"forward at dim {dim}", layer_hidden, x_hidden)
-    assert torch.equal(x_hidden, x_copy), f"dim {dim}: forward modified its input in place"
+
+    def _forward_hidden(mask=mask_hidden, s_net=s_hidden, t_net=t_hidden, x=x_hidden):
+        """forward on a copy of x: its result, the copy afterwards, and log|det J| by autograd on 8 rows."""
+        layer, x_given = AffineCoupling(mask, s_net, t_net), x.clone()
+        return layer(x_given), x_given, autograd_log_det(layer, x[:8])
+
+    (y_hidden, log_det_hidden), x_after, log_det_autograd = calling(f"forward at dim {dim}", _forward_hidden)
+    assert torch.equal(x_after, x_hidden), f"dim {dim}: forward modified its input in place"
     shapes = f"y of shape {tuple(y_hidden.shape)} and log_det of shape {tuple(log_det_hidden.shape)}"
     assert tuple(y_hidden.shape) == (64, dim) and tuple(log_det_hidden.shape) == (64,), f"dim {dim}: forward returned {shapes}"
     kept = mask_hidden.bool()
@@ -536,7 +542,6 @@ for dim, mask_list in [(2, [0.0, 1.0]), (5, [1.0, 0.0, 1.0, 0.0, 1.0]), (6, [0.0
     assert (log_det_hidden - log_det_expected).abs().max().item() < 1e-9, (
         f"dim {dim}, mask {mask_list}, float64: log_det differs from the formula"
     )
-    log_det_autograd = autograd_log_det(layer_hidden, x_hidden[:8])
     assert (log_det_hidden[:8] - log_det_autograd).abs().max().item() < 1e-8, f"dim {dim}: log_det is not log|det J| of forward"
 ### END HIDDEN TESTS
 
@@ -593,14 +598,18 @@ for dim, mask_list in [(2, [0.0, 1.0]), (5, [0.0, 1.0, 0.0, 1.0, 0.0]), (6, [1.0
         x_hidden = torch.randn(64, dim, dtype=torch.float64)
     mask_hidden = torch.tensor(mask_list, dtype=torch.float64)
     s_hidden, t_hidden = random_net(dim, 40 + dim, 1.0, torch.float64, tanh=True), random_net(dim, 50 + dim, 1.0, torch.float64)
-    layer_hidden = AffineCoupling(mask_hidden, s_hidden, t_hidden)
     y_hidden = _hidden_formula(s_hidden, t_hidden, mask_hidden, x_hidden)
-    y_copy = y_hidden.clone()
-    x_back = calling(f"inverse at dim {dim}", layer_hidden.inverse, y_hidden)
-    assert torch.equal(y_hidden, y_copy), f"dim {dim}: inverse modified its input in place"
+
+    def _inverse_hidden(mask=mask_hidden, s_net=s_hidden, t_net=t_hidden, y=y_hidden, x=x_hidden):
+        """inverse on a copy of y, the copy afterwards, and inverse on x (which forward must map back to x)."""
+        layer, y_given = AffineCoupling(mask, s_net, t_net), y.clone()
+        return layer.inverse(y_given), y_given, layer.inverse(x.clone())
+
+    x_back, y_after, inverse_of_x = calling(f"inverse at dim {dim}", _inverse_hidden)
+    assert torch.equal(y_after, y_hidden), f"dim {dim}: inverse modified its input in place"
     assert tuple(x_back.shape) == (64, dim), f"dim {dim}: inverse returned shape {tuple(x_back.shape)}"
     assert (x_back - x_hidden).abs().max().item() < 1e-9, f"dim {dim}, mask {mask_list}, float64: inverse(y) does not recover x"
-    y_again = _hidden_formula(s_hidden, t_hidden, mask_hidden, layer_hidden.inverse(x_hidden))
+    y_again = _hidden_formula(s_hidden, t_hidden, mask_hidden, inverse_of_x)
     assert (y_again - x_hidden).abs().max().item() < 1e-9, f"dim {dim}, mask {mask_list}, float64: forward(inverse(y)) != y"
 ### END HIDDEN TESTS
 
@@ -804,16 +813,18 @@ class StandInLayer(nn.Module):
     Same constructor (mask, s_net, t_net), forward(x) -> (y, log_det of shape (batch,)) and inverse(y). It is
     not a coupling layer: a fixed random invertible affine map y = x W^T + c, whose log|det W| is known. It
     registers s_net and t_net (so flow.parameters() holds them) but does not use them. No two stand-ins are
-    alike, so the order in which a flow applies them matters. Each one built is appended to StandInLayer.built.
+    alike, so the order in which a flow applies them matters. Each one built is appended to StandInLayer.built;
+    StandInLayer(mask, None, None, index=k) builds the k-th again (the tests rebuild the ones your flow used).
     """
 
     built = []
 
-    def __init__(self, mask, s_net, t_net):
+    def __init__(self, mask, s_net, t_net, index=None):
         super().__init__()
         self.register_buffer("mask", mask)
         self.s_net, self.t_net = s_net, t_net
-        dim, count = mask.shape[-1], len(StandInLayer.built)
+        dim, count = mask.shape[-1], len(StandInLayer.built) if index is None else index
+        self.index = count
         generator = torch.Generator().manual_seed(1000 + count)
         rotation = torch.linalg.qr(torch.randn(dim, dim, generator=generator, dtype=torch.float64))[0]
         log_scales = 1.2 * torch.rand(dim, generator=generator, dtype=torch.float64) - 0.6 + (0.3 if count % 2 else -0.3)
@@ -822,7 +833,8 @@ class StandInLayer(nn.Module):
         self.register_buffer("weight_inverse", torch.linalg.inv(weight).to(mask.dtype))
         self.register_buffer("bias", (2 * torch.rand(dim, generator=generator, dtype=torch.float64) - 1).to(mask.dtype))
         self.log_det = log_scales.sum().item()
-        StandInLayer.built.append(self)
+        if index is None:
+            StandInLayer.built.append(self)
 
     def forward(self, x):
         return x @ self.weight.T + self.bias, torch.full((x.shape[0],), self.log_det, dtype=x.dtype)
@@ -983,24 +995,50 @@ else:  # a RealNVP with its own coupling code (no AffineCoupling): checked on th
         "log_det from f(x)", log_det_seen[:8], autograd_log_det(flow_seen.f, x_seen[:8]), "f's log_det must be log|det df/dx|", atol=1e-3
     )
 print("f and g look right")
+
+
 ### BEGIN HIDDEN TESTS
+def _flow_on_stand_ins(masks, prior, x, seed):
+    """Your RealNVP built on stand-in layers, as data: what the checks below read of it."""
+    flow, layers, nets_made = stand_in_flow(masks, prior, seed=seed)
+    trainable = {id(p) for p in flow.parameters() if p.requires_grad}
+    x_given, x_again = x.clone(), x.clone()
+    z, log_det = flow.f(x_given)
+    found = {
+        "networks": len(nets_made),
+        "registered": all(id(p) in trainable for net in nets_made for p in net.parameters()),
+        "layers": [[layer.index, layer.mask] for layer in layers],
+        "z": z,
+        "log_det": log_det,
+        "x_after": x_given,
+        "g_of_z": flow.g(z),
+        "f_of_g": flow.f(flow.g(x_again))[0],
+        "x_after_g": x_again,
+    }
+    if layers:
+        found["g_of_expected"] = flow.g(StandInStack(layers).f(x)[0])
+    else:
+        found["autograd"] = autograd_log_det(flow.f, x[:4])
+    return found
+
+
 for dim, n_layers, first in [(2, 1, 0.0), (4, 3, 1.0), (6, 6, 0.0)]:
     base = (torch.arange(dim) % 2 == (0 if first else 1)).double()
     masks_hidden = torch.stack([base if k % 2 == 0 else 1 - base for k in range(n_layers)])
     eye = torch.eye(dim, dtype=torch.float64)
-    flow_hidden, layers_hidden, nets_hidden = stand_in_flow(masks_hidden, torch.distributions.MultivariateNormal(0 * eye[0], eye), seed=40)
     where = f"dim {dim}, {n_layers} layers, float64"
-    assert len(nets_hidden) == 2 * n_layers, f"{where}: {len(nets_hidden)} networks built"
-    trainable = {id(p) for p in flow_hidden.parameters() if p.requires_grad}
-    assert all(id(p) in trainable for net in nets_hidden for p in net.parameters()), f"{where}: a layer's network is not registered"
     with torch.random.fork_rng():
         torch.manual_seed(50 + dim)
         x_hidden = torch.randn(128, dim, dtype=torch.float64)
-    x_copy = x_hidden.clone()
-    z_hidden, log_det_hidden = calling(f"f at {where}", flow_hidden.f, x_hidden)
-    assert torch.equal(x_hidden, x_copy), f"{where}: f modified its input in place"
+    prior_hidden = torch.distributions.MultivariateNormal(0 * eye[0], eye)
+    found = calling(f"RealNVP on stand-in layers at {where}", _flow_on_stand_ins, masks_hidden, prior_hidden, x_hidden, 40)
+    assert found["networks"] == 2 * n_layers, f"{where}: {found['networks']} networks built"
+    assert found["registered"], f"{where}: a layer's network is not registered"
+    z_hidden, log_det_hidden = found["z"], found["log_det"]
+    assert torch.equal(found["x_after"], x_hidden), f"{where}: f modified its input in place"
     shapes = f"z of shape {tuple(z_hidden.shape)} and log_det of shape {tuple(log_det_hidden.shape)}"
     assert tuple(z_hidden.shape) == (128, dim) and tuple(log_det_hidden.shape) == (128,), f"{where}: f returned {shapes}"
+    layers_hidden = [StandInLayer(mask, None, None, index=int(index)) for index, mask in found["layers"]]
     if layers_hidden:
         assert [layer.mask.tolist() for layer in layers_hidden] == masks_hidden.tolist(), (
             f"{where}: the layers did not get the masks, in order"
@@ -1008,15 +1046,12 @@ for dim, n_layers, first in [(2, 1, 0.0), (4, 3, 1.0), (6, 6, 0.0)]:
         z_expected, log_det_expected = StandInStack(layers_hidden).f(x_hidden)
         assert (z_hidden - z_expected).abs().max().item() < 1e-9, f"{where}: f(x) is not the layers applied in order"
         assert (log_det_hidden - log_det_expected).abs().max().item() < 1e-5, f"{where}: f's log_det is not the sum of the layers'"
-        assert (calling(f"g at {where}", flow_hidden.g, z_expected) - x_hidden).abs().max().item() < 1e-9, (
-            f"{where}: g(z) is not the inverse of f"
-        )
+        assert (found["g_of_expected"] - x_hidden).abs().max().item() < 1e-9, f"{where}: g(z) is not the inverse of f"
     else:
-        assert (log_det_hidden[:4] - autograd_log_det(flow_hidden.f, x_hidden[:4])).abs().max().item() < 1e-6, f"{where}: f's log_det"
-    assert (flow_hidden.g(z_hidden) - x_hidden).abs().max().item() < 1e-8, f"{where}: g(f(x)) != x"
-    z_copy = x_hidden.clone()
-    assert (flow_hidden.f(flow_hidden.g(x_hidden))[0] - x_hidden).abs().max().item() < 1e-8, f"{where}: f(g(z)) != z"
-    assert torch.equal(x_hidden, z_copy), f"{where}: g modified its input in place"
+        assert (log_det_hidden[:4] - found["autograd"]).abs().max().item() < 1e-6, f"{where}: f's log_det"
+    assert (found["g_of_z"] - x_hidden).abs().max().item() < 1e-8, f"{where}: g(f(x)) != x"
+    assert (found["f_of_g"] - x_hidden).abs().max().item() < 1e-8, f"{where}: f(g(z)) != z"
+    assert torch.equal(found["x_after_g"], x_hidden), f"{where}: g modified its input in place"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_realnvp_log_prob", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -1048,22 +1083,37 @@ check_close(
     atol=1e-4,
 )
 print("log_prob looks right")
+
+
 ### BEGIN HIDDEN TESTS
+def _log_prob_on_stand_ins(masks, prior, x):
+    """Your RealNVP.log_prob on stand-in layers, its f replaced by the right one (when it built stand-ins), as data."""
+    flow, layers, _ = stand_in_flow(masks, prior, seed=60)
+    found = {"layers": [[layer.index, layer.mask] for layer in layers]}
+    if layers:
+        flow.f = StandInStack(layers).f
+    else:
+        found["f"], found["autograd"] = flow.f(x), autograd_log_det(flow.f, x[:4])
+    found["log_prob"] = flow.log_prob(x)
+    return found
+
+
 for dim, n_layers in [(2, 5), (4, 4), (5, 3)]:
     base = (torch.arange(dim) % 2 == 0).double()
     masks_hidden = torch.stack([base if k % 2 == 0 else 1 - base for k in range(n_layers)])
     eye = torch.eye(dim, dtype=torch.float64)
     prior_hidden = torch.distributions.MultivariateNormal(0.1 * torch.arange(dim, dtype=torch.float64), 0.5 * eye)
-    flow_hidden, layers_hidden, _ = stand_in_flow(masks_hidden, prior_hidden, seed=60)
-    if layers_hidden:
-        flow_hidden.f = StandInStack(layers_hidden).f
     with torch.random.fork_rng():
         torch.manual_seed(70 + dim)
         x_hidden = torch.randn(16, dim, dtype=torch.float64)
-    z_hidden, log_det_hidden = flow_hidden.f(x_hidden)
-    if not layers_hidden:
-        assert (log_det_hidden[:4] - autograd_log_det(flow_hidden.f, x_hidden[:4])).abs().max().item() < 1e-6, f"dim {dim}: f's log_det"
-    log_prob_hidden = calling(f"log_prob at dim {dim}", flow_hidden.log_prob, x_hidden)
+    found = calling(f"log_prob at dim {dim}", _log_prob_on_stand_ins, masks_hidden, prior_hidden, x_hidden)
+    layers_hidden = [StandInLayer(mask, None, None, index=int(index)) for index, mask in found["layers"]]
+    if layers_hidden:
+        z_hidden, log_det_hidden = StandInStack(layers_hidden).f(x_hidden)
+    else:
+        z_hidden, log_det_hidden = found["f"]
+        assert (log_det_hidden[:4] - found["autograd"]).abs().max().item() < 1e-6, f"dim {dim}: f's log_det"
+    log_prob_hidden = found["log_prob"]
     assert tuple(log_prob_hidden.shape) == (16,), f"dim {dim}: log_prob has shape {tuple(log_prob_hidden.shape)}"
     expected = prior_hidden.log_prob(z_hidden) + log_det_hidden
     assert (log_prob_hidden - expected).abs().max().item() < 1e-8, (
@@ -1094,22 +1144,36 @@ check(
     "f(sample(n)) should look like draws from the prior N(0, I): sample must return g(z) with z drawn from self.prior",
 )
 print("sample looks right")
+
+
 ### BEGIN HIDDEN TESTS
+def _samples_on_stand_ins(masks, prior, dim):
+    """Your RealNVP.sample(20000) on stand-in layers, its g replaced by the right one (when it built stand-ins), as data."""
+    flow, layers, _ = stand_in_flow(masks, prior, seed=90)
+    if layers:
+        flow.g = StandInStack(layers).g
+    with torch.random.fork_rng():
+        torch.manual_seed(95 + dim)
+        with torch.no_grad():
+            samples = flow.sample(20_000)
+    found = {"layers": [[layer.index, layer.mask] for layer in layers], "samples": samples}
+    if not layers:
+        with torch.no_grad():
+            found["f_of_samples"] = flow.f(samples)[0]
+    return found
+
+
 for dim, n_layers in [(2, 4), (3, 3)]:
     base = (torch.arange(dim) % 2 == 0).double()
     masks_hidden = torch.stack([base if k % 2 == 0 else 1 - base for k in range(n_layers)])
     eye = torch.eye(dim, dtype=torch.float64)
-    flow_hidden, layers_hidden, _ = stand_in_flow(masks_hidden, torch.distributions.MultivariateNormal(0 * eye[0], eye), seed=90)
-    f_hidden = StandInStack(layers_hidden).f if layers_hidden else flow_hidden.f
-    if layers_hidden:
-        flow_hidden.g = StandInStack(layers_hidden).g
-    with torch.random.fork_rng():
-        torch.manual_seed(95 + dim)
-        with torch.no_grad():
-            samples_hidden = calling(f"sample(20000) at dim {dim}", flow_hidden.sample, 20_000)
+    prior_hidden = torch.distributions.MultivariateNormal(0 * eye[0], eye)
+    found = calling(f"sample(20000) at dim {dim}", _samples_on_stand_ins, masks_hidden, prior_hidden, dim)
+    samples_hidden = found["samples"]
     assert tuple(samples_hidden.shape) == (20_000, dim), f"dim {dim}: sample(20000) has shape {tuple(samples_hidden.shape)}"
+    layers_hidden = [StandInLayer(mask, None, None, index=int(index)) for index, mask in found["layers"]]
     with torch.no_grad():
-        z_back = f_hidden(samples_hidden)[0]
+        z_back = StandInStack(layers_hidden).f(samples_hidden)[0] if layers_hidden else found["f_of_samples"]
     assert z_back.mean(0).abs().max().item() < 0.05, f"dim {dim}, float64: f(sample) is not centred like the prior"
     assert (torch.cov(z_back.T) - eye).abs().max().item() < 0.06, f"dim {dim}, float64: f(sample) is not distributed as the prior"
 ### END HIDDEN TESTS
@@ -1130,10 +1194,7 @@ def nll_loss(flow, x):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "test_nll", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-"""nll_loss on a flow whose density is known: a scalar mean of -log p(x) in nats per sample, that gradients flow through."""
-
-
+# %% nbgrader={"grade": false, "grade_id": "known_flow", "locked": true, "schema_version": 3, "solution": false, "task": false}
 class KnownFlow(nn.Module):
     """The density of N(mu, diag(sigma^2)), with the flow interface: f(x) = (x - mu) / sigma, a N(0, I) prior."""
 
@@ -1153,6 +1214,8 @@ class KnownFlow(nn.Module):
         return self.f(x)
 
 
+# %% nbgrader={"grade": true, "grade_id": "test_nll", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+"""nll_loss on a flow whose density is known: a scalar mean of -log p(x) in nats per sample, that gradients flow through."""
 known_flow = KnownFlow(torch.tensor([0.5, -0.25]), torch.tensor([-0.3, 0.4]))
 with torch.random.fork_rng():
     torch.manual_seed(5)
@@ -1170,23 +1233,36 @@ check(
 )
 check_close("nll_loss(flow, x)", loss_seen, expected_loss, "the loss is -flow.log_prob(x).mean(), in nats per sample", atol=1e-4)
 print(f"nll_loss looks right: {loss_seen.item():.3f} nats per sample on a flow of known density")
+
+
 ### BEGIN HIDDEN TESTS
+def _nll_on_known_flow(mu, log_sigma, x):
+    """nll_loss on a fresh KnownFlow, on x and on x twice over, and the gradient it sends to mu, as data."""
+    known = KnownFlow(mu, log_sigma)
+    loss = nll_loss(known, x)
+    doubled = nll_loss(known, torch.cat([x, x]))
+    if isinstance(loss, torch.Tensor) and loss.requires_grad:
+        loss.backward()
+    gradient = known.mu.grad
+    return {"loss": loss.detach() if isinstance(loss, torch.Tensor) else loss, "doubled": doubled, "mu_grad": gradient}
+
+
 for dim, batch in [(3, 50), (5, 7)]:
     mu_hidden = torch.linspace(-1, 1, dim, dtype=torch.float64)
     log_sigma_hidden = torch.linspace(-0.5, 0.7, dim, dtype=torch.float64)
-    known_hidden = KnownFlow(mu_hidden, log_sigma_hidden)
     with torch.random.fork_rng():
         torch.manual_seed(100 + dim)
         x_hidden = 3 * torch.randn(batch, dim, dtype=torch.float64)
     expected = -torch.distributions.Normal(mu_hidden, log_sigma_hidden.exp()).log_prob(x_hidden).sum(1).mean()
-    loss_hidden = calling(f"nll_loss at dim {dim}", nll_loss, known_hidden, x_hidden)
+    found = calling(f"nll_loss at dim {dim}", _nll_on_known_flow, mu_hidden, log_sigma_hidden, x_hidden)
+    loss_hidden = found["loss"]
     assert isinstance(loss_hidden, torch.Tensor) and loss_hidden.dim() == 0, f"dim {dim}: the loss is not a scalar tensor"
     assert abs(loss_hidden.item() - expected.item()) < 1e-9, (
         f"dim {dim}, batch {batch}, float64: nll_loss {loss_hidden.item()} != {expected.item()}"
     )
-    assert abs(nll_loss(known_hidden, torch.cat([x_hidden, x_hidden])).item() - expected.item()) < 1e-9, f"batch {batch}: not a mean"
-    loss_hidden.backward()
-    assert known_hidden.mu.grad is not None and known_hidden.mu.grad.abs().sum().item() > 0, "no gradient reaches the flow's parameters"
+    assert abs(float(found["doubled"]) - expected.item()) < 1e-9, f"batch {batch}: not a mean"
+    gradient = found["mu_grad"]
+    assert gradient is not None and gradient.abs().sum().item() > 0, "no gradient reaches the flow's parameters"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1293,15 +1369,76 @@ check(
 )
 print(f"held-out NLL on the test split: {heldout_nll:.3f} nats per sample (target below {NLL_TARGET}; floor about 0.289)")
 ### BEGIN HIDDEN TESTS
+ACTIVATIONS_HIDDEN = {
+    "Tanh": torch.tanh, "ReLU": torch.relu, "Sigmoid": torch.sigmoid, "ELU": nn.functional.elu, "SiLU": nn.functional.silu,
+    "GELU": nn.functional.gelu, "Softplus": nn.functional.softplus, "Identity": lambda h: h, "Dropout": lambda h: h,
+}  # fmt: skip
+
+
+def _network_as_data(net):
+    """A network as data: each layer's class name, parameters and slope (a Sequential, or one module)."""
+    modules = list(net) if isinstance(net, nn.Sequential) else [net]
+    layers = []
+    for module in modules:
+        layer = {"kind": type(module).__name__, "params": {k: v.detach().clone() for k, v in module.state_dict().items()}}
+        if hasattr(module, "negative_slope"):
+            layer["negative_slope"] = float(module.negative_slope)
+        layers.append(layer)
+    return layers
+
+
+def _flow_as_data(trained):
+    """The trained flow as data: its coupling layers in order, each its mask and its s and t networks."""
+    couplings = [m for m in trained.modules() if hasattr(m, "mask") and hasattr(m, "s_net") and hasattr(m, "t_net")]
+    return [{"mask": c.mask.detach().clone(), "s": _network_as_data(c.s_net), "t": _network_as_data(c.t_net)} for c in couplings]
+
+
+def _network_hidden(layers, h):
+    """A network given as data (_network_as_data) applied to h, with the course's layers."""
+    for layer in layers:
+        kind, params = layer["kind"], layer["params"]
+        if kind == "Linear":
+            h = h @ params["weight"].T + params.get("bias", 0)
+        elif kind == "LeakyReLU":
+            h = nn.functional.leaky_relu(h, layer["negative_slope"])
+        elif kind == "Scale":
+            h = h * params["factor"]
+        elif kind in ACTIVATIONS_HIDDEN:
+            h = ACTIVATIONS_HIDDEN[kind](h)
+        else:
+            raise AssertionError(
+                f"the grader rebuilds your trained flow from its parameters with the course's coupling layer, and cannot "
+                f"rebuild a {kind} in its networks: build them with nets() and nett(), or of Linear layers and activations"
+            )
+    return h
+
+
+def _course_log_prob(couplings, x):
+    """log p(x) of the density the trained parameters define, by the course's coupling layer and the N(0, I) prior."""
+    log_det = x.new_zeros(x.shape[0])
+    for coupling in couplings:
+        b = coupling["mask"].to(x.dtype)
+        s = (1 - b) * _network_hidden(coupling["s"], b * x)
+        x = x * torch.exp(s) + (1 - b) * _network_hidden(coupling["t"], b * x)
+        log_det = log_det + s.sum(dim=1)
+    return -0.5 * (x**2).sum(dim=1) - 0.5 * x.shape[1] * math.log(2 * math.pi) + log_det
+
+
 x_grading, _ = load_moons("grading")
+couplings_hidden = calling("your trained flow's layers and parameters", _flow_as_data, flow)
+assert couplings_hidden, "the trained flow has no coupling layer (a module with mask, s_net and t_net)"
+for coupling in couplings_hidden:
+    mask = coupling["mask"]
+    assert tuple(mask.shape) == (2,) and bool(((mask == 0) | (mask == 1)).all()), f"a layer's mask is {mask.tolist()}: not 0/1 of size 2"
 with torch.no_grad():
-    z_grading, log_det_grading = flow.f(x_grading)
-    grading_nll = -(flow.prior.log_prob(z_grading) + log_det_grading).mean().item()
-log_det_autograd = autograd_log_det(flow.f, x_grading[:8])
-assert (log_det_grading[:8] - log_det_autograd).abs().max().item() < 1e-3, (
+    grading_nll = -_course_log_prob(couplings_hidden, x_grading).mean().item()
+log_det_yours, log_det_autograd = calling(
+    "your trained f's log_det and autograd's", lambda: (flow.f(x_grading[:8])[1], autograd_log_det(flow.f, x_grading[:8]))
+)
+assert (log_det_yours - log_det_autograd).abs().max().item() < 1e-3, (
     "the trained f's log_det is not log|det df/dx|: its NLL is not a real one"
 )
-assert np.isfinite(grading_nll) and grading_nll < NLL_TARGET, f"NLL {grading_nll:.3f} on the grader's held-out split"
+assert np.isfinite(grading_nll) and grading_nll < 0.45, f"NLL {grading_nll:.3f} on the grader's held-out split"
 ### END HIDDEN TESTS
 
 # %% [markdown]
