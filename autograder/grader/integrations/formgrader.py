@@ -82,11 +82,16 @@ def _rubric_cell(master_cell):
     return cell
 
 
-def autograded_notebook(nb, graded, exercise):
-    """The executed notebook nb (of assemble.Graded graded) as formgrader shows it; a new notebook."""
+def autograded_notebook(nb, graded, exercise, flags=()):
+    """The executed notebook nb (of assemble.Graded graded) as formgrader shows it; a new notebook. flags: what the
+    instructor must read first (a tampered run's findings), in a cell at the top."""
     master = {grade_id(c): c for c in exercise.nb.cells if grade_id(c)}
     tokens = graded.all_tokens()
     cells = []
+    if flags:
+        lines = "\n".join(f"- {RAW_HTML.sub('&lt;', flag)}" for flag in flags)
+        cells.append(nbformat.v4.new_markdown_cell(f"**Flagged: tampering** (instructors only)\n\n{lines}"))
+        cells[-1].metadata["autograder"] = {"kind": "flag"}
     for cell in nbformat.from_dict(nb).cells:
         meta = cell.metadata.get("autograder", {})
         kind, gid = meta.get("kind"), meta.get("grade_id")

@@ -129,7 +129,7 @@ def _grade_notebook(exercise, cells, submission):
     metrics = leaderboard(outcome.nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
     tests = [_in(t, exercise.name) for t in outcome.tests] + _written(exercise, extracted)
     extras = [s for sources in extracted.extras.values() for s in sources]
-    nb = autograded_notebook(outcome.nb, graded, exercise)
+    nb = autograded_notebook(outcome.nb, graded, exercise, flags=outcome.messages if outcome.status == "tampering" else ())
     return NotebookResult(exercise.name, outcome.status, tests, notes, nb, metrics, {**extracted.answers}, extras)
 
 
