@@ -194,7 +194,7 @@ def ci_cases():
         Case(
             "swallowed errors",
             _with_extra(with_bug(base, "nll", *NLL_BUG), "masks", SWALLOW_ERRORS),
-            "ok",
+            "tampering",  # how a cell's errors are shown was changed: flagged, and each test scores what it earns
             {"test_nll": 0, "test_masks": 1, "test_coupling_forward": 2},
         ),
         Case(

@@ -4,6 +4,7 @@
 #     title: Real NVP on 8x8 digits
 #     student_files: false
 #     blank_answers: person
+#     check_outside_kernel: true
 #     data: []
 #   jupytext:
 #     text_representation:
@@ -372,7 +373,7 @@ for dim, batch in [(16, 32), (5, 7), (64, 3)]:
     assert float((w_hidden - torch.logit(ALPHA + (1 - 2 * ALPHA) * y_hidden)).abs().max()) < 1e-9, (
         f"dim {dim}, float64: w differs from the formula"
     )
-    log_det_autograd = autograd_log_det(logit_transform, y_hidden)
+    log_det_autograd = calling(f"log|det| of logit_transform at dim {dim}, by autograd", autograd_log_det, logit_transform, y_hidden)
     assert float((log_det_hidden - log_det_autograd).abs().max()) < 1e-8, f"dim {dim}, float64: log_det is not log|det dw/dy| (autograd)"
 ### END HIDDEN TESTS
 
@@ -538,29 +539,43 @@ check_close(
     "bits_per_dim(flow, y)", bpd_seen, expected_seen, "bits/dim = -(flow.log_prob(w) + log_det - D log 17).mean() / (D ln 2)", atol=1e-4
 )
 print(f"bits_per_dim looks right: {bpd_seen.item():.3f} bits/dim on a density of known form")
+
+
 ### BEGIN HIDDEN TESTS
+def _bpd_on_stand_in(density, y):
+    """bits_per_dim on a known density with a stand-in logit, on y and on y twice over, as data: the values, how
+    often the stand-in was called, and the gradient the loss sends to the density's mu."""
+    logit = StandInLogit()
+    bpd = with_stand_in("logit_transform", logit, bits_per_dim, density, y)
+    doubled = with_stand_in("logit_transform", StandInLogit(), bits_per_dim, density, torch.cat([y, y]))
+    if isinstance(bpd, torch.Tensor) and bpd.requires_grad:
+        bpd.backward()
+    value = bpd.detach() if isinstance(bpd, torch.Tensor) else bpd
+    return {"bpd": value, "doubled": doubled, "calls": logit.calls, "mu_grad": density.mu.grad}
+
+
 for dim, batch in [(16, 40), (5, 9), (64, 2)]:
     density_hidden = GaussianDensity(torch.linspace(-1, 1, dim, dtype=torch.float64), torch.linspace(-0.7, 0.3, dim, dtype=torch.float64))
     with torch.random.fork_rng():
         torch.manual_seed(10 + dim)
         y_hidden = torch.rand(batch, dim, dtype=torch.float64)
     where = f"dim {dim}, batch {batch}, float64"
-    logit_hidden = StandInLogit()
-    bpd_hidden = with_stand_in("logit_transform", logit_hidden, calling, f"bits_per_dim at {where}", bits_per_dim, density_hidden, y_hidden)
-    if logit_hidden.calls > 0:
+    found = calling(f"bits_per_dim at {where}", _bpd_on_stand_in, density_hidden, y_hidden)
+    if found["calls"] > 0:
         w_hidden, log_det_hidden = StandInLogit()(y_hidden)
     else:
         y_leaf = y_hidden.clone().requires_grad_(True)
         w_leaf = torch.logit(ALPHA + (1 - 2 * ALPHA) * y_leaf)
         w_hidden, log_det_hidden = w_leaf.detach(), torch.autograd.grad(w_leaf.sum(), y_leaf)[0].log().sum(dim=1)
-    log_p_hidden = density_hidden.log_prob(w_hidden) + log_det_hidden - dim * math.log(N_LEVELS)
+    with torch.no_grad():
+        log_p_hidden = density_hidden.log_prob(w_hidden) + log_det_hidden - dim * math.log(N_LEVELS)
     expected = (-log_p_hidden.mean() / (dim * math.log(2))).item()
+    bpd_hidden = found["bpd"]
     assert isinstance(bpd_hidden, torch.Tensor) and bpd_hidden.dim() == 0, f"{where}: not a scalar tensor"
     assert abs(bpd_hidden.item() - expected) < 1e-9, f"{where}: bits_per_dim {bpd_hidden.item()} != {expected}"
-    doubled = with_stand_in("logit_transform", StandInLogit(), bits_per_dim, density_hidden, torch.cat([y_hidden, y_hidden]))
-    assert abs(doubled.item() - expected) < 1e-9, f"{where}: not a mean over the batch"
-    bpd_hidden.backward()
-    assert density_hidden.mu.grad is not None and density_hidden.mu.grad.abs().sum().item() > 0, f"{where}: no gradient reaches the flow"
+    assert abs(float(found["doubled"]) - expected) < 1e-9, f"{where}: not a mean over the batch"
+    gradient = found["mu_grad"]
+    assert gradient is not None and gradient.abs().sum().item() > 0, f"{where}: no gradient reaches the flow"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -713,13 +728,8 @@ for step in tqdm(range(N_STEPS), desc="training", mininterval=1.0):
 print(f"trained {N_STEPS} steps in {time.perf_counter() - started:.1f} s; test bits/dim {history['test_bpd'][-1]:.3f}")
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "test_train", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-"""The density the trained flow defines, scored on held-out digits with the test's own dequantization and logit, is below 2.35 bits/dim."""
-BPD_TARGET, FULL_GAUSSIAN_BPD, INDEPENDENT_BPD = 2.35, 2.44, 2.90
-check("flow" in globals(), "the training cell must leave the trained model in a variable named flow")
-check(isinstance(flow, ImageFlow), f"flow should be an ImageFlow (built on your checkerboard_masks), got {type(flow).__name__}")
 
-
+# %% nbgrader={"grade": false, "grade_id": "pixels_bpd", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def pixels_bpd(flow, x, n_noise=4, seed=0):
     """Bits/dim of pixel images x (n, dim) under flow, averaged over n_noise dequantizations x + u.
 
@@ -738,6 +748,13 @@ def pixels_bpd(flow, x, n_noise=4, seed=0):
                 log_p = flow.prior.log_prob(z).double() + log_det.double() + slopes.log().sum(dim=1)
             scores.append(-log_p.mean().item() / (x.shape[1] * math.log(2)))
     return float(np.mean(scores))
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_train", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+"""The density the trained flow defines, scored on held-out digits with the test's own dequantization and logit, is below 2.35 bits/dim."""
+BPD_TARGET, FULL_GAUSSIAN_BPD, INDEPENDENT_BPD = 2.35, 2.44, 2.90
+check("flow" in globals(), "the training cell must leave the trained model in a variable named flow")
+check(isinstance(flow, ImageFlow), f"flow should be an ImageFlow (built on your checkerboard_masks), got {type(flow).__name__}")
 
 
 def looks_right(question):
@@ -790,19 +807,26 @@ check(
     "train longer, with a learning rate that decays (OneCycleLR)",
 )
 print(f"held-out bits/dim on the test split: {heldout_bpd:.3f} (target below {BPD_TARGET}; full-covariance Gaussian {FULL_GAUSSIAN_BPD})")
+
+
 ### BEGIN HIDDEN TESTS
+def _flow_as_data(trained):
+    """The trained ImageFlow as data: its masks, its networks' width and every parameter and buffer."""
+    state = {name: value.detach().clone() for name, value in trained.state_dict().items()}
+    return {"masks": torch.stack([layer.mask for layer in trained.layers]), "hidden": trained.layers[0].net[0].out_features, "state": state}
+
+
+found = calling("your trained flow's masks and parameters", _flow_as_data, flow)
+masks_hidden = found["masks"]
+assert bool(((masks_hidden == 0) | (masks_hidden == 1)).all()), "the trained flow's masks hold values other than 0 and 1"
+rebuilt = ImageFlow(masks_hidden.float(), int(found["hidden"]))  # the course's own coupling layers, with its parameters
+try:
+    rebuilt.load_state_dict(found["state"])
+except RuntimeError as error:
+    raise AssertionError(f"the trained flow's parameters do not fit an ImageFlow of its masks: {str(error)[:200]}") from None
 x_grading, _ = load_digit_split("grading")
-grading_bpd = pixels_bpd(flow, x_grading, seed=1)
-w_grading = torch.logit(ALPHA + (1 - 2 * ALPHA) * (x_grading[:3] + 0.5) / N_LEVELS)
-with torch.no_grad():
-    log_det_grading = flow.f(w_grading)[1]
-log_det_autograd = autograd_log_det(flow.f, w_grading)
-assert (log_det_grading - log_det_autograd).abs().max().item() < 1e-2, (
-    "the trained f's log_det is not log|det df/dx|: its bits/dim are not real ones"
-)
-assert np.isfinite(grading_bpd) and grading_bpd < BPD_TARGET, (
-    f"{grading_bpd:.3f} bits/dim on the grader's held-out split, target {BPD_TARGET}"
-)
+grading_bpd = pixels_bpd(rebuilt, x_grading, seed=1)
+assert np.isfinite(grading_bpd) and grading_bpd < 2.35, f"{grading_bpd:.3f} bits/dim on the grader's held-out split, target 2.35"
 ### END HIDDEN TESTS
 
 # %% [markdown]
