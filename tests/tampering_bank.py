@@ -40,7 +40,7 @@ get_ipython().ast_transformers.append(_Quiet())
 """
 INPUT_TRANSFORMER = """
 def _grader_lines_only(lines):
-    if any("finished(" in line for line in lines):
+    if any("passed(" in line or "finished(" in line for line in lines):
         return [line for line in lines if line.startswith("_ag_")]
     return lines
 get_ipython().input_transformers_post.append(_grader_lines_only)
@@ -49,7 +49,7 @@ DO_EXECUTE = """
 _kernel_class = type(get_ipython().kernel)
 _original_do_execute = _kernel_class.do_execute
 async def _do_execute(self, code, *args, **kwargs):
-    if "finished(" in code:
+    if "passed(" in code or "finished(" in code:
         code = "\\n".join(line for line in code.splitlines() if line.startswith("_ag_"))
     return await _original_do_execute(self, code, *args, **kwargs)
 _kernel_class.do_execute = _do_execute

@@ -1186,14 +1186,6 @@ for dim, n_layers in [(2, 4), (3, 3)]:
 # `.item()`), and a *mean*, so that its value does not depend on the batch size.
 
 
-# %% nbgrader={"grade": false, "grade_id": "nll", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["nll_loss"]}
-def nll_loss(flow, x):
-    """Mean negative log-likelihood of x (batch, dim) under flow, in nats per sample: a scalar tensor."""
-    ### BEGIN SOLUTION
-    return -flow.log_prob(x).mean()
-    ### END SOLUTION
-
-
 # %% nbgrader={"grade": false, "grade_id": "known_flow", "locked": true, "schema_version": 3, "solution": false, "task": false}
 class KnownFlow(nn.Module):
     """The density of N(mu, diag(sigma^2)), with the flow interface: f(x) = (x - mu) / sigma, a N(0, I) prior."""
@@ -1212,6 +1204,14 @@ class KnownFlow(nn.Module):
 
     def forward(self, x):
         return self.f(x)
+
+
+# %% nbgrader={"grade": false, "grade_id": "nll", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["nll_loss"]}
+def nll_loss(flow, x):
+    """Mean negative log-likelihood of x (batch, dim) under flow, in nats per sample: a scalar tensor."""
+    ### BEGIN SOLUTION
+    return -flow.log_prob(x).mean()
+    ### END SOLUTION
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_nll", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -1428,8 +1428,10 @@ x_grading, _ = load_moons("grading")
 couplings_hidden = calling("your trained flow's layers and parameters", _flow_as_data, flow)
 assert couplings_hidden, "the trained flow has no coupling layer (a module with mask, s_net and t_net)"
 for coupling in couplings_hidden:
-    mask = coupling["mask"]
-    assert tuple(mask.shape) == (2,) and bool(((mask == 0) | (mask == 1)).all()), f"a layer's mask is {mask.tolist()}: not 0/1 of size 2"
+    trained_mask = coupling["mask"]
+    assert tuple(trained_mask.shape) == (2,) and bool(((trained_mask == 0) | (trained_mask == 1)).all()), (
+        f"a layer's mask is {trained_mask.tolist()}: not 0/1 of size 2"
+    )
 with torch.no_grad():
     grading_nll = -_course_log_prob(couplings_hidden, x_grading).mean().item()
 log_det_yours, log_det_autograd = calling(

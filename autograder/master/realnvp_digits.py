@@ -701,6 +701,28 @@ class ImageFlow(nn.Module):
 # hardly better than the full-covariance Gaussian. If the loss jumps to `nan`, clip the gradients
 # (`nn.utils.clip_grad_norm_`; `foreach=True`, on `list(flow.parameters())` built once, is the fast way).
 
+
+# %% nbgrader={"grade": false, "grade_id": "pixels_bpd", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def pixels_bpd(flow, x, n_noise=4, seed=0):
+    """Bits/dim of pixel images x (n, dim) under flow, averaged over n_noise dequantizations x + u.
+
+    The map from x + u to the flow's data w is applied here; its log-determinant (which includes the rescaling by
+    N_LEVELS) comes from autograd: the map acts pixel by pixel, so its Jacobian is diagonal.
+    """
+    scores = []
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        for _ in range(n_noise):
+            v = (x.double() + torch.rand(x.shape, dtype=torch.float64)).requires_grad_(True)
+            w = torch.logit(ALPHA + (1 - 2 * ALPHA) * v / N_LEVELS)
+            (slopes,) = torch.autograd.grad(w.sum(), v)
+            with torch.no_grad():
+                z, log_det = flow.f(w.detach().float())
+                log_p = flow.prior.log_prob(z).double() + log_det.double() + slopes.log().sum(dim=1)
+            scores.append(-log_p.mean().item() / (x.shape[1] * math.log(2)))
+    return float(np.mean(scores))
+
+
 # %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true, "task": false} autograder={"defines": ["flow", "history"], "timeout": 120}
 history = {"step": [], "batch_bpd": [], "eval_step": [], "test_bpd": []}
 ### BEGIN SOLUTION
@@ -727,27 +749,6 @@ for step in tqdm(range(N_STEPS), desc="training", mininterval=1.0):
             history["test_bpd"].append(bits_per_dim(flow, dequantize(x_test)).item())
 print(f"trained {N_STEPS} steps in {time.perf_counter() - started:.1f} s; test bits/dim {history['test_bpd'][-1]:.3f}")
 ### END SOLUTION
-
-
-# %% nbgrader={"grade": false, "grade_id": "pixels_bpd", "locked": true, "schema_version": 3, "solution": false, "task": false}
-def pixels_bpd(flow, x, n_noise=4, seed=0):
-    """Bits/dim of pixel images x (n, dim) under flow, averaged over n_noise dequantizations x + u.
-
-    The map from x + u to the flow's data w is applied here; its log-determinant (which includes the rescaling by
-    N_LEVELS) comes from autograd: the map acts pixel by pixel, so its Jacobian is diagonal.
-    """
-    scores = []
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        for _ in range(n_noise):
-            v = (x.double() + torch.rand(x.shape, dtype=torch.float64)).requires_grad_(True)
-            w = torch.logit(ALPHA + (1 - 2 * ALPHA) * v / N_LEVELS)
-            (slopes,) = torch.autograd.grad(w.sum(), v)
-            with torch.no_grad():
-                z, log_det = flow.f(w.detach().float())
-                log_p = flow.prior.log_prob(z).double() + log_det.double() + slopes.log().sum(dim=1)
-            scores.append(-log_p.mean().item() / (x.shape[1] * math.log(2)))
-    return float(np.mean(scores))
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_train", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
