@@ -18,7 +18,15 @@ from autograder.grader.runs.grade import Options, grade_batch
 
 CASES = {case.name: case for case in ci_cases()}
 LIMITS = Limits(cell_timeout=20, timeouts={"train": 30}, wall_timeout=240)
-HIDDEN_MARKERS = ("_hidden_formula", "x_grading", "HIDDEN TESTS", "_nll_on_known_flow", "_flow_as_data", "for n_layers, dim in [(1, 2)", "[autograder visible")
+HIDDEN_MARKERS = (
+    "_hidden_formula",
+    "x_grading",
+    "HIDDEN TESTS",
+    "_nll_on_known_flow",
+    "_flow_as_data",
+    "for n_layers, dim in [(1, 2)",
+    "[autograder visible",
+)
 
 
 pytestmark = pytest.mark.slow  # every test reads the class graded in the sandbox

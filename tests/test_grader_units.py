@@ -86,7 +86,9 @@ def test_test_cells_in_the_graded_notebook_are_the_masters_with_hidden_tests(exe
     assert len(tests) == len(exercise.tests) and all("### BEGIN HIDDEN TESTS" in c.source for c in tests)
     assert len(set(graded.all_tokens())) == 2 * len(exercise.tests) + 1  # and the restore lines' common start
     kinds = [c.metadata.get("autograder", {}).get("kind") for c in graded.nb.cells]
-    assert all(kinds[i - 1] == "restore" for i, kind in enumerate(kinds) if kind == "test"), "a restore request before each test"
+    firsts = [i for i, kind in enumerate(kinds) if kind in ("visible", "test") and kinds[i - 1] not in ("visible", "test")]
+    assert len(firsts) == len(exercise.tests) and all(kinds[i - 1] == "restore" for i in firsts), "a restore request before each test"
+    assert kinds.count("visible") == len(exercise.tests), "each test's visible checks are a request of their own"
 
 
 def test_feedback_never_contains_hidden_tests_even_from_executed_cells(exercise):
@@ -134,7 +136,7 @@ def test_output_a_kernel_sent_in_pieces_is_shown_and_filtered_as_one_text(exerci
     """ipykernel flushes at its own times: one print may arrive as two stream outputs, split anywhere. The feedback
     page and the autograded notebook show the pieces as one text and drop a token even when it was cut in two."""
     graded = assemble_graded(exercise, extract(read_cells(_nb_bytes(_base())), exercise))
-    test = next(c for c in graded.nb.cells if c.metadata.get("autograder", {}).get("kind") == "test")
+    test = next(c for c in graded.nb.cells if c.metadata.get("autograder", {}).get("kind") in ("visible", "test"))
     test_id = test.metadata["autograder"]["grade_id"]
     token = graded.tokens[test_id]
     pieces = ["checked\n", token[:7], token[7:] + "\n", "SANDBOX", " PROBE strays e30=\n"]

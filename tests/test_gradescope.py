@@ -5,12 +5,14 @@ The simulated runs use this checkout's .venv (AUTOGRADER_PYTHON) instead of what
 setup.sh itself is only checked with `bash -n` and read.
 """
 
+import datetime
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -120,8 +122,36 @@ def _record(points=(1.0, 2.0), metrics=()):
     return Record("kim", "ok", "", tests, seconds=12.34, leaderboard=list(metrics))
 
 
+def _seen_at_once(data):
+    """What a student sees of a results.json before the due date: the top-level text, the entries visible at once."""
+    visible = [{k: v for k, v in t.items()} for t in data["tests"] if t.get("visibility", data.get("visibility", "visible")) == "visible"]
+    return data["output"], visible, data.get("leaderboard")
+
+
+def test_before_the_due_date_a_student_sees_what_validate_shows_and_everything_after_it():
+    def record(points, message, visible):
+        tests = [TestResult("test_a", 1.0, 1.0, "", True), TestResult("test_b", points, 2.0, message, visible)]
+        return Record("kim", "ok", "", tests, seconds=3.0, leaderboard=[Metric("held-out NLL", 0.35)])
+
+    correct = results(record(2.0, "", True))
+    hidden_bug = results(record(0.0, "a hidden test failed (the visible checks passed): AssertionError: dim 5", True))
+    visible_bug = results(record(0.0, "AssertionError: y has shape (3,), expected (128, 2)", False))
+    assert problems(correct) == problems(hidden_bug) == problems(visible_bug) == []
+    assert _seen_at_once(correct) == _seen_at_once(hidden_bug), "before the due date, a hidden failure must not show"
+    assert "dim 5" not in json.dumps(_seen_at_once(hidden_bug)) and "score" not in _seen_at_once(hidden_bug)[0].lower().replace(
+        "your score,", ""
+    )
+    failed = [t for t in _seen_at_once(visible_bug)[1] if t["status"] == "failed"]
+    assert [t["output"] for t in failed] == ["AssertionError: y has shape (3,), expected (128, 2)"], "a visible failure shows at once"
+    graded = [t for t in hidden_bug["tests"] if t.get("max_score")]
+    assert {t["visibility"] for t in graded} == {"after_due_date"} and hidden_bug["visibility"] == "after_due_date"
+    assert sum(t["score"] for t in graded) == hidden_bug["score"] == 1.0 and "dim 5" in json.dumps(graded)
+    published = results(record(0.0, "hidden", True), hidden_until="after_published")
+    assert {t["visibility"] for t in published["tests"] if t.get("max_score")} == {"after_published"}
+
+
 def test_results_have_one_entry_per_test_cell_with_the_spec_fields():
-    data = results(_record((1.0, 0.0), [Metric("held-out NLL", 0.35)]), {"test_a": "Masks alternate."})
+    data = results(_record((1.0, 0.0), [Metric("held-out NLL", 0.35)]), {"test_a": "Masks alternate."}, hidden_until="visible")
     assert problems(data) == []
     assert (data["score"], data["execution_time"], data["stdout_visibility"]) == (1.0, 12.3, "hidden")
     assert data["tests"][0] == {
@@ -282,8 +312,9 @@ def simulated(package, tmp_path_factory):
 
 
 def _test_points(data):
-    """grade_id -> score of each scored entry (a written answer awaiting a person is a note without a score)."""
-    return {t["name"].split(":")[0]: t["score"] for t in data["tests"] if "score" in t}
+    """grade_id -> score of each scored entry (a written answer awaiting a person is a note without a score; what the
+    notebook's own checks say is an entry without points)."""
+    return {t["name"].split(":")[0]: t["score"] for t in data["tests"] if t.get("max_score")}
 
 
 @pytest.mark.slow
@@ -300,7 +331,7 @@ def test_the_correct_example_scores_every_autograded_point_on_gradescope_with_th
     scored = [t for t in data["tests"] if "score" in t]  # the written answers are notes: a person grades them
     assert data["score"] == sum(t["score"] for t in scored) == sum(t["max_score"] for t in scored) == exercise.auto_max_score, stdout
     assert [name for name in _test_points(data)] == TEST_IDS
-    notes = [t["name"].split(":")[0] for t in data["tests"] if "score" not in t]
+    notes = [t["name"].split(":")[0] for t in data["tests"] if "score" not in t and t["name"] != "Summary"]
     assert notes == list(exercise.manual_ids)  # the written answers: graded by hand, outside the autograder's points
     assert data["leaderboard"][0]["order"] == "asc" and 0.289 < data["leaderboard"][0]["value"] < 0.45
     assert "kim@uni.edu" in stdout  # the student id from submission_metadata.json
@@ -351,3 +382,72 @@ def test_without_cap_sys_admin_the_grader_still_grades_and_says_how_it_confined_
     data, stdout = without_sys_admin
     assert _test_points(data) == CORRECT_WITHOUT_TRAINING, stdout
     assert re.search(r"^isolation: (full|partial: missing .+)$", stdout, re.M), stdout[-2000:]
+
+
+# --- the submission budget ----------------------------------------------------------------------------------------
+
+
+def _metadata(times, created="2026-12-10T12:00:00+00:00", carried=()):
+    previous = [
+        {
+            "submission_time": when,
+            "score": 7.0 + n,
+            "results": {
+                "score": 7.0 + n,
+                "output": f"graded {n}",
+                "tests": [],
+                "extra_data": {"over_budget": True} if n in carried else {},
+            },
+        }
+        for n, when in enumerate(times)
+    ]
+    return {"created_at": created, "previous_submissions": previous, "users": [{"email": "kim@uni.edu"}]}
+
+
+HOURS_AGO = {h: f"2026-12-10T{12 - h:02d}:00:00+00:00" for h in range(1, 12)}
+
+
+@pytest.mark.parametrize(
+    "times, carried, over",
+    [
+        ([], (), False),  # the first submission
+        ([HOURS_AGO[1], HOURS_AGO[2]], (), False),  # two in the window: the third is graded
+        ([HOURS_AGO[1], HOURS_AGO[2], HOURS_AGO[3]], (), True),  # three in the window: this one is not
+        ([HOURS_AGO[1], HOURS_AGO[2], HOURS_AGO[3], HOURS_AGO[4], HOURS_AGO[5]], (), True),
+        (["2026-12-09T11:00:00+00:00", HOURS_AGO[2], HOURS_AGO[3]], (), False),  # one of the three is outside the 24 h
+        ([HOURS_AGO[1], HOURS_AGO[2], HOURS_AGO[3]], (0,), False),  # one was itself over budget: not counted
+    ],
+)
+def test_a_submission_past_the_budget_is_not_graded_and_keeps_the_last_graded_score(times, carried, over):
+    from autograder.cli.gradescope_run import budget_results, over_budget, parse_budget
+
+    budget = parse_budget("3/24h")
+    past = over_budget(_metadata(times, carried=carried), budget)
+    assert (past is not None) == over
+    if over:
+        data = budget_results(*past, budget)
+        newest = max(range(len(times)), key=lambda n: times[n])
+        assert data["score"] == 7.0 + newest and problems(data) == [] and data["extra_data"]["over_budget"]
+        oldest = sorted(times)[-3]
+        expected = (datetime.datetime.fromisoformat(oldest) + datetime.timedelta(hours=24)).strftime("%Y-%m-%d %H:%M")
+        assert "3 graded submissions per 24 hours" in data["output"] and f"graded from {expected}" in data["output"]
+
+
+def test_the_budget_is_written_like_3_per_24h_and_is_off_by_default():
+    from autograder.cli.gradescope_run import over_budget, parse_budget
+
+    assert parse_budget("") is None and parse_budget("3/24h") == (3, 24.0) and parse_budget("1/0.5") == (1, 0.5)
+    with pytest.raises(ValueError, match="3/24h"):
+        parse_budget("three a day")
+    assert over_budget(_metadata([HOURS_AGO[1]] * 9), None) is None
+
+
+def test_run_autograder_past_the_budget_writes_the_carried_results_without_grading(package, tmp_path):
+    root = tmp_path / "autograder"
+    simulated_tree(root, package, {"realnvp.ipynb": b"{}"}, _metadata([HOURS_AGO[1], HOURS_AGO[2], HOURS_AGO[3], HOURS_AGO[4]]))
+    script = (root / "run_autograder").read_text().replace("--budget ''", "--budget '3/24h'")
+    (root / "run_autograder").write_text(script)
+    started = time.monotonic()
+    run_autograder(root)
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert data["score"] == 7.0 and "Submission budget" in data["output"] and time.monotonic() - started < 60

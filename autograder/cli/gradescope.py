@@ -11,6 +11,14 @@ def add(command):
     command.add_argument(
         "--torch-index", default="", help="pip index URL of PyTorch's CPU wheels for setup.sh (default: pip's default index)"
     )
+    command.add_argument(
+        "--hidden-until",
+        default="after_due_date",
+        choices=("after_due_date", "after_published", "visible"),
+        help="when students see each test's points, its hidden checks and the score (default after_due_date: before it, only "
+        "what their notebook's own checks say)",
+    )
+    command.add_argument("--budget", default="", help="graded submissions per hours, like 3/24h (default: no budget)")
 
 
 def run(args):
@@ -18,7 +26,10 @@ def run(args):
 
     for name in [args.assignment] if args.assignment else exercises():
         try:
-            target = build_zip(name, args.out, args.torch_index)
+            from autograder.cli.gradescope_run import parse_budget
+
+            parse_budget(args.budget)
+            target = build_zip(name, args.out, args.torch_index, hidden_until=args.hidden_until, budget=args.budget)
         except ValueError as error:
             print(f"gradescope: {error}", file=sys.stderr)
             return 2

@@ -10,7 +10,9 @@ provisional score of 0 is written, which stays if Gradescope stops the container
 """
 
 import argparse
+import datetime
 import json
+import re
 import sys
 import tempfile
 import time
@@ -67,17 +69,85 @@ def grade_one(notebook, student, limits, exercise):
     return records[0]
 
 
-def graded_results(root, limits, assignment):
+def parse_budget(text):
+    """(submissions, hours) from "3/24h" (3 graded submissions per 24 hours); None for "" (no budget)."""
+    if not text:
+        return None
+    found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*h?\s*", text)
+    if not found or int(found.group(1)) < 1:
+        raise ValueError(f"a submission budget is written like 3/24h (3 graded submissions per 24 hours), not {text!r}")
+    return int(found.group(1)), float(found.group(2))
+
+
+def _instant(text):
+    try:
+        moment = datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def over_budget(metadata, budget):
+    """(the previous graded submission to carry over, when the next one is graded) when this submission goes past the
+    budget (submissions, hours): counted from Gradescope's previous_submissions in the window before this one's time
+    (created_at; now without it), leaving out the ones that were themselves over budget; None within it."""
+    if budget is None:
+        return None
+    count, hours = budget
+    now = _instant(metadata.get("created_at")) or datetime.datetime.now(datetime.UTC)
+    window = datetime.timedelta(hours=hours)
+    graded = []
+    for previous in metadata.get("previous_submissions") or []:
+        when = _instant(previous.get("submission_time")) if isinstance(previous, dict) else None
+        carried = isinstance(previous.get("results"), dict) and (previous["results"].get("extra_data") or {}).get("over_budget")
+        if when is not None and now - window <= when < now and not carried:
+            graded.append((when, previous))
+    if len(graded) < count:
+        return None
+    graded.sort(key=lambda pair: pair[0])
+    return graded[-1][1], graded[len(graded) - count][0] + window  # when fewer than count are left in the window
+
+
+def budget_results(previous, next_at, budget):
+    """The results.json of a submission past the budget: the last graded submission's results and score carried over
+    (Gradescope grades with the active submission, the latest: carrying the score over keeps the grade where it was),
+    with a note of the budget and of when the next submission is graded."""
+    count, hours = budget
+    data = dict(previous.get("results") or {}) if isinstance(previous.get("results"), dict) else {}
+    data.setdefault("score", float(previous.get("score") or 0))
+    data.setdefault("tests", [])
+    data.setdefault("stdout_visibility", "hidden")
+    data.setdefault("execution_time", 0)
+    note = (
+        f"Submission budget: {count} graded submission{'s' if count != 1 else ''} per {hours:g} hours. This submission was "
+        f"not graded; the next one will be graded from {next_at.strftime('%Y-%m-%d %H:%M %Z')}. What you see here, and "
+        f"your score, are your last graded submission's."
+    )
+    data["output"] = note + ("\n\n" + data["output"] if data.get("output") else "")
+    data["output_format"] = "text"
+    data["extra_data"] = {**(data.get("extra_data") or {}), "over_budget": True}
+    return data
+
+
+def graded_results(root, limits, assignment, hidden_until="after_due_date", budget=None):
     """results.json's content for the submission in root."""
     from autograder.grader.runs.worker import ungraded_record
 
     exercise = exercise_named(assignment)
+    try:
+        metadata = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        metadata = {}
+    past = over_budget(metadata if isinstance(metadata, dict) else {}, budget)
+    if past is not None:
+        print(f"over the submission budget {budget}: the last graded submission's results carried over")
+        return budget_results(*past, budget)
     student = student_id(root / "submission_metadata.json")
     notebook, why_not = find_notebook(root / "submission", exercise.name)
     record = grade_one(notebook, student, limits, exercise) if notebook else ungraded_record(student, exercise, "not a notebook", why_not)
     print(f"{student}: {record.status}, {record.score:g} / {record.max_score:g}; {record.message}")
     print(f"isolation: {record.isolation or 'not measured (the notebook was not run)'}")
-    return results(record, test_titles(exercise.nb))
+    return results(record, test_titles(exercise.nb), hidden_until)
 
 
 def main(argv=None):
@@ -85,13 +155,15 @@ def main(argv=None):
     parser.add_argument("--root", default="/autograder", help="Gradescope's tree (default /autograder)")
     parser.add_argument("--assignment", required=True, help="the exercise this autograder grades (its master's name)")
     parser.add_argument("--wall-timeout", type=int, default=WALL_TIMEOUT, help=f"seconds for the notebook in all (default {WALL_TIMEOUT})")
+    parser.add_argument("--hidden-until", default="after_due_date", choices=("after_due_date", "after_published", "visible"))
+    parser.add_argument("--budget", default="", help="graded submissions per hours, like 3/24h (default: no budget)")
     args = parser.parse_args(argv)
     root, started = Path(args.root), time.monotonic()
     target = root / "results" / "results.json"
     stopped = "grading did not finish: the container was stopped (time or memory limit) before the grader was done"
     write_atomic(target, json.dumps(failure_results(stopped)))
     try:
-        data = graded_results(root, Limits(wall_timeout=args.wall_timeout), args.assignment)
+        data = graded_results(root, Limits(wall_timeout=args.wall_timeout), args.assignment, args.hidden_until, parse_budget(args.budget))
         wrong = problems(data)
         if wrong:
             raise ValueError("the grader built an invalid results.json: " + "; ".join(wrong))

@@ -329,7 +329,7 @@ class Guard:
         self.shell_hooks = {name: self.shell.__dict__.get(name) for name in SHELL_HOOKS if name in self.shell.__dict__}
         self.machinery = Machinery(self.shell)
         self.given, self.functions = {}, {}
-        self.where, self.evidence, self.keeping = "the grader's setup", [], False
+        self.where, self.evidence, self.keeping, self.visible = "the grader's setup", [], False, set()
         self.folder = os.path.abspath(EVIDENCE)  # the working folder's, wherever the student's code moves the kernel
         self._sign = _signer(key_file)
         sys.addaudithook(_audit_hook(self.audit))
@@ -392,6 +392,7 @@ class Guard:
         self.restore(namespace)
         namespace["_autograder_keep"] = self.keep_value
         self.evidence, self.keeping = [], False
+        self.visible.discard(label)
         print(f"[autograder restored {label} {self._sign(label, nonce)}]")
 
     def hidden(self):
@@ -406,6 +407,16 @@ class Guard:
 
     def passed(self, token):
         print(token)
+
+    def visible_passed(self, label, token):
+        """The test's visible checks ran to their end: the hidden ones may run."""
+        self.visible.add(label)
+        print(token)
+
+    def after_visible(self, label):
+        """The hidden checks of a test whose visible checks failed do not run (as in one nbgrader cell)."""
+        if label not in self.visible:
+            raise AssertionError("not run: the visible checks of this test failed")
 
     def finished(self, label, token):
         """The test ran to its end: save what its hidden checks received, then print its token."""

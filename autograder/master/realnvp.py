@@ -1395,33 +1395,33 @@ def _flow_as_data(trained):
 
 def _network_hidden(layers, h):
     """A network given as data (_network_as_data) applied to h, with the course's layers."""
-    for layer in layers:
-        kind, params = layer["kind"], layer["params"]
+    for piece in layers:
+        kind, params = piece["kind"], piece["params"]
+        known = kind in ("Linear", "LeakyReLU", "Scale") or kind in ACTIVATIONS_HIDDEN
+        assert known, (
+            f"the grader rebuilds your trained flow from its parameters with the course's coupling layer, and cannot "
+            f"rebuild a {kind} in its networks: build them with nets() and nett(), or of Linear layers and activations"
+        )
         if kind == "Linear":
             h = h @ params["weight"].T + params.get("bias", 0)
         elif kind == "LeakyReLU":
-            h = nn.functional.leaky_relu(h, layer["negative_slope"])
+            h = nn.functional.leaky_relu(h, piece["negative_slope"])
         elif kind == "Scale":
             h = h * params["factor"]
-        elif kind in ACTIVATIONS_HIDDEN:
-            h = ACTIVATIONS_HIDDEN[kind](h)
         else:
-            raise AssertionError(
-                f"the grader rebuilds your trained flow from its parameters with the course's coupling layer, and cannot "
-                f"rebuild a {kind} in its networks: build them with nets() and nett(), or of Linear layers and activations"
-            )
+            h = ACTIVATIONS_HIDDEN[kind](h)
     return h
 
 
 def _course_log_prob(couplings, x):
     """log p(x) of the density the trained parameters define, by the course's coupling layer and the N(0, I) prior."""
-    log_det = x.new_zeros(x.shape[0])
+    volume = torch.zeros(x.shape[0], dtype=x.dtype)
     for coupling in couplings:
         b = coupling["mask"].to(x.dtype)
         s = (1 - b) * _network_hidden(coupling["s"], b * x)
         x = x * torch.exp(s) + (1 - b) * _network_hidden(coupling["t"], b * x)
-        log_det = log_det + s.sum(dim=1)
-    return -0.5 * (x**2).sum(dim=1) - 0.5 * x.shape[1] * math.log(2 * math.pi) + log_det
+        volume = volume + s.sum(dim=1)
+    return -0.5 * (x**2).sum(dim=1) - 0.5 * x.shape[1] * math.log(2 * math.pi) + volume
 
 
 x_grading, _ = load_moons("grading")

@@ -98,11 +98,11 @@ def autograded_notebook(nb, graded, exercise, flags=()):
         if kind in ("guard", "restore", "report"):
             continue
         if cell.cell_type == "code":
-            cell.source = _without_grader_lines(cell.source, graded.guard) if kind in ("test", "given") else cell.source
+            cell.source = _without_grader_lines(cell.source, graded.guard) if kind in ("visible", "test", "given") else cell.source
             cell.outputs = _kept_outputs(cell.outputs, tokens, graded.guard)
         elif kind == "manual":
             cell.source = RAW_HTML.sub("&lt;", cell.source)
-        if gid in master and nbgrader_meta(master[gid]):
+        if gid in master and nbgrader_meta(master[gid]) and kind != "visible":  # a test's grade sits on its last part
             cell.metadata["nbgrader"] = dict(nbgrader_meta(master[gid]))
         cells.append(cell)
         if kind == "manual" and rubric(master[gid]):

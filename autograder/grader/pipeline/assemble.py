@@ -94,18 +94,34 @@ def _code(source, gid, kind, after=None, timeout=None):
     return cell
 
 
-def _test_source(graded, guard, gid, source):
-    """A test cell's source between the guard's calls: a token after its visible checks, the start of its hidden
-    checks marked, the values they received saved and another token at its end. When the cell ends with an
-    expression, its value is shown again after the end token, as the cell's own result: nbgrader reads a number there
-    as the points the test gives (partial credit)."""
+def _parses(lines):
+    try:
+        ast.parse("\n".join(lines))
+    except SyntaxError:
+        return False
+    return True
+
+
+def _test_sources(graded, guard, gid, source):
+    """A test cell's sources between the guard's calls, as one request or two. With hidden checks (after a BEGIN
+    HIDDEN TESTS line at the top level), the visible checks run as a request of their own, which prints a token when
+    they pass: whether they passed never depends on the hidden checks (a hidden check that hangs or kills the kernel
+    is skipped alone). The second request runs the hidden checks only after the visible ones passed, as one nbgrader
+    cell would, marks where they start, saves the values they received and prints the end token. When the cell ends
+    with an expression, its value is shown again after the end token, as the cell's own result: nbgrader reads a
+    number there as the points the test gives (partial credit). [(source, kind)]: kind "visible" or "test"."""
     visible, token = f"[autograder visible {gid} {secrets.token_hex(8)}]", f"[autograder passed {gid} {secrets.token_hex(8)}]"
     graded.visible_tokens[gid], graded.tokens[gid] = visible, token
     lines, value = _last_value_kept(source.splitlines(), f"{guard}_value")
     split = next((i for i, line in enumerate(lines) if line == BEGIN_HIDDEN), len(lines))
-    body = lines[:split] + [f"{guard}.passed({visible!r})", f"{guard}.hidden()"] + lines[split:]
-    shown = f"\n{guard}_value" if value else ""
-    return "\n".join(body) + f"\n{guard}.finished({gid!r}, {token!r})" + shown + "\n"
+    end = [f"{guard}.finished({gid!r}, {token!r})"] + ([f"{guard}_value"] if value else [])
+    first, second = lines[:split], lines[split:]
+    if second and _parses(first) and _parses(second):
+        visible_part = first + [f"{guard}.visible_passed({gid!r}, {visible!r})"]
+        hidden_part = [f"{guard}.after_visible({gid!r})", f"{guard}.hidden()"] + second + end
+        return [("\n".join(visible_part) + "\n", "visible"), ("\n".join(hidden_part) + "\n", "test")]
+    body = first + [f"{guard}.visible_passed({gid!r}, {visible!r})", f"{guard}.hidden()"] + second + end
+    return [("\n".join(body) + "\n", "test")]
 
 
 def hidden_checks(source):
@@ -183,8 +199,10 @@ def assemble_graded(exercise, extracted, seed=0, nonce=None):
         elif is_test(cell):
             # a test cell stands alone: no later cell reads what it defines, so nothing of it joins the snapshot
             cells.append(_restore_cell(graded, gid))
-            cells.append(_code(_test_source(graded, guard, gid, cell.source), gid, "test", timeout=exercise.timeouts.get(gid)))
-            cells[-1].metadata["nbgrader"] = dict(cell.metadata.get("nbgrader", {}))
+            cells += [
+                _code(part, gid, kind, timeout=exercise.timeouts.get(gid)) for part, kind in _test_sources(graded, guard, gid, cell.source)
+            ]
+            cells[-1].metadata["nbgrader"] = dict(cell.metadata.get("nbgrader", {}))  # the graded part: the last
             if exercise.check_outside_kernel:
                 graded.hidden[gid] = hidden_checks(cell.source)
         else:

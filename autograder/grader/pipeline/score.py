@@ -44,27 +44,37 @@ def _restored(nb, graded):
     return found
 
 
+def _test_message(meta, error, printed, token):
+    """Why a part of a test did not pass ("" when it ran to its end and printed its token)."""
+    if "status" not in meta:
+        return "not run: the notebook stopped before this test"
+    if error:
+        return error
+    if meta["status"] != "ok" or token not in printed:
+        return "the test did not run to its end (an error was hidden from the grader)"
+    return ""
+
+
 def score_graded(nb, graded):
     """One TestResult per test cell: points only for a test that ran to its end without an error, after the grader's
-    restore request before it ran as sent."""
+    restore request before it ran as sent. A test with hidden checks ran as two requests (assemble._test_sources):
+    its visible checks, whose verdict is the student's Validate, then its hidden checks."""
     results, restored = [], _restored(nb, graded)
+    visible_parts = {c.metadata["autograder"]["grade_id"]: c for c in nb.cells if c.metadata.get("autograder", {}).get("kind") == "visible"}
     for cell in nb.cells:
         meta = cell.metadata.get("autograder", {})
         if meta.get("kind") != "test":
             continue
         gid, max_points = meta["grade_id"], float(cell.metadata["nbgrader"]["points"])
-        error, printed = cell_error(cell), stream_text(cell)
-        if "status" not in meta:
-            message = "not run: the notebook stopped before this test"
-        elif restored.get(gid):
+        first = visible_parts.get(gid, cell)
+        shown = _test_message(first.metadata["autograder"], cell_error(first), stream_text(first), graded.visible_tokens[gid])
+        visible = not shown
+        if restored.get(gid):
             message = restored[gid]
-        elif error:
-            message = error
-        elif meta["status"] != "ok" or graded.tokens[gid] not in printed:
-            message = "the test did not run to its end (an error was hidden from the grader)"
+        elif shown and first is not cell:
+            message = shown
         else:
-            message = ""
-        visible = graded.visible_tokens[gid] in printed
+            message = _test_message(meta, cell_error(cell), stream_text(cell), graded.tokens[gid])
         if message and visible and message != TAMPERED_RESTORE:
             message = f"a hidden test failed (the visible checks passed): {message}"
         points, message = (0.0, message) if message else partial_credit(cell, max_points)
@@ -109,7 +119,7 @@ def _cell_label(cell, index):
 
 def _memory_trouble(nb):
     """A cell of the student's (or a test calling their code) ran out of memory; given cells are the course's."""
-    mine = [c for c in nb.cells if c.metadata.get("autograder", {}).get("kind") in ("answer", "manual", "student", "test")]
+    mine = [c for c in nb.cells if c.metadata.get("autograder", {}).get("kind") in ("answer", "manual", "student", "visible", "test")]
     return any(m in (cell_error(c) or "") for c in mine for m in MEMORY_ERRORS)
 
 

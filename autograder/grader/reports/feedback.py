@@ -36,7 +36,7 @@ def _visible_source(cell):
     """The source a student may see: grader lines dropped, hidden tests removed."""
     meta = cell.metadata.get("autograder", {})
     lines = cell.source.splitlines()
-    if meta.get("kind") in ("test", "given"):
+    if meta.get("kind") in ("visible", "test", "given"):
         lines = [line for line in lines if not line.startswith("_ag_")]
     return redact_hidden("\n".join(lines)).strip()
 
@@ -160,7 +160,14 @@ def feedback_head(record, title="Autograder", rubrics=None, notebook=None, noteb
     )
 
 
-LABELS = {"answer": "your answer", "manual": "your written answer", "student": "a cell you added", "test": "test", "given": "given"}
+LABELS = {
+    "answer": "your answer",
+    "manual": "your written answer",
+    "student": "a cell you added",
+    "visible": "test",
+    "test": "test",
+    "given": "given",
+}
 
 
 def _cell_html(cell, tokens):
@@ -172,9 +179,14 @@ def _cell_html(cell, tokens):
         return ""
     text = f"<h3>{html.escape(LABELS.get(kind, ''))} {html.escape(meta.get('grade_id') or '')}</h3>"
     source = html.escape(_truncated(_visible_source(cell), 20_000))
+    outputs = _outputs_html(cell, tokens)
+    if kind == "test" and not source and not outputs:
+        return ""  # the hidden part of a test, when it printed nothing
     if cell.cell_type == "markdown":
         return text + f"<div class=written>{source}</div>"
-    return text + f"<pre>{source}</pre>{_outputs_html(cell, tokens)}"
+    if kind == "test" and not source:
+        return outputs
+    return text + f"<pre>{source}</pre>{outputs}"
 
 
 def _only(record, notebook):

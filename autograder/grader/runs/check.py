@@ -149,13 +149,13 @@ def _indented(text, prefix="    "):
 
 def results_text(checked):
     """Per test cell, in notebook order: a result line, what the cell printed, its message when it failed."""
-    cells = {c.metadata["autograder"]["grade_id"]: c for c in _cells(checked, "test")}
+    parts = _cells(checked, "visible", "test")
     lines = []
     for test in checked.outcome.tests:
         passed = test.points == test.max_points
         lines.append(f"{'PASSED' if passed else 'FAILED'}  {test.grade_id} ({_points(test.max_points)})")
-        for line in printed_lines(cells[test.grade_id], checked.tokens):
-            lines += _indented(line)
+        for cell in (c for c in parts if c.metadata["autograder"]["grade_id"] == test.grade_id):
+            lines += [line for printed in printed_lines(cell, checked.tokens) for line in _indented(printed)]
         if not passed:
             lines += _indented(test.message)
     return lines
@@ -169,7 +169,7 @@ def _label(cell):
         return f"your answer '{gid}'"
     if kind == "student":
         return f"your cell after '{meta.get('after')}'"
-    if kind == "test":
+    if kind in ("visible", "test"):
         return f"test '{gid}'"
     if kind == "restore":
         return f"the grader's restore before '{meta.get('before')}'"

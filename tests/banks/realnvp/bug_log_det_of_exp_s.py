@@ -4,6 +4,7 @@
 # caught_visibly: test_coupling_forward
 # expect_message: test_coupling_forward: sums exp(s)
 
+
 # %% answer: coupling
 class AffineCoupling(nn.Module):
     """One affine coupling layer with mask b (dim,) and networks s_net, t_net: (batch, dim) -> (batch, dim)."""

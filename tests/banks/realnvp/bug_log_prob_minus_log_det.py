@@ -4,6 +4,7 @@
 # caught_visibly: test_realnvp_log_prob
 # expect_message: test_realnvp_log_prob: subtracts the log-determinant
 
+
 # %% answer: realnvp
 class RealNVP(nn.Module):
     """A stack of affine coupling layers, one per mask, with a prior on the latent space."""

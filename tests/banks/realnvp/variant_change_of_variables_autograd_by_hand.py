@@ -2,6 +2,7 @@
 # expect_lost: none
 # train: stub
 
+
 # %% answer: change_of_variables
 def log_prob_1d(x, f, log_p_z):
     """log p_X(x) at each point of x (n,), where z = f(x) has log-density log_p_z: a tensor of shape (n,)."""

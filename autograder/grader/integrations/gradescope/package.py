@@ -51,10 +51,17 @@ def zip_files(assignment, repo=REPO):
     return sorted(files)
 
 
-def script(name, assignment, torch_index=""):
+def script(name, assignment, torch_index="", hidden_until="after_due_date", budget=""):
     """setup.sh or run_autograder with this build's settings filled in; LF line endings whatever the checkout has."""
     text = (HERE / name).read_text(encoding="utf-8").replace("\r\n", "\n")
-    settings = {"@VENV@": VENV, "@TORCH_INDEX@": _quoted(torch_index), "@KERNEL_UID@": str(UID_BASE), "@ASSIGNMENT@": _quoted(assignment)}
+    settings = {
+        "@VENV@": VENV,
+        "@TORCH_INDEX@": _quoted(torch_index),
+        "@KERNEL_UID@": str(UID_BASE),
+        "@ASSIGNMENT@": _quoted(assignment),
+        "@HIDDEN_UNTIL@": _quoted(hidden_until),
+        "@BUDGET@": _quoted(budget),
+    }
     for key, value in settings.items():
         text = text.replace(key, value)
     return text
@@ -73,14 +80,15 @@ def _entry(name, executable):
     return info
 
 
-def build_zip(assignment, out, torch_index="", repo=REPO):
-    """Write out/gradescope/<assignment>.zip; returns its path."""
+def build_zip(assignment, out, torch_index="", repo=REPO, hidden_until="after_due_date", budget=""):
+    """Write out/gradescope/<assignment>.zip; returns its path. hidden_until: when students see the points and the
+    hidden checks (gradescope/results.py); budget: graded submissions per hours, like 3/24h ("" none)."""
     if assignment not in exercises(repo):
         raise ValueError(f"no exercise named {assignment!r}: the exercises are {', '.join(exercises(repo))}")
     target = Path(out) / "gradescope" / f"{assignment}.zip"
     with replacing(target) as partial, zipfile.ZipFile(partial, "w") as bundle:
         for name in SCRIPTS:
-            bundle.writestr(_entry(name, executable=True), script(name, assignment, torch_index).encode())
+            bundle.writestr(_entry(name, executable=True), script(name, assignment, torch_index, hidden_until, budget).encode())
         for name, path in zip_files(assignment, repo):
             bundle.writestr(_entry(name, executable=False), path.read_bytes())
     return target

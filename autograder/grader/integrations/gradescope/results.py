@@ -1,10 +1,16 @@
 """Gradescope's results.json, written from a Record, and a check of a results.json against Gradescope's spec.
 
 The one path from a grading result to Gradescope: `grade --gradescope` (OUT/results/<student>.json) and the
-autograder zip's run_autograder both call results(). Every test cell is one entry in "tests"; its output is
-the failure message the grader recorded (an exception's type and message), never test code. A written answer is
-one entry too: a note without a score while it awaits a person (on Gradescope itself, always: grade the written
-answers as Gradescope's own questions), its score and the grader's comment once `report` folded them in.
+autograder zip's run_autograder both call results(). Every test cell is two entries in "tests": what the student's
+own notebook shows them (its visible checks, as Validate runs them: passed, or their failure message), a note
+without points that is visible at once; and the test itself (its points, its hidden checks' outcome and message),
+visible only after the due date (`hidden_until`, or "after_published", or "visible" for the old behaviour). Gradescope's
+specification (gradescope/autograder_samples, docs/specs.md, "Controlling Test Case Visibility") says a test with
+its own visibility overrides the top level's, and that "if test cases are hidden, students will not be able to see
+their total score": so before the due date the student sees what Validate shows and nothing that would reveal the
+hidden checks (the score, the status, the grader's messages are in a summary entry shown with the tests). Outputs
+are failure messages (an exception's type and message), never test code. A written answer is one entry: a note
+without a score while it awaits a person, its score and the grader's comment once `report` folded them in.
 """
 
 import ast
@@ -39,7 +45,32 @@ def _note_entry(test):
     return {"name": name, "output": test.message, "output_format": "text", "visibility": "visible"}
 
 
-def _test_entry(test, titles, points, override=None):
+SHOWN_LATER = {
+    "after_due_date": "after the due date",
+    "after_published": "when your instructor publishes the grades",
+    "visible": "now",
+}
+
+
+def _visible_entry(test, titles, hidden_until):
+    """What the student's own notebook shows of a test (its visible checks): passed or failed, no points."""
+    title = f"{test.grade_id}: {titles[test.grade_id]}" if titles.get(test.grade_id) else test.grade_id
+    later = SHOWN_LATER[hidden_until]
+    output = f"The checks your notebook shows pass. This test's points and its hidden checks are shown {later}."
+    if not test.visible_passed:
+        output = test.message or "failed"
+    return {
+        "name": f"{title} (the checks your notebook shows)",
+        "score": 0.0,
+        "max_score": 0.0,
+        "status": "passed" if test.visible_passed else "failed",
+        "output": output,
+        "output_format": "text",
+        "visibility": "visible",
+    }
+
+
+def _test_entry(test, titles, points, override=None, visibility="visible"):
     if is_awaiting(test) and override is None:
         return _note_entry(test)
     title = "written answer, graded by hand" if test.manual else titles.get(test.grade_id, "")
@@ -54,7 +85,7 @@ def _test_entry(test, titles, points, override=None):
         "status": "passed" if passed else "failed",
         "output": output,
         "output_format": "text",
-        "visibility": "visible",
+        "visibility": visibility,
     }
 
 
@@ -80,26 +111,48 @@ def _extra_data(record):
     }
 
 
-def results(record, titles=None):
+def _before_the_deadline(record, hidden_until):
+    """The top-level text a student sees at once: what their notebook's own checks say, nothing hidden."""
+    shown = [t for t in record.tests if not t.manual]
+    passed = sum(t.visible_passed for t in shown)
+    later = SHOWN_LATER[hidden_until]
+    return (
+        f"The checks your notebook shows: {passed} of {len(shown)} tests pass (each test's first entry below). "
+        f"Your score, the hidden checks and their messages are shown {later}."
+    )
+
+
+def results(record, titles=None, hidden_until="after_due_date"):
     """The results.json content (a dict) for one student's Record: the tests' points after the instructor's
-    overrides, and the final score (after the late penalty or a total override) at the top."""
-    points, overrides = record.points(), {o.test: o for o in record.overrides}
+    overrides, and the final score (after the late penalty or a total override) at the top. hidden_until: when the
+    student sees the points, the hidden checks and the summary ("visible": at once, every entry)."""
+    if hidden_until not in SHOWN_LATER:
+        raise ValueError(f"hidden_until is {hidden_until!r}, not one of {tuple(SHOWN_LATER)}")
+    points, overrides, titles = record.points(), {o.test: o for o in record.overrides}, titles or {}
+    tests = []
+    for test in record.tests:
+        if hidden_until != "visible" and not test.manual:
+            tests.append(_visible_entry(test, titles, hidden_until))
+        tests.append(_test_entry(test, titles, points[test.grade_id], overrides.get(test.grade_id), hidden_until))
     data = {
         "score": record.score,
         "execution_time": round(record.seconds, 1),
-        "output": _summary(record),
+        "output": _summary(record) if hidden_until == "visible" else _before_the_deadline(record, hidden_until),
         "output_format": "text",
         "stdout_visibility": "hidden",  # the grader's log is for instructors
-        "tests": [_test_entry(t, titles or {}, points[t.grade_id], overrides.get(t.grade_id)) for t in record.tests],
+        "tests": tests,
         "extra_data": _extra_data(record),
     }
+    if hidden_until != "visible":
+        data["visibility"] = hidden_until
+        data["tests"].append({"name": "Summary", "output": _summary(record), "output_format": "text", "visibility": hidden_until})
     if record.leaderboard:
         data["leaderboard"] = [{"name": m.name, "value": m.value, "order": m.order} for m in record.leaderboard]
     return data
 
 
-def results_json(record, titles=None):
-    return json.dumps(results(record, titles), ensure_ascii=False, indent=1)
+def results_json(record, titles=None, hidden_until="after_due_date"):
+    return json.dumps(results(record, titles, hidden_until), ensure_ascii=False, indent=1)
 
 
 def failure_results(message, seconds=0.0):
@@ -183,6 +236,8 @@ def problems(data, forbidden=()):
     found += [f"{key} is not a number" for key in ("score", "execution_time") if key in data and not _number(data[key])]
     if "output" in data and not isinstance(data["output"], str):
         found.append("output is not a string")
+    if data.get("visibility", "visible") not in VISIBILITIES:
+        found.append(f"visibility is {data['visibility']!r}, not one of {VISIBILITIES}")
     if data.get("stdout_visibility", "hidden") not in VISIBILITIES:
         found.append(f"stdout_visibility is {data['stdout_visibility']!r}, not one of {VISIBILITIES}")
     tests = data.get("tests", [])
