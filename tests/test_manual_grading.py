@@ -351,14 +351,14 @@ def test_grades_csv_has_a_column_per_written_answer_left_empty_while_it_awaits_a
 def test_gradescope_shows_a_written_answer_as_a_note_until_graded_then_its_score_and_comment():
     pending_data, graded_data = results(_record("bob")), results(_graded_record())
     assert problems(pending_data) == [] and problems(graded_data) == []
-    note = pending_data["tests"][1]
+    note = next(t for t in pending_data["tests"] if t["name"].startswith("why_linear"))
     assert note == {
         "name": "why_linear: written answer, graded by hand (1 point)",
         "output": AWAITING,
         "output_format": "text",
         "visibility": "visible",
     }
-    scored = graded_data["tests"][1]
+    scored = next(t for t in graded_data["tests"] if t["name"].startswith("why_linear"))
     assert (scored["score"], scored["max_score"], scored["status"], scored["output"]) == (0.5, 1.0, "failed", COMMENT)
     assert graded_data["score"] == 2.5
     note["max_score"] = 1.0
