@@ -5,8 +5,9 @@ The master declares its leaderboard (if any) in its notebook metadata, as
     autograder: {leaderboard: {name: ..., grade_id: <test cell>, pattern: <regex, one group>, order: asc|desc}}
 
 (exercise.Exercise.leaderboard). The number comes from a kernel
-that ran the student's code, so it is for a leaderboard, never for a grade: it is reported only when its test
-earned full points and the line appears exactly once (a second, faked line drops it).
+that ran the student's code, so it is for a leaderboard, never for a grade: it is reported only when its test's
+visible checks passed (what the student's own notebook shows them: posting it reveals nothing of the hidden checks,
+which Gradescope shows only after the due date) and the line appears exactly once (a second, faked line drops it).
 """
 
 import re
@@ -19,7 +20,7 @@ def leaderboard(nb, tests, spec):
     """[Metric] read from the executed notebook nb, or [] when there is no spec, its test failed, or the line is missing or repeated."""
     if not spec:
         return []
-    passed = {t.grade_id for t in tests if t.points == t.max_points}
+    passed = {t.grade_id for t in tests if t.visible_passed}
     if spec["grade_id"] not in passed:
         return []
     cells = [c for c in nb.cells if c.metadata.get("autograder", {}).get("grade_id") == spec["grade_id"]]
