@@ -14,6 +14,21 @@ def add(command):
     command.add_argument("--course", help="an nbgrader course directory, whose source/<assignment>/ holds the assignment")
     options.timeouts(command)
     command.add_argument("--quiet", action="store_true", help="no progress line")
+    command.add_argument("--deadlines", help="the course's DEADLINES.csv: say when the notebook is due (or how late it is)")
+    command.add_argument("--student", help="whose due time to say (their row of DEADLINES.csv; default the class's)")
+
+
+def _deadline(path, student, max_score):
+    """The line check prints of the deadline, at the clock's time (AUTOGRADER_NOW, ISO 8601, fixes it for tests)."""
+    import datetime
+    import os
+
+    from autograder.grader.scoring.deadlines import due_line, load_deadlines, parse_instant
+
+    deadlines = load_deadlines(path)
+    fixed = os.environ.get("AUTOGRADER_NOW")
+    now = parse_instant(fixed) if fixed else datetime.datetime.now(datetime.UTC)
+    return due_line(deadlines.for_student(student) if student else deadlines.default, now, max_score)
 
 
 def run(args):
@@ -32,6 +47,8 @@ def run(args):
         return 2
     title = exercise.title or (exercise.name if assignment.name == exercise.name else f"{assignment.name}, {exercise.name}")
     print(f"checking {path} ({title}): its visible tests, in a fresh kernel", flush=True)
+    if args.deadlines:
+        print(_deadline(args.deadlines, args.student, assignment.max_score), flush=True)
     progress = CellProgress() if sys.stderr.isatty() and not args.quiet else None
     limits = Limits(cell_timeout=args.timeout, timeouts=dict(args.cell_timeout), wall_timeout=args.wall_timeout)
     try:

@@ -196,3 +196,18 @@ def load_deadlines(path, label=None):
     if problems:
         raise TableError("\n".join(problems))
     return Deadlines(default, students, label)
+
+
+def due_line(deadline, now, max_score):
+    """What a student reads of their deadline at `now` (aware): "due 2026-12-15 23:59 +01:00 (in 2 days 3 h)", or
+    "late by 1 h 12 min: -10% under the course's rule (10% per started day)"."""
+    when = deadline.due.strftime("%Y-%m-%d %H:%M ") + (deadline.due.strftime("%z")[:3] + ":" + deadline.due.strftime("%z")[3:])
+    late = now - deadline.due
+    if late <= timedelta(0):
+        return f"due {when} (in {describe_duration(-late)})"
+    rule = deadline.policy.describe()
+    taken = deadline.policy.penalty(late, max_score, max_score)
+    if not taken:
+        return f"late by {describe_duration(late)}, due {when}: no penalty under the course's rule ({rule})"
+    share = f"-{100 * taken / max_score:g}%" if deadline.policy.percent and max_score else f"-{taken:g} points"
+    return f"late by {describe_duration(late)}, due {when}: {share} under the course's rule ({rule})"
