@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install-browser.sh
 bash scripts/install-sandbox.sh
+bash scripts/install-pdf-tools.sh
 bash scripts/slurm.sh install
 bash scripts/hub.sh install  # the course hub's venv and proxy, for tests/test_hub.py (root only; a no-op when done)
 .venv/bin/ruff check autograder tests data bench docs

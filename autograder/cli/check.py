@@ -16,6 +16,7 @@ def add(command):
     command.add_argument("--quiet", action="store_true", help="no progress line")
     command.add_argument("--deadlines", help="the course's DEADLINES.csv: say when the notebook is due (or how late it is)")
     command.add_argument("--student", help="whose due time to say (their row of DEADLINES.csv; default the class's)")
+    command.add_argument("--pdf", help="write the notebook's written answers to this PDF (a page per question) instead of checking")
 
 
 def _deadline(path, student, max_score):
@@ -46,6 +47,15 @@ def run(args):
         print(f"error: {printable(str(path))}: {printable_lines(error)}", file=sys.stderr)
         return 2
     title = exercise.title or (exercise.name if assignment.name == exercise.name else f"{assignment.name}, {exercise.name}")
+    if args.pdf:
+        import nbformat
+
+        from autograder.grader.reports.written_pdf import answers_of, write_pdfs, written_html
+
+        answers = answers_of(nbformat.read(path, as_version=4), exercise)
+        write_pdfs([(args.pdf, written_html(exercise, answers, path.stem))])
+        print(f"wrote {args.pdf}: your written answers, a page per question ({len(answers)} questions)")
+        return 0
     print(f"checking {path} ({title}): its visible tests, in a fresh kernel", flush=True)
     if args.deadlines:
         print(_deadline(args.deadlines, args.student, assignment.max_score), flush=True)

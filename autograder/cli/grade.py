@@ -24,6 +24,9 @@ def add(command):
     command.add_argument("--memory", type=float, default=4.0, help="GiB of address space per kernel (default 4)")
     command.add_argument("--force", action="store_true", help="grade again students that already have a result")
     command.add_argument("--gradescope", action="store_true", help="also write results/<student>.json for Gradescope")
+    command.add_argument(
+        "--written-pdfs", action="store_true", help="also write written/<student>.pdf: each student's written answers, a page per question"
+    )
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     command.add_argument(
         "--shard",
@@ -71,6 +74,11 @@ def run(args):
     print_warnings(args.out)
     print(f"\nwall time {time.monotonic() - started:.1f} s with {chosen.workers} workers; grades in {Path(args.out) / 'grades.csv'}")
     print(closing_lines(args.out, chosen.similarity))
+    if args.written_pdfs:
+        from autograder.grader.runs.written import write_class_pdfs
+
+        written = write_class_pdfs(args.out, records)
+        print(f"written answers: {len(written)} PDFs in {Path(args.out) / 'written'}")
     return 0
 
 
