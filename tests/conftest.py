@@ -69,7 +69,7 @@ SHARED_GROUPS = {
     # the one ordinary test user (tests/ordinary_user.py), its venv, and every process of its uid
     "ordinary_user": ("test_sandbox", "test_sandbox_launcher", "test_check"),
     # JupyterLab and Chromium: one browser at a time keeps their waits well inside their timeouts
-    "browser": ("test_browser", "test_class_pages_browser", "test_manual_grading"),
+    "browser": ("test_browser", "test_class_pages_browser", "test_manual_grading", "test_accessibility"),
 }
 GROUP_OF = {module: group for group, modules in SHARED_GROUPS.items() for module in modules}
 # The longest groups first (the bank about 600 s alone, the next three 400 to 500 s each, in one-process runs), so
