@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from autograder.grader.core.cell_text import cell_error, stream_text
 from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.assemble import REPORT_MARKER
+from autograder.grader.pipeline.earlier_errors import with_earlier_errors
 from autograder.grader.pipeline.execute import execute_confined
 from autograder.notebooks import nbgrader_utils
 
@@ -93,7 +94,7 @@ def grade_graded(graded, sandbox, job_name, limits, exercise, files=None):
     what to stage beside it, execute.staged_files; default the exercise's data)."""
     started = time.monotonic()
     nb, problems = execute_confined(graded, sandbox, job_name, limits, exercise, files)
-    outcome = Outcome(nb=nb, tests=score_graded(nb, graded))
+    outcome = Outcome(nb=nb, tests=with_earlier_errors(nb, score_graded(nb, graded), exercise.defines))
     kinds = [why for why, _ in problems]
     for why, index in dict.fromkeys(problems):
         outcome.messages.append(f"{_cell_label(nb.cells[index], index)}: {why}")
