@@ -141,6 +141,16 @@ def test_no_hidden_line_reaches_the_notebook_check_executes(name):
     assert not [text for text in texts if text in executed]
 
 
+def test_check_assembles_the_cells_after_the_last_test_and_grade_does_not():
+    exercise = load_exercise(TAIL)
+    extracted = extract(read_cells(nbformat.writes(solution_notebook(exercise.nb)).encode()), exercise)
+    graded = {}
+    for tail in (False, True):
+        graded[tail] = [c.metadata.get("autograder", {}).get("grade_id") for c in assemble_graded(exercise, extracted, tail=tail).nb.cells]
+    assert "plot_history" in graded[True] and "plot_history" not in graded[False]
+    assert [g for g in graded[True] if g != "plot_history"] == graded[False]
+
+
 # --- what check prints (no kernel: a synthetic run) ---
 
 
