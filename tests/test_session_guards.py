@@ -39,6 +39,26 @@ def test_a_test_past_its_bound_fails_named_and_the_others_finish_on_xdist_worker
     assert "FAILED test_planted.py::test_hangs" in out and "Timeout (>3.0s) from pytest-timeout" in out and "1 failed, 1 passed" in out
 
 
+BY_MARKER = """
+import time
+
+import pytest
+
+@pytest.mark.slow
+def test_slow_takes_two_seconds():
+    time.sleep(2)
+
+def test_fast_takes_two_seconds():
+    time.sleep(2)
+"""
+
+
+def test_a_slow_test_gets_the_slow_bound_and_an_unmarked_one_the_fast_bound(tmp_path):
+    code, out = _pytest(tmp_path, BY_MARKER, "-o", "timeout=1", "-o", "timeout_method=signal")
+    assert code == 1, out
+    assert "FAILED test_planted.py::test_fast_takes_two_seconds" in out and "1 failed, 1 passed" in out, out
+
+
 LEAVES = """
 import subprocess
 
