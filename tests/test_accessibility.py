@@ -4,7 +4,8 @@ A and AA rules in headless Chromium (tests/accessibility.py); nbconvert finds al
 The pages: report.html, similarity.html and the feedback page of each bundled example (a correct submission, a buggy
 one, a file that is not a notebook) as `grade` writes them, and a feedback page that shows everything its head can
 (a late penalty, an instructor's override, a written answer graded with its rubric). Screenshots go to
-artifacts/accessibility/ for a person to look at. Each check is shown to fail on a planted problem.
+artifacts/accessibility/ for a person to look at. Each check is shown to fail on a planted problem. Last, what
+JupyterLab does with a figure's alternative text (the docs say it drops it), so that the docs cannot go stale.
 """
 
 import os
@@ -171,3 +172,27 @@ def test_every_figure_of_the_solutions_has_alternative_text(rendered, name):
     notebook, page, log = rendered[name]
     missing = figures_without_alt(notebook, page)
     assert missing == [] and "Alternative text is missing" not in log, f"{name}: figures without alternative text:\n" + "\n".join(missing)
+
+
+# --- what JupyterLab shows of a figure's alternative text ---
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_jupyterlab_draws_a_figure_without_its_alternative_text(tab, tmp_path):
+    """docs/students.md says JupyterLab 4.6 drops a figure's alt: its image element has no alt attribute. When a
+    JupyterLab release passes it on, this fails: say so in docs/students.md and docs/instructors.md."""
+    root, scratch = tmp_path / "root", tmp_path / "scratch"
+    root.mkdir(), scratch.mkdir()
+    cell = nbformat.v4.new_code_cell("pass")
+    output = nbformat.v4.new_output("display_data", data={"image/png": _PNG, "text/plain": "<figure>"})
+    output.metadata = {"image/png": {"alt": "two moons of points"}}
+    cell.outputs = [output]
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": kernel})
+    nbformat.write(nb, root / "alt.ipynb")
+    with lab.jupyterlab(root, scratch) as (url, token):
+        lab.open_notebook(tab, url, token, "alt.ipynb")
+        image = tab.locator(".jp-OutputArea-output img").first
+        image.wait_for(timeout=60_000)
+        assert image.get_attribute("alt") is None, "JupyterLab now gives the figure its alt: update the docs"
