@@ -1,9 +1,9 @@
-"""pipeline/earlier_errors.py: a failed test's message names first the error of an earlier answer cell it reads."""
+"""core/earlier_errors.py: a failed test's message names first the error of an earlier answer cell it reads."""
 
 import nbformat
 
+from autograder.grader.core.earlier_errors import names_read, with_earlier_errors
 from autograder.grader.core.record import TestResult
-from autograder.grader.pipeline.earlier_errors import names_read, with_earlier_errors
 
 
 def _cell(kind, gid, source="", error=None):

@@ -5,9 +5,9 @@ import time
 from dataclasses import dataclass, field
 
 from autograder.grader.core.cell_text import cell_error, stream_text
+from autograder.grader.core.earlier_errors import with_earlier_errors
 from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.assemble import REPORT_MARKER
-from autograder.grader.pipeline.earlier_errors import with_earlier_errors
 from autograder.grader.pipeline.execute import execute_confined
 from autograder.notebooks import nbgrader_utils
 

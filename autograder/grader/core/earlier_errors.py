@@ -12,7 +12,7 @@ import dataclasses
 
 from autograder.grader.core.cell_text import cell_error
 
-ANSWER_KINDS = ("answer", "manual")  # assemble's cells that hold a student's answer and run
+ANSWER_KINDS = ("answer", "manual")  # the graded notebook's cells (pipeline/assemble.py) that hold a student's answer and run
 MAX_ERROR = 300  # characters of the error's first line
 
 
