@@ -11,6 +11,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+# each test's time bound by its marker, and the processes the session leaves failing it (tests/session_guards.py)
+from session_guards import pytest_collection_modifyitems as bound_by_marker  # noqa: E402
+from session_guards import pytest_configure, pytest_terminal_summary  # noqa: E402, F401
+
 from autograder.course.build import generated_paths  # noqa: E402
 from autograder.grader.core.exercise import load_exercise  # noqa: E402
 
@@ -69,7 +73,7 @@ SHARED_GROUPS = {
     # the one ordinary test user (tests/ordinary_user.py), its venv, and every process of its uid
     "ordinary_user": ("test_sandbox", "test_sandbox_launcher", "test_check"),
     # JupyterLab and Chromium: one browser at a time keeps their waits well inside their timeouts
-    "browser": ("test_browser", "test_class_pages_browser", "test_manual_grading"),
+    "browser": ("test_browser", "test_class_pages_browser", "test_manual_grading", "test_accessibility"),
 }
 GROUP_OF = {module: group for group, modules in SHARED_GROUPS.items() for module in modules}
 # The longest groups first (the bank about 600 s alone, the next three 400 to 500 s each, in one-process runs), so
@@ -87,6 +91,8 @@ def group_of(path):
 
 
 def pytest_collection_modifyitems(config, items):
+    bound_by_marker(config, items)
+
     def rank(item):
         group = group_of(item.path)
         return FIRST.index(group) if group in FIRST else len(FIRST)

@@ -32,10 +32,15 @@ from autograder.grader.pipeline.answers import extract, read_cells, redact_hidde
 from autograder.grader.pipeline.assemble import assemble_graded
 from autograder.grader.pipeline.execute import stage_data
 from autograder.grader.pipeline.score import Outcome
-from autograder.grader.runs.check import CellProgress, Checked, passed_all, report, visible_exercise
+from autograder.grader.runs.check import AFTER_TESTS, BLANK, CellProgress, Checked, exit_status, passed_all, report, visible_exercise
 from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, grade_id, is_test, solution_notebook
 
 TINY = REPO / "tests" / "fixtures" / "tiny_master.py"
+TAIL = REPO / "tests" / "fixtures" / "tiny_tail_master.py"  # a training-like answer, a written answer, a cell after the tests
+TAIL_BUGS = {  # the tail master's training answer: tests pass but the cell after the tests fails; it stops half-way
+    "after": ("    history.append(scaled(float(x)))", "    history.append(scaled(float(x)))\nhistory[-1] = str(history[-1])"),
+    "earlier": ("    history.append(scaled(float(x)))", "    history.append(scaled(float(x)))\n    assert x < 1, 'no third'"),
+}
 TINY_BUGS = {  # the tiny master's visible test checks scaled(1.0) == 3.0, its hidden one scaled(-2.0) == -6.0
     "visible": ("return SCALE * x", "return SCALE * x + 1.0"),
     "hidden": ("return SCALE * x", "return x + 2.0"),
@@ -69,14 +74,17 @@ def results_in(stdout):
     return results
 
 
-def _tiny_notebook(folder, name, bug=None, test_source=None):
-    """The tiny exercise solved, with a bug (TINY_BUGS) in its answer, and its test cell edited, if given."""
-    nb = solution_notebook(load_exercise(TINY).nb)
+def _tiny_notebook(folder, name, bug=None, test_source=None, master=TINY, written=None):
+    """The tiny exercise solved, with a bug (TINY_BUGS, or TAIL_BUGS for the tail master) in its answer, its test cell
+    edited, and its written answer replaced, if given."""
+    nb = solution_notebook(load_exercise(master).nb)
     for cell in nb.cells:
-        if bug and grade_id(cell) == "scaled":
-            cell.source = cell.source.replace(*TINY_BUGS[bug])
+        if bug and grade_id(cell) in ("scaled", "train"):
+            cell.source = cell.source.replace(*(TAIL_BUGS if master == TAIL else TINY_BUGS)[bug])
         if test_source is not None and grade_id(cell) == "test_scaled":
             cell.source = test_source
+        if written is not None and grade_id(cell) == "why_linear":
+            cell.source = written
     path = folder / f"{name}.ipynb"
     path.write_text(nbformat.writes(nb), encoding="utf-8")
     return path
@@ -133,6 +141,17 @@ def test_no_hidden_line_reaches_the_notebook_check_executes(name):
     assert not [text for text in texts if text in executed]
 
 
+def test_check_assembles_the_cells_after_the_last_test_and_grade_does_not():
+    exercise = load_exercise(TAIL)
+    extracted = extract(read_cells(nbformat.writes(solution_notebook(exercise.nb)).encode()), exercise)
+    graded = {}
+    for tail in (False, True):
+        graded[tail] = [c.metadata.get("autograder", {}).get("grade_id") for c in assemble_graded(exercise, extracted, tail=tail).nb.cells]
+    assert "plot_history" in graded[True] and "plot_history" not in graded[False]
+    # the grader's own cells around a given one (grade_id None) come with it
+    assert [g for g in graded[True] if g and g != "plot_history"] == [g for g in graded[False] if g]
+
+
 # --- what check prints (no kernel: a synthetic run) ---
 
 
@@ -171,6 +190,22 @@ def test_the_report_shows_printed_lines_and_messages_never_the_grader_s_tokens()
     assert not passed_all(checked)
     checked.outcome.tests[1].points = 2.0
     assert passed_all(checked)
+
+
+def test_errors_after_the_last_test_and_blank_written_answers_are_reported_and_an_error_there_exits_1():
+    checked = _synthetic_checked()
+    checked.outcome.tests[1].points = 2.0
+    assert exit_status(checked) == 0
+    after = nbformat.v4.new_code_cell("")
+    after.metadata["autograder"] = {"kind": "given", "grade_id": "plot_training"}
+    after.outputs = [nbformat.v4.new_output("error", ename="TypeError", evalue="can't convert a tensor", traceback=[])]
+    checked.outcome.nb.cells.append(after)
+    checked.blank = ["written_log_det"]
+    text = report(checked)
+    assert f"{AFTER_TESTS}\n  the course's cell 'plot_training': TypeError: can't convert a tensor" in text
+    assert f"{BLANK}\n  written_log_det" in text
+    assert "errors in other cells:\n  your answer 'b_answer'" in text and "plot_training" not in text.split(AFTER_TESTS)[0]
+    assert passed_all(checked) and exit_status(checked) == 1
 
 
 def test_the_progress_line_names_each_code_cell_as_it_starts_and_rewrites_itself():
@@ -263,8 +298,51 @@ def test_a_bug_only_hidden_tests_catch_passes_and_its_message_never_shows(tiny_c
 def test_the_released_test_cell_runs_whatever_the_student_made_of_it_and_their_errors_are_listed(tiny_checks):
     code, out, err = tiny_checks["edited"]
     assert code == 1, out + err
-    assert results_in(out) == {"test_scaled": ("FAILED", ["NameError: name 'scaled' is not defined"])}
+    status, lines = results_in(out)["test_scaled"]
+    # the answer's error first (the test fails because of it), then the test's own
+    assert status == "FAILED" and len(lines) == 1, out
+    assert re.fullmatch(r"your cell 'scaled' stopped with SyntaxError: .*; NameError: name 'scaled' is not defined", lines[0]), lines
     assert re.search(r"errors in other cells:\n  your answer 'scaled': SyntaxError: ", out), out
+
+
+@pytest.fixture(scope="module")
+def tail_checks(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tail")
+    runs = {
+        "right": _tiny_notebook(folder, "right", master=TAIL),
+        "after": _tiny_notebook(folder, "after", "after", master=TAIL, written="YOUR ANSWER HERE"),
+        "earlier": _tiny_notebook(folder, "earlier", "earlier", master=TAIL, written="  \n"),
+    }
+    with ThreadPoolExecutor(2) as pool:
+        futures = {name: pool.submit(_check, path, "--assignment", str(TAIL)) for name, path in runs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_check_runs_the_cells_after_the_last_test_as_run_all_does(tail_checks):
+    code, out, err = tail_checks["right"]
+    assert code == 0, out + err
+    assert results_in(out) == {"test_scaled": ("PASSED", []), "test_train": ("PASSED", [])}
+    assert AFTER_TESTS not in out and BLANK not in out and "errors in other cells" not in out
+
+
+def test_an_error_after_the_last_test_and_a_blank_written_answer_are_reported_exit_1(tail_checks):
+    code, out, err = tail_checks["after"]
+    assert code == 1, out + err
+    assert results_in(out) == {"test_scaled": ("PASSED", []), "test_train": ("PASSED", [])}
+    assert re.search(re.escape(AFTER_TESTS) + r"\n  the course's cell 'plot_history': ValueError: Unknown format code 'f'", out), out
+    assert f"{BLANK}\n  why_linear\n" in out and "visible checks passed: 3 of 3 points" in out
+
+
+def test_a_test_after_an_answer_that_stopped_names_that_error_first(tail_checks):
+    code, out, err = tail_checks["earlier"]
+    assert code == 1, out + err
+    assert results_in(out)["test_train"] == (
+        "FAILED",
+        ["your cell 'train' stopped with AssertionError: no third; AssertionError: history should have 3 entries, got 2"],
+    )
+    assert results_in(out)["test_scaled"] == ("PASSED", [])
+    assert "errors in other cells:\n  your answer 'train': AssertionError: no third" in out
+    assert f"{BLANK}\n  why_linear\n" in out, "an emptied written answer is blank too"
 
 
 @pytest.mark.slow  # the test user's venv and a sandboxed kernel as that user: 20 s idle, 100 to 160 s at load 5

@@ -37,7 +37,7 @@ def run(args):
     from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.pipeline.answers import NotANotebook
     from autograder.grader.pipeline.execute import Limits
-    from autograder.grader.runs.check import CellProgress, exercise_of, passed_all, read_notebook, report, run_visible, staged_for
+    from autograder.grader.runs.check import CellProgress, exercise_of, exit_status, read_notebook, report, run_visible, staged_for
 
     path = Path(args.notebook)
     try:
@@ -70,4 +70,4 @@ def run(args):
         if progress:
             progress.close()
     print(report(checked))
-    return 0 if passed_all(checked) else 1
+    return exit_status(checked)

@@ -164,8 +164,9 @@ def _manual_cell(cell, source, timeout):
     return text
 
 
-def assemble_graded(exercise, extracted, seed=0, nonce=None):
-    """The graded notebook for one submission of exercise (extracted: answers.Extracted)."""
+def assemble_graded(exercise, extracted, seed=0, nonce=None, tail=False):
+    """The graded notebook for one submission of exercise (extracted: answers.Extracted); tail: with the course's
+    code cells after the last test too, which grade nothing (check runs them: Run All does)."""
     master = exercise.nb
     nonce = nonce or secrets.token_hex(4)
     guard = f"_ag_{nonce[:6]}"
@@ -177,7 +178,7 @@ def assemble_graded(exercise, extracted, seed=0, nonce=None):
     last_test = max((i for i, c in enumerate(master.cells) if is_test(c)), default=len(master.cells))
     for index, cell in enumerate(master.cells):
         gid = grade_id(cell)
-        if index > last_test and cell.cell_type == "code" and not is_solution(cell):
+        if index > last_test and cell.cell_type == "code" and not is_solution(cell) and not tail:
             # the course's figures after the last test grade nothing: not drawn again (they cost seconds)
             cells += [_code(s, None, "student", gid) for s in extracted.extras.get(gid, [])]
             continue

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass, field
 
 from autograder.grader.core.cell_text import cell_error, stream_text
+from autograder.grader.core.earlier_errors import with_earlier_errors
 from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.assemble import REPORT_MARKER
 from autograder.grader.pipeline.execute import execute_confined, staged_files
@@ -190,7 +191,7 @@ def grade_graded(graded, sandbox, job_name, limits, exercise, files=None):
     started = time.monotonic()
     files = staged_files(exercise) if files is None else files
     nb, problems = execute_confined(graded, sandbox, job_name, limits, exercise, files)
-    outcome = Outcome(nb=nb, tests=score_graded(nb, graded))
+    outcome = Outcome(nb=nb, tests=with_earlier_errors(nb, score_graded(nb, graded), exercise.defines))
     kinds = [why for why, _ in problems]
     for why, index in dict.fromkeys(problems):
         outcome.messages.append(f"{_cell_label(nb.cells[index], index)}: {why}")

@@ -41,6 +41,13 @@ def _visible_source(cell):
     return redact_hidden("\n".join(lines)).strip()
 
 
+def _alt(output):
+    """A figure's alternative text, where nbconvert reads it (the output's image/png metadata), else a plain word."""
+    meta = output.get("metadata") or {}
+    alt = (meta.get("image/png") or {}).get("alt") or meta.get("alt")
+    return alt if isinstance(alt, str) and alt.strip() else "a figure (no description was given)"
+
+
 def _outputs_html(cell, tokens):
     parts = []
     for output in merged_streams(cell.get("outputs", [])):
@@ -57,7 +64,7 @@ def _outputs_html(cell, tokens):
             png = data.get("image/png")
             if isinstance(png, str) and len(png) * 3 // 4 <= MAX_IMAGE_BYTES:
                 base64.b64decode(png, validate=False)
-                parts.append(f"<img alt=figure src='data:image/png;base64,{png}'>")
+                parts.append(f"<img alt='{html.escape(_alt(output))}' src='data:image/png;base64,{png}'>")
             elif "text/plain" in data:
                 parts.append(f"<pre class=out>{html.escape(_truncated(str(data['text/plain'])))}</pre>")
     return "".join(parts)
@@ -147,7 +154,7 @@ def feedback_head(record, title="Autograder", rubrics=None, notebook=None, noteb
     mine = record if len(notebooks) <= 1 else _only(record, notebook)
     return "\n".join(
         [
-            f"<!doctype html><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>",
+            f"<!doctype html><html lang=en><meta charset=utf-8><title>Feedback</title><style>{STYLE}</style>",
             f"<h1>{html.escape(title)}: feedback for {html.escape(printable(record.student_id))}</h1>",
             f"<p>Score: <b>{record.score:g} / {record.max_score:g}</b>{shown} — status: {html.escape(record.status)}</p>",
             _term_html(record),

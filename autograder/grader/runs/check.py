@@ -6,11 +6,15 @@ one difference: the exercise is a copy of its master whose test cells hold only 
 blocks removed as nbgrader's release removes them. So the kernel runs exactly the test cells the released notebook
 shows, in a fresh kernel with the data staged beside the notebook, and no hidden code or hidden message can reach
 the output. As in the grader, the test cells come from the master: a test cell the student edited or deleted runs
-as released. Each test is printed as Jupyter shows it in its cell (what the cell printed, then its exception type
-and message), then a summary of the visible points.
+as released. Unlike the grader, check runs the cells after the last test too (the course's figures and explorers),
+as Run All and Validate do: they grade nothing, but an error there is the student's to fix. Each test is printed as
+Jupyter shows it in its cell (what the cell printed, then its exception type and message), then the errors of other
+cells (those after the last test apart), the written answers left blank, and a summary of the visible points.
 
-Exit status: 0 when every visible check passes, 1 when one fails, 2 when nothing could be checked (not a
-notebook, an exercise that cannot be told, a kernel that does not start).
+Exit status: 0 when every visible check passes and no cell after the last test stops with an error, 1 when a
+visible check fails or a cell after the last test stops with an error (ungraded, but Run All stops there), 2 when
+nothing could be checked (not a notebook, an exercise that cannot be told, a kernel that does not start). A written
+answer left blank is reported and changes no exit status: it is graded by hand, and a draft may be checked first.
 """
 
 import dataclasses
@@ -36,6 +40,8 @@ from autograder.grader.runs.grade import identify_exercise
 from autograder.notebooks import is_test
 
 MAX_PRINTED_LINES = 40
+AFTER_TESTS = "errors after the last test (not graded, but Run All stops at the first: fix them before you hand in):"
+BLANK = "written answers left blank (graded by hand: write each in place of YOUR ANSWER HERE before you hand in):"
 REMINDER = (
     "These are the visible tests only. The grader also runs hidden tests, on inputs these do not try: "
     "your grade can be lower than these points, so write general code."
@@ -50,6 +56,7 @@ class Checked:
     tokens: list  # what the test cells print when they pass: never shown
     notes: list
     isolation: str
+    blank: list = dataclasses.field(default_factory=list)  # grade_ids of the written answers left blank
 
 
 def visible_exercise(exercise):
@@ -105,6 +112,12 @@ def _isolation(scratch, uids, path, exercise):
     return measure(scratch, uids, hide, secrets, private=[])
 
 
+def blank_written(extracted, exercise):
+    """grade_ids of the written answers (graded by hand) that still hold the release's placeholder or nothing."""
+    texts = {**extracted.answers, **extracted.written}
+    return [gid for gid in exercise.manual_ids if gid in extracted.blank or (gid in texts and not texts[gid].strip())]
+
+
 def run_visible(path, exercise, limits, progress=None, files=None):
     """Run the notebook at path with exercise's visible tests in a fresh confined kernel: a Checked.
 
@@ -112,7 +125,7 @@ def run_visible(path, exercise, limits, progress=None, files=None):
     (staged_for; default the exercise's data).
     """
     extracted = extract(read_notebook(path), exercise)
-    graded = assemble_graded(visible_exercise(exercise), extracted, seed=limits.seed)
+    graded = assemble_graded(visible_exercise(exercise), extracted, seed=limits.seed, tail=True)
     if progress is not None:
         progress.expect(graded.nb)
     with run_scratch() as scratch, UidLease(1 if os.geteuid() == 0 else 0) as lease:
@@ -123,7 +136,8 @@ def run_visible(path, exercise, limits, progress=None, files=None):
         on_cell = progress.start if progress is not None else None
         sandbox = Sandbox(folder, uid, limits, isolation, hide=[Path(path).resolve().parent], on_cell=on_cell, execution="validate")
         outcome = grade_graded(graded, sandbox, "notebook", limits, exercise, files)
-    return Checked(outcome, graded.all_tokens(), extracted.notes + outcome.messages, isolation.describe())
+    notes = extracted.notes + outcome.messages
+    return Checked(outcome, graded.all_tokens(), notes, isolation.describe(), blank_written(extracted, exercise))
 
 
 def printed_lines(cell, tokens):
@@ -178,9 +192,29 @@ def _label(cell):
     return f"the course's cell '{gid}'" if gid else "the course's cell"
 
 
+OTHER_KINDS = ("answer", "manual", "student", "given")  # the cells that are not tests nor the grader's own
+
+
+def _split_at_last_test(checked):
+    """(the executed cells up to the last test cell, those after it)."""
+    cells = checked.outcome.nb.cells
+    last = max((i for i, c in enumerate(cells) if c.metadata.get("autograder", {}).get("kind") == "test"), default=len(cells))
+    return cells[: last + 1], cells[last + 1 :]
+
+
+def _errors(cells):
+    return [f"{_label(c)}: {cell_error(c)}" for c in cells if c.metadata.get("autograder", {}).get("kind") in OTHER_KINDS and cell_error(c)]
+
+
 def cell_errors(checked):
-    """The errors raised outside the test cells (a typo in an answer shows here before its test fails)."""
-    return [f"{_label(c)}: {cell_error(c)}" for c in _cells(checked, "answer", "student", "given") if cell_error(c)]
+    """The errors raised outside the test cells, above the last test (a typo in an answer shows here before its
+    test fails)."""
+    return _errors(_split_at_last_test(checked)[0])
+
+
+def errors_after_tests(checked):
+    """The errors raised in the cells after the last test: ungraded, but Run All stops at the first of them."""
+    return _errors(_split_at_last_test(checked)[1])
 
 
 def summary(checked):
@@ -196,9 +230,13 @@ def summary(checked):
 def report(checked):
     """The whole text check prints after the run."""
     lines = [*results_text(checked), ""]
-    errors, notes = cell_errors(checked), checked.notes
+    errors, after, notes = cell_errors(checked), errors_after_tests(checked), checked.notes
     if errors:
         lines += ["errors in other cells:", *[f"  {e}" for e in errors], ""]
+    if after:
+        lines += [AFTER_TESTS, *[f"  {e}" for e in after], ""]
+    if checked.blank:
+        lines += [BLANK, *[f"  {gid}" for gid in checked.blank], ""]
     if notes:
         lines += ["notes:", *[f"  {n}" for n in notes], ""]
     return "\n".join(lines + summary(checked))
@@ -206,6 +244,11 @@ def report(checked):
 
 def passed_all(checked):
     return all(t.points == t.max_points for t in checked.outcome.tests)
+
+
+def exit_status(checked):
+    """0 when every visible check passes and no cell after the last test stops with an error, else 1."""
+    return 0 if passed_all(checked) and not errors_after_tests(checked) else 1
 
 
 class CellProgress:

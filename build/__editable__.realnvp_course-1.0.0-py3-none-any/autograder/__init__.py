@@ -1,1 +1,0 @@
-/work/main/autograder/__init__.py

@@ -1,1 +1,0 @@
-/work/main/autograder/cli/__init__.py

@@ -1,1 +1,0 @@
-/work/main/autograder/cli/merge.py

@@ -1,1 +1,0 @@
-/work/main/autograder/course/hub_config/jupyter_server_config.py

@@ -1,1 +1,0 @@
-/work/main/autograder/grader/core/__init__.py

@@ -1,1 +1,0 @@
-/work/main/autograder/grader/core/cell_text.py

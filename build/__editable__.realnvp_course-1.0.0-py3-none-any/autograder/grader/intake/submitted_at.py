@@ -1,1 +1,0 @@
-/work/main/autograder/grader/intake/submitted_at.py

@@ -1,1 +1,0 @@
-/work/main/autograder/grader/integrations/gradescope/__init__.py

@@ -1,1 +1,0 @@
-/work/main/autograder/grader/integrations/hand_grades.py

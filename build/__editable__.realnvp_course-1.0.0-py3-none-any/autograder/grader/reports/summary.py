@@ -1,1 +1,0 @@
-/work/main/autograder/grader/reports/summary.py

@@ -1,1 +1,0 @@
-/work/main/autograder/grader/runs/worker.py

@@ -1,1 +1,0 @@
-/work/main/autograder/grader/scoring/__init__.py

@@ -1,1 +1,0 @@
-/work/main/autograder/kernel/__init__.py

@@ -1,1 +1,0 @@
-/work/main/autograder/kernel/launcher.py

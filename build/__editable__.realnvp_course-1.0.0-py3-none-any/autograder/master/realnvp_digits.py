@@ -1,1 +1,0 @@
-/work/main/autograder/master/realnvp_digits.py

@@ -1,1 +1,0 @@
-/work/main/autograder/master/shared/checks.py

@@ -1,1 +1,0 @@
-/work/main/autograder/master/shared/explorer_kit.py
