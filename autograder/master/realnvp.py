@@ -1388,9 +1388,19 @@ def _network_as_data(net):
 
 
 def _flow_as_data(trained):
-    """The trained flow as data: its coupling layers in order, each its mask and its s and t networks."""
+    """The trained flow as data: its coupling layers in order, each its mask and its s and t networks. The layers are
+    modules with mask, s_net and t_net (AffineCoupling), or the course's own layout: masks (K, D) with ModuleLists s, t."""
     couplings = [m for m in trained.modules() if hasattr(m, "mask") and hasattr(m, "s_net") and hasattr(m, "t_net")]
-    return [{"mask": c.mask.detach().clone(), "s": _network_as_data(c.s_net), "t": _network_as_data(c.t_net)} for c in couplings]
+    if couplings:
+        return [{"mask": c.mask.detach().clone(), "s": _network_as_data(c.s_net), "t": _network_as_data(c.t_net)} for c in couplings]
+    for module in trained.modules():
+        masks, s_nets, t_nets = getattr(module, "mask", None), getattr(module, "s", None), getattr(module, "t", None)
+        if isinstance(masks, torch.Tensor) and masks.dim() == 2 and isinstance(s_nets, nn.ModuleList) and isinstance(t_nets, nn.ModuleList):
+            return [
+                {"mask": masks[k].detach().clone(), "s": _network_as_data(s_nets[k]), "t": _network_as_data(t_nets[k])}
+                for k in range(len(s_nets))
+            ]
+    return []
 
 
 def _network_hidden(layers, h):
@@ -1426,7 +1436,10 @@ def _course_log_prob(couplings, x):
 
 x_grading, _ = load_moons("grading")
 couplings_hidden = calling("your trained flow's layers and parameters", _flow_as_data, flow)
-assert couplings_hidden, "the trained flow has no coupling layer (a module with mask, s_net and t_net)"
+assert couplings_hidden, (
+    "the grader rebuilds your trained flow from its parameters, and finds no coupling layer in it: neither modules with "
+    "mask, s_net and t_net (AffineCoupling) nor masks (K, D) with ModuleLists s and t"
+)
 for coupling in couplings_hidden:
     trained_mask = coupling["mask"]
     assert tuple(trained_mask.shape) == (2,) and bool(((trained_mask == 0) | (trained_mask == 1)).all()), (
