@@ -45,6 +45,8 @@ ASSIGNMENTS = ["ps1", *CASES, "stderr"]
 DIFFERENT = {
     ("cells", "empty"): "a notebook emptied of its cells: the tests come from the source and run (0); nbgrader leaves them to a person",
     ("stderr", "same"): "a test that writes to stderr (a warning) keeps its points here; nbgrader gives it 0",
+    ("cells", "cheat"): "IPython's showtraceback replaced on its class: flagged as tampering, no test after it counts here",
+    ("cells", "cheatalt"): "the same cheat attempt, written another way: flagged as tampering, no test after it counts here",
 }
 
 

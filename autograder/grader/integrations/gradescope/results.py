@@ -17,7 +17,7 @@ import ast
 import json
 import math
 
-from autograder.grader.core.record import is_awaiting, points_text
+from autograder.grader.core.record import UNREAD, is_awaiting, points_text
 from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, grade_id, is_test, without_region
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -137,7 +137,8 @@ def results(record, titles=None, hidden_until="after_due_date"):
     data = {
         "score": record.score,
         "execution_time": round(record.seconds, 1),
-        "output": _summary(record) if hidden_until == "visible" else _before_the_deadline(record, hidden_until),
+        # a file that never ran reveals nothing hidden: the student reads why at once
+        "output": _summary(record) if hidden_until == "visible" or record.status in UNREAD else _before_the_deadline(record, hidden_until),
         "output_format": "text",
         "stdout_visibility": "hidden",  # the grader's log is for instructors
         "tests": tests,
