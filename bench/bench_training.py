@@ -41,7 +41,7 @@ from sklearn.datasets import make_moons  # noqa: E402
 
 from autograder.notebooks import grade_id, read_master, solution_answers  # noqa: E402
 
-GIVEN = ("setup", "data", "check_helpers", "nets_prior", "true_density", "snapshots")
+GIVEN = ("setup", "check_helpers", "explorer_kit", "data", "nets_prior", "true_density", "snapshots")  # in the notebook's order
 ANSWERS = ("masks", "coupling", "realnvp", "nll")
 RECIPE_LINE = re.compile(r"^N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = .*$", re.M)
 WIDTH_LINE = re.compile(r"^WIDTH = .*$", re.M)

@@ -1,7 +1,8 @@
 """log_det sums s over every coordinate, the kept ones too (y itself is right): training inflates it."""
 # expect_lost: test_coupling_forward, test_train
 # train: quick
-# caught_visibly: test_coupling_forward
+# caught_visibly: test_coupling_forward, test_train
+# expect_message: test_train: is impossible
 
 
 # %% answer: coupling
