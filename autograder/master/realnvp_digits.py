@@ -1273,7 +1273,8 @@ def actnorm_hidden_run(shape, seed):
 
 for shape, seed in [((64, 1, 8, 8), 0), ((32, 4, 4, 4), 1), ((20, 3, 2, 6), 2)]:
     where = f"ActNorm at shape {shape}, float64"
-    x_init, y_init, x, y, log_det, x_back, z, z_back, bias, log_scale, log_det_autograd = calling(where, actnorm_hidden_run, shape, seed)
+    with torch.random.fork_rng():
+        x_init, y_init, x, y, log_det, x_back, z, z_back, bias, log_scale, log_det_autograd = calling(where, actnorm_hidden_run, shape, seed)
     assert float(y_init.mean(dim=(0, 2, 3)).abs().max()) < 1e-8 and float((y_init.std(dim=(0, 2, 3)) - 1).abs().max()) < 1e-2, f"{where}: not initialised per channel"
     assert torch.allclose(y_init, (x_init - x_init.mean(dim=(0, 2, 3), keepdim=True)) / x_init.std(dim=(0, 2, 3), keepdim=True), atol=2e-2), f"{where}: init"
     assert float((y - (x + bias) * torch.exp(log_scale)).abs().max()) < 1e-10, f"{where}: y is not (x + bias) exp(log_scale)"
