@@ -1138,7 +1138,10 @@ check(
     "channel_masks alternates channel by channel (1, 0, 1, 0): keep the first half of the channels, (1, 1, 0, 0)",
 )
 check(torch.equal(masks_seen[0].flatten(), torch.tensor([1.0, 1.0, 0.0, 0.0])), f"row 0 of channel_masks(3, 4) is {masks_seen[0].flatten().tolist()}, expected the first half kept, [1, 1, 0, 0]")
-check(bool((masks_seen[1:] + masks_seen[:-1] == 1).all()), "consecutive masks must be complementary (masks[k] + masks[k + 1] == 1)")
+check(
+    bool((masks_seen[1:] + masks_seen[:-1] == 1).all()),
+    "channel_masks: consecutive masks must be complementary (masks[k] + masks[k + 1] == 1), so that the next coupling transforms the other half",
+)
 print("channel_masks(3, 4) as rows:", channel_masks(3, 4).flatten(1).int().tolist())
 ### BEGIN HIDDEN TESTS
 for n_layers, channels in [(1, 2), (4, 8), (5, 6), (2, 16)]:
@@ -1227,7 +1230,7 @@ check_shape("log_det", log_det_first, (256,), "one value per image: the same H W
 channel_means, channel_stds = y_first.detach().mean(dim=(0, 2, 3)), y_first.detach().std(dim=(0, 2, 3))
 check(
     not (abs(float(y_first.detach().mean())) < 1e-3 and abs(float(y_first.detach().std()) - 1) < 1e-2 and float(channel_stds.min()) < 0.5),
-    "the first batch has zero mean and unit variance over all channels together, not channel by channel: take the statistics over "
+    "ActNorm's first batch comes out with zero mean and unit variance over all channels together, not channel by channel: take the statistics over "
     "dims (0, 2, 3), keepdim=True, one mean and one standard deviation per channel",
 )
 check(
@@ -1445,14 +1448,14 @@ z2_seen = stand_in_check.second(h2_seen)[0]
 z1_std, z2_std = z1_seen.flatten(1).std(dim=0), z2_seen.flatten(1).std(dim=0)
 check(float(z1_std.max()) > 0.05, "the factored-out z1 are all zeros (or constant): draw them from the prior as well, times the temperature")
 check(
-    float((z2_std / 0.7 - 1).abs().max()) < 0.15,
-    f"the latent z2 that your samples map to has standard deviations from {float(z2_std.min()):.2f} to {float(z2_std.max()):.2f}, expected "
-    "0.7: draw z2 ~ N(0, T^2 I), T * torch.randn(n, *flow.final_shape), and map it back with flow.second.inverse before putting it in place",
-)
-check(
     float((z1_std / 0.7 - 1).abs().max()) < 0.15,
     f"the factored-out z1 that your samples map to has standard deviations from {float(z1_std.min()):.2f} to {float(z1_std.max()):.2f}, "
     "expected 0.7: draw z1 = T * torch.randn(n, *flow.factored_shape) and put it back as the FIRST half of the channels, unchanged",
+)
+check(
+    float((z2_std / 0.7 - 1).abs().max()) < 0.15,
+    f"the latent z2 that your samples map to has standard deviations from {float(z2_std.min()):.2f} to {float(z2_std.max()):.2f}, expected "
+    "0.7: draw z2 ~ N(0, T^2 I), T * torch.randn(n, *flow.final_shape), and map it back with flow.second.inverse before putting it in place",
 )
 check(float(z1_seen.mean(dim=0).abs().max()) < 0.1 and float(z2_seen.mean(dim=0).abs().max()) < 0.1, "the latents your samples map to do not have mean 0")
 print(f"multiscale_sample looks right: the latents of 2000 samples have standard deviations {float(z1_std.mean()):.3f} and {float(z2_std.mean()):.3f} (T = 0.7)")
