@@ -90,14 +90,15 @@ def step_costs(namespace, rounds=7):
     """CPU seconds of one training step of each trained flow, the two timed in alternation (blocks of about 1 s each), median
     over rounds: a load that comes and goes on a shared machine then weighs on both alike."""
     torch, bits_per_dim, dequantize, x_train = (namespace[k] for k in ("torch", "bits_per_dim", "dequantize", "x_train"))
-    flows = {"checkerboard": (namespace["flow"], 140), "multiscale": (namespace["multiscale_flow"], 20)}
+    batches = {"checkerboard": namespace["BATCH"], "multiscale": namespace["MS_BATCH"]}  # each recipe's own batch size
+    flows = {"checkerboard": (namespace["flow"], 140), "multiscale": (namespace["multiscale_flow"], 25)}
     optimizers = {name: torch.optim.Adam(list(flow.parameters()), lr=1e-5, fused=True) for name, (flow, _) in flows.items()}
     costs = {name: [] for name in flows}
     for _ in range(rounds):
         for name, (flow, steps) in flows.items():
             started = time.process_time()
             for _ in range(steps):
-                loss = bits_per_dim(flow, dequantize(x_train[torch.randint(len(x_train), (128,))]))
+                loss = bits_per_dim(flow, dequantize(x_train[torch.randint(len(x_train), (batches[name],))]))
                 optimizers[name].zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(list(flow.parameters()), max_norm=10.0, foreach=True)
