@@ -1,0 +1,30 @@
+"""ActNorm's log_det is rebuilt as a new float32 tensor from a Python number: right in float32, wrong dtype (and no gradient) in float64."""
+# expect_lost: test_actnorm
+# train: stub
+# caught_visibly: no
+
+
+# %% answer: actnorm
+class ActNorm(nn.Module):
+    """Per-channel y = (x + bias) * exp(log_scale) on (N, C, H, W), initialised from the first batch."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(1, channels, 1, 1))
+        self.log_scale = nn.Parameter(torch.zeros(1, channels, 1, 1))
+        self.register_buffer("initialized", torch.tensor(False))
+
+    def forward(self, x):
+        """x (N, C, H, W) -> y (N, C, H, W) and log|det dy/dx| (N,)."""
+        if not self.initialized:
+            with torch.no_grad():
+                self.bias.copy_(-x.mean(dim=(0, 2, 3), keepdim=True))
+                self.log_scale.copy_(-torch.log(x.std(dim=(0, 2, 3), keepdim=True) + 1e-6))
+                self.initialized.fill_(True)
+        y = (x + self.bias) * torch.exp(self.log_scale)
+        log_det = x.shape[2] * x.shape[3] * self.log_scale.sum()
+        return y, torch.full((x.shape[0],), log_det.item())
+
+    def inverse(self, y):
+        """y (N, C, H, W) -> x (N, C, H, W)."""
+        return y * torch.exp(-self.log_scale) - self.bias

@@ -1,0 +1,12 @@
+"""channel_masks alternates channel by channel (1, 0, 1, 0) instead of keeping the first half."""
+# expect_lost: test_channel_masks
+# train: stub
+# caught_visibly: test_channel_masks
+# expect_message: test_channel_masks: first half of the channels
+
+
+# %% answer: channel_masks
+def channel_masks(n_layers, channels):
+    """(n_layers, channels, 1, 1) of 0/1: row 0 keeps the first half of the channels, consecutive rows complementary."""
+    first_half = (torch.arange(channels) % 2 == 0).float().reshape(channels, 1, 1)
+    return torch.stack([first_half if k % 2 == 0 else 1 - first_half for k in range(n_layers)])

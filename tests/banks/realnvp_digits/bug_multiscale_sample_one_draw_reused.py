@@ -1,0 +1,22 @@
+"""multiscale_sample reuses z2's draw for z1 when they have as many numbers (as at 8 x 8): z1 and z2 are the same numbers."""
+# expect_lost: test_multiscale_sample
+# train: stub
+# caught_visibly: no
+
+
+# %% answer: multiscale
+def multiscale_log_prob(flow, x):
+    """log p(x) (N,) of images x (N, C, H, W): z1 = the first half of the channels of first(x), z2 = second(the other half)."""
+    h, log_det_first = flow.first(x)
+    z1, h2 = h.chunk(2, dim=1)
+    z2, log_det_second = flow.second(h2)
+    return standard_normal_log_prob(z1) + standard_normal_log_prob(z2) + log_det_first + log_det_second
+
+
+def multiscale_sample(flow, n, temperature=1.0):
+    """n images (n, C, H, W): z1 and z2 drawn from N(0, temperature^2 I), z1 put back beside second.inverse(z2), then first.inverse."""
+    z2 = temperature * torch.randn(n, *flow.final_shape)
+    same_size = math.prod(flow.factored_shape) == math.prod(flow.final_shape)
+    z1 = z2.reshape(n, *flow.factored_shape) if same_size else temperature * torch.randn(n, *flow.factored_shape)
+    h = torch.cat([z1, flow.second.inverse(z2)], dim=1)
+    return flow.first.inverse(h)

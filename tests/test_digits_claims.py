@@ -1,0 +1,32 @@
+"""Numbers that the digits notebook's text and docs/students.md state about computed results are those the executed
+solution prints: the two Gaussian baselines (issue 27, item 8: 2.44 in the notebook, 2.447 computed, 2.45 in the docs)."""
+
+import re
+
+import nbformat
+from conftest import REPO
+
+from autograder.notebooks import grade_id
+
+SOLUTION = REPO / "solutions" / "realnvp_digits.ipynb"
+MASTER = REPO / "autograder" / "master" / "realnvp_digits.py"
+STUDENTS = REPO / "docs" / "students.md"
+
+
+def printed_baselines():
+    """{"full": "2.447", "independent": "2.901"} as the solution's baselines cell prints them."""
+    cell = next(c for c in nbformat.read(SOLUTION, as_version=4).cells if grade_id(c) == "baselines")
+    text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    return {
+        "full": re.search(r"one full-covariance Gaussian\s+(\d\.\d{3})", text).group(1),
+        "independent": re.search(r"independent Gaussians per pixel\s+(\d\.\d{3})", text).group(1),
+    }
+
+
+def test_the_baselines_quoted_are_the_baselines_computed():
+    printed, master = printed_baselines(), MASTER.read_text(encoding="utf-8")
+    constants = re.search(r"^BPD_TARGET, FULL_GAUSSIAN_BPD, INDEPENDENT_BPD = (.*)$", master, re.M).group(1)
+    assert [c.strip() for c in constants.split(",")[1:]] == [printed["full"], printed["independent"]]
+    assert f"independent Gaussians per pixel score about {printed['independent']} bits/dim" in " ".join(master.split())
+    assert f"covariance about {printed['full']}; a flow should beat both" in " ".join(master.split())
+    assert f"a full-covariance Gaussian scores {printed['full']})" in STUDENTS.read_text(encoding="utf-8")
