@@ -23,10 +23,7 @@ from autograder.grader.reports.feedback import feedback_html
 ARTIFACTS = REPO / "artifacts" / "accessibility"
 SOLUTIONS = sorted((REPO / "solutions").glob("*.ipynb"))
 EXAMPLE_STUDENTS = ("ada_correct", "ben_inverse_bug", "cleo_broken")  # examples/realnvp: correct, a classic bug, broken
-# Until every figure of the solutions has its alternative text (the masters' show_figure(fig, alt) and
-# Explorer(..., alt=...), landing on other branches), the solutions' alt test is skipped; the planted one runs.
 _PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4//8/AAX+Av4N70a4AAAAAElFTkSuQmCC"  # 1×1 white
-ALT_TEXT_PENDING = "waits for the masters' alternative text (show_figure, Explorer's alt): unskip once both masters give every figure one"
 
 
 def _fail_or_skip(message):
@@ -166,7 +163,6 @@ def test_the_solutions_rendered_by_nbconvert_pass_wcag_2_1_aa(tab, artifacts, re
     assert found == [], f"{name}:\n{described(found)}"
 
 
-@pytest.mark.skip(reason=ALT_TEXT_PENDING)
 @pytest.mark.parametrize("name", [nb.stem for nb in SOLUTIONS])
 def test_every_figure_of_the_solutions_has_alternative_text(rendered, name):
     notebook, page, log = rendered[name]
