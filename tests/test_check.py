@@ -102,12 +102,14 @@ def _hidden_part(source):
 
 
 def _hidden_texts(exercise):
-    """The hidden blocks' code lines, and the text of their messages (string literals, f-string fields cut out),
-    that the visible part of the same cell does not also hold: none of it may appear in check's output."""
+    """The hidden blocks' code lines that no released cell also holds, and the text of their messages (string literals,
+    f-string fields cut out) that the visible part of the same cell does not also hold: none of it may appear in
+    check's output."""
     lines, texts = set(), set()
+    released = "\n".join(redact_hidden(c.source) for c in exercise.nb.cells)  # what any student sees is not hidden
     for cell in (c for c in exercise.nb.cells if is_test(c)):
         visible, hidden = redact_hidden(cell.source), _hidden_part(cell.source)
-        lines |= {line.strip() for line in hidden.splitlines() if len(line.strip()) >= 20 and line.strip() not in visible}
+        lines |= {line.strip() for line in hidden.splitlines() if len(line.strip()) >= 20 and line.strip() not in released}
         for literal in (match.group(2) for match in STRING.finditer(hidden)):
             pieces = (piece.strip() for piece in re.split(r"\{[^}]*\}", literal))
             texts |= {piece for piece in pieces if len(piece) >= 15 and piece not in visible}

@@ -15,15 +15,17 @@ class ActNorm(nn.Module):
 
     def forward(self, x):
         """x (N, C, H, W) -> y (N, C, H, W) and log|det dy/dx| (N,)."""
-        if not self.initialized:
+        if not bool(self.initialized):  # the first batch: zero mean and unit (biased) variance per channel
+            centre = x.mean(dim=(0, 2, 3), keepdim=True)
+            spread = ((x - centre) ** 2).mean(dim=(0, 2, 3), keepdim=True)
             with torch.no_grad():
-                self.bias.copy_(-x.mean(dim=(0, 2, 3), keepdim=True))
-                self.log_scale.copy_(-0.5 * torch.log(x.var(dim=(0, 2, 3), keepdim=True, correction=0) + 1e-6))
+                self.bias.data = -centre
+                self.log_scale.data = -0.5 * (spread + 1e-6).log()
                 self.initialized.fill_(True)
-        y = (x + self.bias) * torch.exp(self.log_scale)
-        log_det = x.shape[2] * x.shape[3] * self.log_scale.sum()
-        return y, log_det.expand(x.shape[0])
+        height, width = x.shape[-2:]
+        out = (x + self.bias) * self.log_scale.exp()
+        return out, (height * width * self.log_scale.sum()).repeat(x.shape[0])
 
     def inverse(self, y):
         """y (N, C, H, W) -> x (N, C, H, W)."""
-        return y * torch.exp(-self.log_scale) - self.bias
+        return y / self.log_scale.exp() - self.bias
