@@ -1,5 +1,3 @@
-from IPython.display import display
-
 try:
     import ipywidgets as widgets
 except ImportError:  # without ipywidgets every explorer shows the figure of its default settings
@@ -9,6 +7,8 @@ except ImportError:  # without ipywidgets every explorer shows the figure of its
 def show_figure(figure, alt):
     """Show a matplotlib figure as a PNG with alternative text (what it shows, in a sentence or two: what a screen
     reader reads, and what the notebook rendered on a web page carries in the image's alt attribute), then close it."""
+    from IPython.display import display  # here: the notebook's own setup cell may import it too
+
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(figure)
