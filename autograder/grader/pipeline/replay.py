@@ -66,6 +66,8 @@ def recheck(exercise, graded, passed, files, seed=0):
         names = sorted({name for names in exercise.defines.values() for name in names})
         spec.write_text(json.dumps({"given": given_sources(exercise), "student_names": names, "tests": tests}))
         env = {
+            # the grader's own package, wherever it was imported from (an installed venv, a course hub's, Gradescope's source/)
+            "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(folder),
             "MPLBACKEND": "Agg",
