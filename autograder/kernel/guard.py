@@ -291,26 +291,27 @@ class Machinery:
             tampered("a trace or profile function (sys.settrace, sys.setprofile)")
 
 
-def _flat(value, arrays):
-    """A JSON-able description of value, its tensors and arrays copied into arrays; other objects only named."""
+def _flat(value, arrays, prefix="a"):
+    """A JSON-able description of value, its tensors and arrays copied into arrays (keys starting with prefix); other
+    objects only named."""
     torch, np = sys.modules.get("torch"), sys.modules.get("numpy")
     kind = type(value)
     if value is None or kind in (bool, int, float, str):
         return {"py": value}
     if torch is not None and kind in (torch.Tensor, torch.nn.Parameter):
-        key, tensor = f"a{len(arrays)}", value.detach().cpu()
+        key, tensor = f"{prefix}{len(arrays)}", value.detach().cpu()
         arrays[key] = tensor.numpy().copy()
         return {"tensor": key, "dtype": str(tensor.dtype).replace("torch.", "")}
     if np is not None and kind is np.ndarray and value.dtype != object:
-        key = f"a{len(arrays)}"
+        key = f"{prefix}{len(arrays)}"
         arrays[key] = value.copy()
         return {"ndarray": key}
     if np is not None and isinstance(value, np.generic) and kind.__module__ == "numpy":
         return {"py": value.item()}
     if isinstance(value, (tuple, list)) and (kind.__module__ in ("builtins", "torch.return_types") or kind.__qualname__ == "Size"):
-        return {"seq": "list" if isinstance(value, list) else "tuple", "items": [_flat(v, arrays) for v in value]}
+        return {"seq": "list" if isinstance(value, list) else "tuple", "items": [_flat(v, arrays, prefix) for v in value]}
     if kind is dict and all(type(k) is str for k in value):
-        return {"dict": [[k, _flat(v, arrays)] for k, v in value.items()]}
+        return {"dict": [[k, _flat(v, arrays, prefix)] for k, v in value.items()]}
     return {"object": getattr(kind, "__name__", "?")}
 
 
@@ -403,7 +404,7 @@ class Guard:
         """A value the student's code returned to a hidden check, copied as it is now."""
         if self.keeping:
             arrays = {}
-            self.evidence.append((str(what), _flat(value, arrays), arrays))
+            self.evidence.append((str(what), _flat(value, arrays, f"v{len(self.evidence)}_"), arrays))
 
     def passed(self, token):
         print(token)
@@ -427,9 +428,9 @@ class Guard:
         np = sys.modules.get("numpy")
         if np is None:
             return
-        manifest, arrays = [], {}
-        for what, flat, values in self.evidence:
-            manifest.append([what, _renamed(flat, values, arrays, len(manifest))])
+        manifest, arrays = [[what, flat] for what, flat, _ in self.evidence], {}
+        for _, _, values in self.evidence:
+            arrays.update(values)
         os.makedirs(self.folder, exist_ok=True)
         payload = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
         np.savez(os.path.join(self.folder, f"{label}.npz"), __manifest__=payload, **arrays)
@@ -443,19 +444,3 @@ class Guard:
                     new.append(f"{sub.__name__}, a {cls.__name__} subclass that redefines {', '.join(_redefined(sub, only))}")
         tampered = [[what, where] for what, where in self.tampered]
         print(marker + json.dumps({"repaired": self.repaired, "subclasses": sorted(set(new)), "tampered": tampered, "audit": self.audit}))
-
-
-def _renamed(flat, values, arrays, index):
-    """flat with its array keys made unique for value number index, the arrays copied into arrays under them."""
-    if isinstance(flat, dict):
-        out = {}
-        for key, item in flat.items():
-            if key in ("tensor", "ndarray"):
-                out[key] = f"v{index}_{item}"
-                arrays[out[key]] = values[item]
-            else:
-                out[key] = _renamed(item, values, arrays, index)
-        return out
-    if isinstance(flat, list):
-        return [_renamed(item, values, arrays, index) for item in flat]
-    return flat
