@@ -1,6 +1,7 @@
 """Shared fixtures: the repository root, the first exercise (two moons) that tests use as their example, its master."""
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -84,17 +85,31 @@ FIRST = (
 )  # fmt: skip
 
 
+# Files whose tests are grouped by the exercise their parameters name: each of the banks' two classes is long, and the
+# two then run on the two workers side by side.
+SPLIT_BY_EXERCISE = ("test_bank",)
+
+
+def exercise_of_test(nodeid):
+    """The exercise a test's parameters name ('realnvp' of test_x[realnvp/bug_y] or of test_x[realnvp]), or None."""
+    match = re.search(r"\[([A-Za-z0-9_]+)(?:/[^\]]*)?\]$", nodeid)
+    return match.group(1) if match else None
+
+
 def group_of(path):
-    """The group of a test file (a path or a node id's file part)."""
-    stem = Path(str(path).split("::", 1)[0]).stem
-    return GROUP_OF.get(stem, stem)
+    """The group of a test file (a path or a node id's file part), or of a test (a node id) of a file split by exercise."""
+    text = str(path)
+    stem = Path(text.split("::", 1)[0]).stem
+    group = GROUP_OF.get(stem, stem)
+    exercise = exercise_of_test(text) if stem in SPLIT_BY_EXERCISE and "::" in text else None
+    return f"{group}:{exercise}" if exercise else group
 
 
 def pytest_collection_modifyitems(config, items):
     bound_by_marker(config, items)
 
     def rank(item):
-        group = group_of(item.path)
+        group = group_of(item.nodeid).split(":")[0]
         return FIRST.index(group) if group in FIRST else len(FIRST)
 
     items.sort(key=rank)  # stable: within a group, the file order

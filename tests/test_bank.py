@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from bank_entries import BankEntryError, bank_settings, exercises_with_banks, grade_bank, load_bank, parse_entry
-from conftest import REPO
+from conftest import REPO, exercise_of_test
 from report_reading import csv_rows, report_differences
 from similarity_cases import flagged_for_own_code
 
@@ -16,10 +16,8 @@ from autograder.grader.core.exercise import exercise_named
 from autograder.grader.reports.similarity import compare, starter_hashes, starter_sources
 from autograder.grader.reports.similarity_report import read_codes
 
-# The module's fixture grades both banks (about 120 notebooks, each test's hidden checks run again outside the kernel):
-# 19 min for the digits bank and 44 min for the moons bank measured here under a load of 5 to 10, one process; the
-# slow marker's 1,200 s bound is too short for it
-pytestmark = pytest.mark.timeout(4200)
+# The first test of each bank grades the whole bank (about 60 notebooks): the slow marker's bound is too short for it
+pytestmark = pytest.mark.timeout(2400)
 BANKS = {exercise: load_bank(exercise) for exercise in exercises_with_banks()}
 ENTRIES = [(exercise, name) for exercise, bank in BANKS.items() for name in bank]
 ARTIFACTS = REPO / "artifacts" / "banks"
@@ -31,23 +29,33 @@ def part(exercise, test_id):
     return next(number for prefix, number in bank_settings(exercise)["parts"].items() if test_id.startswith(prefix))
 
 
-@pytest.fixture(scope="module")
-def graded(request):
-    """exercise -> name -> Record for every selected entry, each exercise's bank graded in one batch (two workers).
+class GradedBanks:
+    """exercise -> name -> Record for the selected entries of each exercise's bank, graded in one batch (two workers)
+    the first time a test asks for that exercise: each bank is a group of its own (tests/conftest.py), so that the
+    two pytest workers grade the two banks side by side.
 
     Each class lands in artifacts/banks/<exercise>/ (grades.csv, feedback/, records/), for a person to read.
     """
-    selected = [item for item in request.session.items if item.module is request.module]
-    params = [getattr(item, "callspec", None) for item in selected]
-    chosen = {tuple(c.params["entry"]) for c in params if c is not None and "entry" in c.params}
-    whole = any("every_hidden_block" in item.name for item in selected) or not chosen  # that test needs every entry
-    results = {}
-    for exercise, bank in BANKS.items():
-        entries = [bank[n] for n in sorted(bank) if whole or (exercise, n) in chosen]
-        if entries:
+
+    def __init__(self, selected):
+        self.selected, self.done = selected, {}
+
+    def __getitem__(self, exercise):
+        if exercise not in self.done:
+            mine = [item for item in self.selected if exercise_of_test(item.nodeid) == exercise]
+            params = [getattr(item, "callspec", None) for item in mine]
+            chosen = {c.params["entry"][1] for c in params if c is not None and "entry" in c.params}
+            whole = any("every_hidden_block" in item.name for item in mine) or not chosen
+            bank = BANKS[exercise]
+            entries = [bank[n] for n in sorted(bank) if whole or n in chosen]  # a test of the whole bank needs every entry
             shutil.rmtree(ARTIFACTS / exercise, ignore_errors=True)
-            results[exercise] = grade_bank(exercise, entries, ARTIFACTS / exercise)
-    return results
+            self.done[exercise] = grade_bank(exercise, entries, ARTIFACTS / exercise)
+        return self.done[exercise]
+
+
+@pytest.fixture(scope="module")
+def graded(request):
+    return GradedBanks([item for item in request.session.items if item.module is request.module])
 
 
 def _lost(entry, record):

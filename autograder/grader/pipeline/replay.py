@@ -6,26 +6,34 @@ declares `check_outside_kernel` (its hidden checks written for it), a test earns
 also pass here, in a process where no student code ever runs:
 
 1. the master's given cells run (the course's helpers, networks, data; a cell that needs the student's code fails and
-   is skipped: nothing here needs it);
-2. each hidden block runs in a copy of that namespace, with `calling(what, fn, *args)` returning the value that call
-   returned in the kernel instead of calling fn. The guard saved those values as plain arrays and numbers (read with
-   numpy's `allow_pickle=False`: nothing that runs code when loaded); everything else in the block, the reference
-   values and the assertions, is the course's code on the course's inputs.
+   is skipped: nothing here needs it), once for all the notebooks a grading process checks;
+2. each notebook's hidden blocks run in a fork of that process (a fresh copy of that namespace for each notebook),
+   with `calling(what, fn, *args)` returning the value that call returned in the kernel instead of calling fn. The
+   guard saved those values as plain arrays and numbers (read with numpy's `allow_pickle=False`: nothing that runs
+   code when loaded); everything else in the block, the reference values and the assertions, is the course's code on
+   the course's inputs.
 
 A test that passed in the kernel and fails here was tampered with: its verdict did not come from its checks. Forging a
 pass here means returning the values a correct answer returns, on inputs the checks choose: that is, answering.
 
-    python -m autograder.grader.pipeline.replay SPEC.json    # the child process: prints {grade_id: "" or why} as JSON
+    python -m autograder.grader.pipeline.replay --serve GIVEN.json    # the child: one JSON line in, one out, per notebook
 """
 
+import atexit
+import collections
 import contextlib
 import io
 import json
 import os
 import resource
+import select
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -47,49 +55,146 @@ def recheck(exercise, graded, passed, files, seed=0):
     """grade_id -> "" (its hidden checks pass outside the kernel) or why not, for each test of passed (the grade_ids that
     passed in the kernel) whose hidden checks the exercise checks outside the kernel. files: what to stage beside the
     checks, as for the notebook (execute.staged_files). Raises RuntimeError when the checks could not run at all."""
-    from autograder.grader.pipeline.execute import stage
-
     wanted = [gid for gid in passed if gid in graded.hidden]
     if not wanted:
         return {}
+    names = sorted({name for names in exercise.defines.values() for name in names})
+    checker = _checker(given_sources(exercise), names, files, seed)
     with tempfile.TemporaryDirectory(prefix="recheck-") as folder:
-        folder = Path(folder)
-        stage(folder, files)
         tests = []
         for n, gid in enumerate(wanted):
             path = None
             if gid in graded.evidence:
-                path = folder / f"evidence-{n}.npz"
+                path = Path(folder) / f"evidence-{n}.npz"
                 path.write_bytes(graded.evidence[gid])
             tests.append([gid, graded.hidden[gid], str(path) if path else None])
-        spec = folder / "spec.json"
-        names = sorted({name for names in exercise.defines.values() for name in names})
-        spec.write_text(json.dumps({"given": given_sources(exercise), "student_names": names, "tests": tests}))
+        verdicts = checker.check(tests)
+    return {gid: str(verdicts.get(gid, "not checked")) for gid in wanted}
+
+
+class _Checker:
+    """A child process of the grader's that has run the master's given cells once, in a folder of its own with the files
+    staged, and then checks one notebook's tests per request, each in a fork of itself: every notebook's checks start
+    from the same fresh namespace (no request sees another's values), without importing torch and running the given
+    cells again for each notebook. A child that could not fork safely (a thread running after the given cells) answers
+    one request and is replaced."""
+
+    def __init__(self, given, names, files, seed):
+        from autograder.grader.pipeline.execute import stage
+
+        self.owner = os.getpid()  # a process forked from the owner (a grading worker) starts its own
+        self.folder = Path(tempfile.mkdtemp(prefix="recheck-"))
+        stage(self.folder, files)
+        spec = self.folder / "given.json"
+        spec.write_text(json.dumps({"given": given, "student_names": names}))
         env = {
             # the grader's own package, wherever it was imported from (an installed venv, a course hub's, Gradescope's source/)
             "PYTHONPATH": str(Path(__file__).resolve().parents[3]),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(folder),
+            "HOME": str(self.folder),
             "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(folder / "mpl"),
+            "MPLCONFIGDIR": str(self.folder / "mpl"),
             "TQDM_DISABLE": "1",
             "OMP_NUM_THREADS": "1",
             "PYTHONHASHSEED": str(seed),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        command = [sys.executable, "-m", "autograder.grader.pipeline.replay", str(spec)]
+        command = [sys.executable, "-m", "autograder.grader.pipeline.replay", "--serve", str(spec)]
+        self.log = open(self.folder / "stderr.txt", "w+b")  # noqa: SIM115 (kept open for the child's lifetime)
+        self.process = subprocess.Popen(
+            command, cwd=self.folder, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            preexec_fn=_limits, text=True,
+        )  # fmt: skip
+        ready = self._answer(TIMEOUT)
+        self.reusable = bool(ready.get("fork"))
+
+    def _answer(self, timeout):
+        """The child's next line, as JSON; RuntimeError (the child stopped) when none comes within timeout seconds."""
+        readable, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if readable else ""
         try:
-            done = subprocess.run(
-                command, cwd=folder, env=env, capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=_limits, check=False
-            )
+            answer = json.loads(line)
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            self.close()
+            if not readable:
+                raise RuntimeError(f"the hidden checks ran past {TIMEOUT} s outside the kernel")
+            raise RuntimeError(f"the hidden checks could not run outside the kernel: {self._stderr()[-300:]}")
+        return answer
+
+    def _stderr(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace").strip()
+
+    def check(self, tests):
+        """{grade_id: "" or why} for [[grade_id, hidden source, evidence path or None]]."""
+        try:
+            self.process.stdin.write(json.dumps({"tests": tests, "timeout": TIMEOUT}) + "\n")
+            self.process.stdin.flush()
+        except OSError:
+            self.close()
+            raise RuntimeError(f"the hidden checks could not run outside the kernel: {self._stderr()[-300:]}") from None
+        answer = self._answer(TIMEOUT + 30)  # the child kills its fork at TIMEOUT and says so
+        if not self.reusable:
+            self.close()
+        if "error" in answer:
+            raise RuntimeError(str(answer["error"]))
+        return answer.get("verdicts", {})
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def close(self):
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            raise RuntimeError(f"the hidden checks ran past {TIMEOUT} s outside the kernel") from None
-    lines = done.stdout.strip().splitlines()
-    try:
-        verdicts = json.loads(lines[-1])
-    except (IndexError, ValueError):
-        raise RuntimeError(f"the hidden checks could not run outside the kernel: {done.stderr.strip()[-300:]}") from None
-    return {gid: str(verdicts.get(gid, "not checked")) for gid in wanted}
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_CHECKERS = collections.OrderedDict()  # what the checks depend on -> its _Checker, the most recently used last
+_CHECKERS_KEPT = 2
+_CHECKERS_LOCK = threading.Lock()
+
+
+def _checker(given, names, files, seed):
+    """A live _Checker for these given cells, names, staged files and seed: the one kept from an earlier notebook when
+    they are the same, else a new one (the oldest of those kept is stopped)."""
+    staged = tuple((str(relative), str(path), *_stamp(path)) for relative, path in files)
+    key = (tuple(given), tuple(names), staged, seed)
+    with _CHECKERS_LOCK:
+        for inherited in [k for k, c in _CHECKERS.items() if c.owner != os.getpid()]:
+            del _CHECKERS[inherited]  # its pipes are its owner's: left to it
+        kept = _CHECKERS.pop(key, None)
+        if kept is not None and kept.alive():
+            _CHECKERS[key] = kept
+            return kept
+        while len(_CHECKERS) >= _CHECKERS_KEPT:
+            _CHECKERS.popitem(last=False)[1].close()
+        checker = _Checker(given, names, files, seed)
+        if checker.reusable:
+            _CHECKERS[key] = checker
+        return checker
+
+
+def _stamp(path):
+    status = os.stat(path)
+    return status.st_size, status.st_mtime_ns
+
+
+@atexit.register
+def stop_checkers():
+    """Stop every kept child (each also stops by itself when the grader's end of its pipe closes)."""
+    with _CHECKERS_LOCK:
+        while _CHECKERS:
+            checker = _CHECKERS.popitem(last=False)[1]
+            if checker.owner == os.getpid():
+                checker.close()
 
 
 def _limits():
@@ -202,8 +307,8 @@ def check_one(given, source, evidence_path):
     return ""
 
 
-def main(spec_path):
-    spec = json.loads(Path(spec_path).read_text())
+def given_namespace(spec):
+    """The namespace of the master's given cells, run once, with placeholders for the student's names."""
     namespace = {"__name__": "__main__", **placeholders(spec.get("student_names", []))}
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         for source in spec["given"]:
@@ -211,9 +316,67 @@ def main(spec_path):
                 exec(compile(source, "<given cell>", "exec"), namespace)
             except BaseException:  # an explorer or figure that needs the student's code: nothing here needs it
                 pass
-    verdicts = {gid: check_one(namespace, source, path) for gid, source, path in spec["tests"]}
-    print(json.dumps(verdicts))
+    return namespace
+
+
+def _can_fork():
+    """Forking is safe while this process runs a single thread (torch's own threads would be lost in the fork)."""
+    return threading.active_count() == 1 and len(os.listdir("/proc/self/task")) == 1
+
+
+def _checked_in_fork(namespace, tests, timeout):
+    """{"verdicts": ...} of one notebook's checks, run in a fork (whatever they change dies with it), or {"error": ...}."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the fork: its output goes nowhere but the pipe
+        try:
+            os.close(read_end)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            verdicts = {gid: check_one(namespace, source, path) for gid, source, path in tests}
+            with os.fdopen(write_end, "wb") as out:
+                out.write(json.dumps(verdicts).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + timeout
+    with os.fdopen(read_end, "rb") as pipe:
+        while True:
+            readable, _, _ = select.select([pipe], [], [], max(0.0, deadline - time.monotonic()))
+            if not readable:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return {"error": f"the hidden checks ran past {timeout:g} s outside the kernel"}
+            chunk = os.read(pipe.fileno(), 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    try:
+        return {"verdicts": json.loads(b"".join(chunks))}
+    except ValueError:
+        return {"error": f"the hidden checks stopped outside the kernel (status {status})"}
+
+
+def serve(spec_path):
+    """Run the given cells, say whether requests can be forked, then answer one JSON line per request on stdin (one
+    notebook's tests) until stdin closes: forked when it can, else the one request in this process, then stop."""
+    namespace = given_namespace(json.loads(Path(spec_path).read_text()))
+    forkable = _can_fork()
+    print(json.dumps({"ready": True, "fork": forkable}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        tests = request["tests"]
+        if forkable:
+            answer = _checked_in_fork(namespace, tests, float(request.get("timeout", TIMEOUT)))
+        else:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                answer = {"verdicts": {gid: check_one(namespace, source, path) for gid, source, path in tests}}
+        print(json.dumps(answer), flush=True)
+        if not forkable:
+            return
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    serve(sys.argv[2])

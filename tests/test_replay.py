@@ -1,0 +1,73 @@
+"""pipeline/replay.py's child process: the master's given cells run once per grading process, each notebook's hidden
+checks in a fork that starts from the same namespace, a hang or a crash reported, never another notebook's values."""
+
+import pytest
+
+from autograder.grader.pipeline import replay
+
+# given cells: a helper, and a list that a check may change (each notebook must see it as the given cells left it)
+GIVEN = ["seen = []\n", "def twice(x):\n    return 2 * x\n", "import os\nwith open('data/value.txt') as f:\n    STAGED = f.read()\n"]
+# a check that changes the given namespace and reports what it found
+CHECK = "seen.append(1)\nassert len(seen) == 1, f'seen holds {len(seen)} items: another notebook ran here'\nassert twice(STAGED) == 'ab' * 2\n"
+
+
+@pytest.fixture
+def staged(tmp_path):
+    value = tmp_path / "value.txt"
+    value.write_text("ab")
+    return [("data/value.txt", value)]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_checkers():
+    replay.stop_checkers()
+    yield
+    replay.stop_checkers()
+
+
+def test_each_notebook_starts_from_the_given_namespace_in_one_kept_child(staged):
+    first = replay._checker(GIVEN, [], staged, 0)
+    assert first.check([["t1", CHECK, None], ["t2", "assert False, 'wrong'\n", None]]) == {"t1": "", "t2": "wrong"}
+    again = replay._checker(GIVEN, [], staged, 0)
+    assert again is first and again.alive(), "the same given cells and files must reuse the child"
+    assert again.check([["t1", CHECK, None]]) == {"t1": ""}, "a second notebook saw the first one's changes"
+
+
+def test_other_given_cells_files_or_seed_get_their_own_child(staged, tmp_path):
+    first = replay._checker(GIVEN, [], staged, 0)
+    assert replay._checker(GIVEN, [], staged, 1) is not first
+    other = tmp_path / "other.txt"
+    other.write_text("cd")
+    changed = replay._checker(GIVEN, [], [("data/value.txt", other)], 0)
+    assert changed.check([["t1", "assert STAGED == 'cd'\n", None]]) == {"t1": ""}
+    assert len(replay._CHECKERS) == replay._CHECKERS_KEPT and not first.alive(), "the oldest child must be stopped"
+
+
+def test_a_check_that_hangs_is_stopped_and_said(staged, monkeypatch):
+    monkeypatch.setattr(replay, "TIMEOUT", 2)
+    checker = replay._checker(GIVEN, [], staged, 0)
+    with pytest.raises(RuntimeError, match="ran past 2 s"):
+        checker.check([["t1", "while True:\n    pass\n", None]])
+    assert checker.alive() and checker.check([["t1", CHECK, None]]) == {"t1": ""}, "the child must serve the next notebook"
+
+
+def test_a_check_that_kills_its_process_is_said_and_the_next_notebook_is_checked(staged):
+    checker = replay._checker(GIVEN, [], staged, 0)
+    with pytest.raises(RuntimeError, match="stopped outside the kernel"):
+        checker.check([["t1", "import os\nos._exit(3)\n", None]])
+    assert replay._checker(GIVEN, [], staged, 0).check([["t1", CHECK, None]]) == {"t1": ""}
+
+
+def test_a_child_that_died_is_replaced(staged):
+    checker = replay._checker(GIVEN, [], staged, 0)
+    checker.process.kill()
+    checker.process.wait()
+    replaced = replay._checker(GIVEN, [], staged, 0)
+    assert replaced is not checker and replaced.check([["t1", CHECK, None]]) == {"t1": ""}
+
+
+def test_given_cells_that_fail_are_skipped_and_students_names_are_placeholders(staged):
+    given = ["raise ValueError('an explorer that needs the student')\n", *GIVEN]
+    checker = replay._checker(given, ["make_masks"], staged, 0)
+    verdicts = checker.check([["t1", CHECK, None], ["t2", "make_masks(3)\n", None]])
+    assert verdicts["t1"] == "" and "outside calling()" in verdicts["t2"]
