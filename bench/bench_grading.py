@@ -5,6 +5,7 @@ in one run; print both wall times and their ratio.
     python bench/bench_grading.py -n 6 --workers 2 # a quick check that both paths work
     python bench/bench_grading.py --assignment NAME # another exercise (default: realnvp, the two moons)
     python bench/bench_grading.py --explorers -n 10 --workers 1   # what the explorer cells cost the grader
+    python bench/bench_grading.py --against /tmp/base -n 12 --workers 2   # this checkout beside another one
 
 With --explorers, the same submissions are graded twice by `python -m autograder grade`, alternately with the
 master and with a copy of it whose explorer cells (grade_ids explorer_kit and explore_*) are removed, and the
@@ -75,13 +76,34 @@ def without_explorers(master, folder):
     return path
 
 
-def grade_seconds(flat, out, workers, assignment):
-    """Wall seconds of `python -m autograder grade` on the folder flat."""
+def grade_seconds(flat, out, workers, assignment, checkout=None):
+    """Wall seconds of `python -m autograder grade` on the folder flat (the grader of checkout, default this one)."""
     started = time.perf_counter()
     command = [sys.executable, "-m", "autograder", "grade", str(flat), "--out", str(out), "--workers", str(workers), "--quiet"]
     command += ["--assignment", str(assignment)]
-    subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=checkout or Path(__file__).resolve().parent.parent, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - started
+
+
+def compare_checkouts(notebooks, workers, assignment, against, rounds=2):
+    """Grade the notebooks as one class with this checkout's grader and with against's, alternating the order from
+    round to round; print seconds per submission and the ratio of the means."""
+    checkouts = {"this checkout": Path(__file__).resolve().parent.parent, str(against): Path(against).resolve()}
+    with tempfile.TemporaryDirectory(prefix="bench-checkouts-") as scratch:
+        flat = Path(scratch) / "flat"
+        flat.mkdir()
+        for student, text in notebooks.items():
+            (flat / f"{student}.ipynb").write_text(text)
+        times = {label: [] for label in checkouts}
+        for k in range(rounds):
+            for label in list(checkouts)[:: 1 if k % 2 == 0 else -1]:
+                out = Path(scratch) / f"out-{k}-{len(times[label])}-{label.replace('/', '_')}"
+                times[label].append(grade_seconds(flat, out, workers, assignment, checkouts[label]) / len(notebooks))
+    for label, values in times.items():
+        print(f"{label:24s}: " + ", ".join(f"{v:.2f}" for v in values) + " s per submission")
+    mean = {label: sum(v) / len(v) for label, v in times.items()}
+    this, other = mean["this checkout"], mean[str(against)]
+    print(f"this checkout grades in {this / other:.3f}x the time of {against} ({this:.2f} s against {other:.2f} s per submission)")
 
 
 def compare_explorers(notebooks, workers, assignment, rounds=2):
@@ -114,11 +136,15 @@ def main(argv=None):
     parser.add_argument("--skip-nbgrader", action="store_true", help="time only the autograder (nbgrader takes ~30 s each)")
     parser.add_argument("--assignment", default=DEFAULT_ASSIGNMENT, help=f"the exercise (default {DEFAULT_ASSIGNMENT})")
     parser.add_argument("--explorers", action="store_true", help="compare grading with and without the explorer cells")
+    parser.add_argument("--against", help="another checkout of this repository (say, the commit before): grade with both")
     args = parser.parse_args(argv)
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # nbgrader runs alembic
     notebooks = submissions(args.n, args.assignment)
     if args.explorers:
         compare_explorers(notebooks, args.workers, args.assignment)
+        return 0
+    if args.against:
+        compare_checkouts(notebooks, args.workers, args.assignment, args.against)
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as scratch:
         root = Path(scratch)
