@@ -8,7 +8,10 @@ from autograder.grader.pipeline import replay
 # given cells: a helper, and a list that a check may change (each notebook must see it as the given cells left it)
 GIVEN = ["seen = []\n", "def twice(x):\n    return 2 * x\n", "import os\nwith open('data/value.txt') as f:\n    STAGED = f.read()\n"]
 # a check that changes the given namespace and reports what it found
-CHECK = "seen.append(1)\nassert len(seen) == 1, f'seen holds {len(seen)} items: another notebook ran here'\nassert twice(STAGED) == 'ab' * 2\n"
+CHECK = (
+    "seen.append(1)\nassert len(seen) == 1, f'seen holds {len(seen)} items: another notebook ran here'\n"
+    "assert twice(STAGED) == 'ab' * 2\n"
+)
 
 
 @pytest.fixture
@@ -71,3 +74,27 @@ def test_given_cells_that_fail_are_skipped_and_students_names_are_placeholders(s
     checker = replay._checker(given, ["make_masks"], staged, 0)
     verdicts = checker.check([["t1", CHECK, None], ["t2", "make_masks(3)\n", None]])
     assert verdicts["t1"] == "" and "outside calling()" in verdicts["t2"]
+
+
+def test_a_child_stops_when_the_process_that_started_it_ends_without_stopping_it(staged, tmp_path):
+    """A grading worker ends with os._exit (no atexit): its kept child must see its pipe close and stop."""
+    import json
+    import subprocess
+    import sys
+
+    import psutil
+
+    script = (
+        "import json, os, sys\nfrom pathlib import Path\nfrom autograder.grader.pipeline import replay\n"
+        f"checker = replay._checker({GIVEN!r}, [], [('data/value.txt', Path({str(staged[0][1])!r}))], 0)\n"
+        "print(json.dumps(checker.process.pid), flush=True)\nos._exit(0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    pid = json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        psutil.Process(pid).wait(timeout=10)
+    except psutil.NoSuchProcess:
+        pass  # already gone
+    except psutil.TimeoutExpired:
+        psutil.Process(pid).kill()
+        pytest.fail("the checks' child outlived the process that started it")
