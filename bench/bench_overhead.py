@@ -149,9 +149,13 @@ def _pool_start(grade, worker, exercise, scratch, limits, isolation):
     context = grade._pool_context() if hasattr(grade, "_pool_context") else multiprocessing.get_context("spawn")
     slots = context.SimpleQueue() if hasattr(grade, "_pool_context") else context.Queue()
     slots.put((0, isolation.uids[0] if isolation.uids else None))
-    last = list(inspect.signature(worker.init_worker).parameters)[-1]
-    exercise_arg = exercise if last in ("exercise", "assignment") else str(exercise.master_path)  # older checkouts: a path
-    initargs = (os.getpid(), slots, str(scratch), limits, [], isolation, exercise_arg)
+    if hasattr(worker, "WorkerContext"):
+        context_args = dict(parent=os.getpid(), slots=slots, scratch_root=str(scratch), limits=limits, hide=[], isolation=isolation)
+        initargs = (worker.WorkerContext(**context_args, assignment=exercise),)
+    else:  # older checkouts: seven positional arguments, the last a path before it was the assignment
+        last = list(inspect.signature(worker.init_worker).parameters)[-1]
+        exercise_arg = exercise if last in ("exercise", "assignment") else str(exercise.master_path)
+        initargs = (os.getpid(), slots, str(scratch), limits, [], isolation, exercise_arg)
     with ProcessPoolExecutor(1, mp_context=context, initializer=worker.init_worker, initargs=initargs) as pool:
         pool.submit(os.getpid).result()
 
