@@ -16,7 +16,7 @@ calls, in the same order, in a fresh process per checkout (rounds alternate betw
 round is printed, the least disturbed by the machine's other work):
 
     cli imports       importing the CLI's modules, beyond `python -c pass` (a subprocess)
-    exercise          finding and reading the exercise (identify_exercise: every master, jupytext)
+    exercise          finding and reading the exercise (resolve_assignment: every master, jupytext)
     gradebook         opening a new OUT/gradebook.db and writing one record (nbgrader runs `alembic heads`)
     probe             the isolation probe (the launcher once, as a kernel is run)
     pool start-up     starting a one-worker pool as `grade` does and getting one result back, then its shutdown
@@ -165,7 +165,8 @@ def _feedback(outcome, graded, exercise, record, out):
     import nbformat
 
     from autograder.grader.core.files import write_atomic
-    from autograder.grader.integrations.formgrader import autograded_notebook, autograded_path
+    from autograder.grader.core.layout import autograded_path
+    from autograder.grader.integrations.formgrader import autograded_notebook
     from autograder.grader.reports.feedback import feedback_html
 
     nb = autograded_notebook(outcome.nb, graded, exercise)
@@ -197,7 +198,12 @@ def phases(folder, scratch):
     from autograder.grader.scoring.term import load_term
 
     found = {}
-    found["exercise"], exercise = _timed(lambda: grade.identify_exercise(discover(folder, None)))
+    if hasattr(grade, "identify_exercise"):  # older checkouts
+        found["exercise"], exercise = _timed(lambda: grade.identify_exercise(discover(folder, None)))
+    else:
+        from autograder.grader.runs.assignment import resolve_assignment
+
+        found["exercise"], exercise = _timed(lambda: resolve_assignment(submissions=discover(folder, None)))
     notebook = exercise.notebooks[0] if hasattr(exercise, "notebooks") else exercise  # an assignment's one notebook
     submission = survey(folder, exercise.name, {}).submissions[0]
     limits, out = Limits(), scratch / "out"

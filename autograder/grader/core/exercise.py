@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from autograder import REPO
+from autograder.grader.core.files import is_ignored
 from autograder.notebooks import grade_id, is_answer, is_manual, is_task, is_test, master_files, nbgrader_meta, read_master, rubric
 
 MASTERS = REPO / "autograder" / "master"
 MANUAL_CELL = "(nbgrader: solution true, grade true, points k)"
-IGNORED_FILES = (".ipynb_checkpoints", "__pycache__", "feedback", ".DS_Store")  # nbgrader's CourseDirectory.ignore, and macOS's
 AUTOTEST = re.compile(r"^\s*### (HASHED )?AUTOTEST\b", re.M)
 
 
@@ -353,7 +353,7 @@ def _folder_files(folder):
     found = []
     for path in sorted(Path(folder).rglob("*")):
         relative = path.relative_to(folder)
-        if path.is_file() and not any(part in IGNORED_FILES or part.endswith(".pyc") for part in relative.parts):
+        if path.is_file() and not any(is_ignored(part) for part in relative.parts):
             found.append((relative, path))
     return found
 

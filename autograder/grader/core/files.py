@@ -15,6 +15,15 @@ from pathlib import Path
 # apostrophe, OWASP's advice, which the spreadsheet shows as text; a number stays a number.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# Files and folders that are nobody's work, wherever the grader lists files (a class's download, a student's folder, an
+# assignment's source folder, the grader's own package): operating systems' metadata (macOS's, Windows'), Jupyter's
+# and Python's caches, and nbgrader's own (CourseDirectory.ignore's feedback/, a course's gradebook.db). The one list.
+IGNORED = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", ".ipynb_checkpoints", "__pycache__", "feedback", "gradebook.db"})
+
+
+def is_ignored(name: str) -> bool:
+    """True for a file or folder name on the IGNORED list, or compiled Python (.pyc)."""
+    return name in IGNORED or name.endswith(".pyc")
 
 
 @contextlib.contextmanager

@@ -161,10 +161,3 @@ def _test_result(data):
     given = {k: v for k, v in data.items() if k in names}
     given.update(points=float(data["points"]), max_points=float(data["max_points"]))
     return TestResult(**given)
-
-
-def master_digest(path):
-    """The digest of a master (with the shared files it includes): two runs graded with the same tests have the same."""
-    from autograder.grader.core.exercise import source_digest
-
-    return source_digest(path)

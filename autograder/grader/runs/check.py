@@ -27,8 +27,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.grader.core.cell_text import cell_error, stream_text
-from autograder.grader.core.exercise import assignment_named, source_folders
-from autograder.grader.intake.submissions import Submission
+from autograder.grader.intake.junk import student_files
 from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells, redact_hidden
 from autograder.grader.pipeline.assemble import assemble_graded
 from autograder.grader.pipeline.execute import staged_files
@@ -36,7 +35,6 @@ from autograder.grader.pipeline.isolation import measure
 from autograder.grader.pipeline.lifetime import UidLease, run_scratch
 from autograder.grader.pipeline.sandbox import Sandbox
 from autograder.grader.pipeline.score import grade_graded
-from autograder.grader.runs.grade import identify_exercise
 from autograder.notebooks import is_test
 
 MAX_PRINTED_LINES = 40
@@ -79,30 +77,11 @@ def read_notebook(path):
     return read_cells(data)
 
 
-def exercise_of(path, assignment=None, course=None):
-    """(assignment, notebook Exercise) of the notebook at path: the assignment named (a master's name or path, or with
-    course one of its assignments), else the one whose grade_ids the notebook carries; of its notebooks, the one of
-    the file's name, else the one whose grade_ids it carries."""
-    submission = Submission(Path(path).stem, Path(path))
-    if assignment:
-        chosen = assignment_named(assignment, course=course)
-    else:
-        chosen = identify_exercise([submission], source_folders(course) if course else None)
-    if len(chosen.notebooks) == 1:
-        return chosen, chosen.notebooks[0]
-    by_name = [nb for nb in chosen.notebooks if nb.name == Path(path).stem]
-    return chosen, by_name[0] if by_name else identify_exercise([submission], [nb.master_path for nb in chosen.notebooks])
-
-
 def staged_for(path, assignment, exercise):
     """What runs beside the checked notebook, as the grader stages it: the student's own files beside it, the
     assignment's other files, the notebook's data (execute.staged_files)."""
     folder = Path(path).resolve().parent
-    mine = []
-    if exercise.student_files:
-        notebooks = {p for p in folder.glob("*.ipynb")}
-        mine = [(p.relative_to(folder), p) for p in sorted(folder.rglob("*")) if p.is_file() and p not in notebooks
-                and not any(part.startswith(".") for part in p.relative_to(folder).parts)][:1000]  # fmt: skip
+    mine = student_files(folder, set(folder.glob("*.ipynb"))) if exercise.student_files else []
     return staged_files(exercise, assignment.files, mine)
 
 

@@ -33,7 +33,6 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder import REPO
-from autograder.grader.core.exercise import ExerciseError, assignment_named, load_assignment, master_paths, source_folders
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import similar_ids
 from autograder.grader.core.layout import feedback_path, gradebook_path, load_record, record_path, write_origin
@@ -42,11 +41,11 @@ from autograder.grader.intake.archive import Unpacked, extract_zip
 from autograder.grader.intake.shards import select_shard, write_manifest
 from autograder.grader.intake.submissions import Wanted, discover, survey
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
-from autograder.grader.pipeline.answers import NotANotebook, read_cells
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.pipeline.isolation import Isolation, measure
 from autograder.grader.pipeline.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
 from autograder.grader.pipeline.sandbox import build_font_cache
+from autograder.grader.runs.assignment import resolve_assignment
 from autograder.grader.runs.outputs import write_intake, write_outputs
 from autograder.grader.runs.worker import (
     WorkerContext,
@@ -185,29 +184,6 @@ class UnknownStudent(ValueError):
     """--only names a student the submissions do not hold."""
 
 
-def _grade_ids(path):
-    """The grade_ids a submitted file's cells carry (none when it is not a readable notebook)."""
-    try:
-        return {c["meta"].get("grade_id") for c in read_cells(path.read_bytes()) if isinstance(c["meta"].get("grade_id"), str)}
-    except (OSError, NotANotebook):
-        return set()
-
-
-def identify_exercise(found, paths=None):
-    """The assignment the submissions belong to: the one (of the masters, or of the sources at paths: masters or
-    source folders) whose grade_ids the notebooks carry most often."""
-    assignments = [load_assignment(p) for p in (paths if paths is not None else master_paths())]
-    seen = [_grade_ids(s.path) for s in found if s.path is not None]
-    ids = {a.name: {g for g, _ in a.tests} | set(a.answer_ids) | set(a.manual_ids) for a in assignments}
-    votes = {a.name: sum(len(found_ids & ids[a.name]) for found_ids in seen) for a in assignments}
-    best = max(votes.values(), default=0)
-    winners = [a for a in assignments if votes[a.name] == best]
-    if len(winners) == 1 and (best > 0 or len(assignments) == 1):
-        return winners[0]
-    known = ", ".join(a.name for a in assignments) or "none"
-    raise ExerciseError(f"cannot tell which assignment these notebooks are (known: {known}): name it with --assignment NAME")
-
-
 def grade_batch(submissions, out, options: Options) -> list[Record]:
     """Grade every submission in the folder or zip at submissions into out; returns the records (run_batch: with
     the isolation measured too)."""
@@ -253,15 +229,6 @@ def _isolation(submissions, folder, out, scratch_root, uids, options, exercise):
     return isolation, hide
 
 
-def _exercise_of(folder, options):
-    """The assignment graded: the one --assignment names (in the course, with --course), else the one whose grade_ids
-    the notebooks carry (of the course's assignments, or of this checkout's masters)."""
-    if options.assignment:
-        return assignment_named(options.assignment, course=options.course)
-    paths = source_folders(options.course) if options.course else None
-    return identify_exercise(discover(folder, None), paths)
-
-
 def _unpacked(submissions, scratch_root):
     """The Unpacked folder to read: a .zip unpacked into the run's scratch, a single notebook copied into a folder of
     its own there (a class of one), a folder as it is."""
@@ -302,7 +269,8 @@ def _to_grade(found, out, options, exercise):
 def _grade_all(submissions, out, options, scratch_root, uids):
     unpacked = _unpacked(submissions, scratch_root)
     folder, warnings = unpacked.folder, unpacked.warnings
-    exercise = _exercise_of(folder, options)
+    found_here = discover(folder, None) if not options.assignment else []
+    exercise = resolve_assignment(options.assignment, course=options.course, submissions=found_here)
     term = load_term(out, exercise, options.deadlines, options.overrides)  # a bad CSV stops the run before any grading
     digest = exercise.digest()
     write_origin(out, exercise, options.course)

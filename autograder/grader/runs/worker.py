@@ -19,6 +19,7 @@ from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.layout import autograded_path, code_path, feedback_path, record_path, results_path
 from autograder.grader.core.record import NO_RESPONSE, NOT_SUBMITTED, Record, TestResult, pending
+from autograder.grader.intake.junk import student_files
 from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
 from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells
@@ -31,9 +32,9 @@ from autograder.grader.pipeline.sandbox import Sandbox
 from autograder.grader.pipeline.score import grade_graded
 from autograder.grader.reports.feedback import feedback_html
 from autograder.grader.reports.similarity_report import code_json
+from autograder.grader.runs.assignment import grade_ids
 
 MAX_FILE_BYTES = 20 * 2**20
-MAX_STUDENT_FILES_BYTES = 100 * 2**20  # nbgrader's exchange refuses a file over 100 MB: so does the staging here
 # A status that says the submission was never run, in the order a record of several notebooks names the worst
 NEVER_RAN = ("grader error", "unreadable", "not a notebook")
 
@@ -221,7 +222,7 @@ def _matched(submission, assignment):
         return paths
     for stray in [*submission.strays, *([submission.path] if submission.path and not submission.notebooks else [])]:
         missing = [nb for nb in assignment.notebooks if paths[nb.name] is None]
-        ids = _grade_ids(stray)
+        ids = grade_ids(stray)
         votes = {nb.name: len(ids & {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}) for nb in missing}
         best = max(votes, key=votes.get, default=None)
         if best is not None and votes[best] > 0:
@@ -229,34 +230,12 @@ def _matched(submission, assignment):
     return paths
 
 
-def _grade_ids(path):
-    try:
-        return {c["meta"].get("grade_id") for c in read_cells(path.read_bytes()) if c["meta"].get("grade_id")}
-    except (OSError, NotANotebook):
-        return set()
-
-
 def _student_files(submission, assignment):
-    """(relative path, file) of the student's own other files beside their notebook, staged before the assignment's
-    own (which win), as nbgrader's autograde stages them; none over MAX_STUDENT_FILES_BYTES in all."""
+    """(relative path, file) of the student's own other files beside their notebooks (junk.student_files)."""
     if submission.folder is None or not Path(submission.folder).is_dir():
         return []
     notebooks = {p for p in submission.notebook_paths(assignment.notebook_names).values() if p} | set(submission.strays)
-    staged, total = [], 0
-    for path in sorted(Path(submission.folder).rglob("*")):
-        relative = path.relative_to(submission.folder)
-        if (
-            path in notebooks
-            or path.is_symlink()
-            or not path.is_file()
-            or any(p.startswith(".") or p == "__MACOSX" for p in relative.parts)
-        ):
-            continue
-        total += path.stat().st_size
-        if total > MAX_STUDENT_FILES_BYTES:
-            break
-        staged.append((relative, path))
-    return staged
+    return student_files(submission.folder, notebooks)
 
 
 def _combined(results, assignment):
