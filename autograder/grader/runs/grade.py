@@ -25,6 +25,7 @@ import shutil
 import sys
 import threading
 import unicodedata
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from autograder.grader.core.layout import feedback_path, gradebook_path, load_re
 from autograder.grader.core.record import Record
 from autograder.grader.intake.archive import Unpacked, extract_zip
 from autograder.grader.intake.shards import select_shard, write_manifest
-from autograder.grader.intake.submissions import Wanted, discover, survey
+from autograder.grader.intake.submissions import Submission, Wanted, discover, survey
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.pipeline.isolation import Isolation, measure
@@ -114,11 +115,11 @@ class _Gradebook:
         self.records = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._write, name="gradebook", daemon=True)
 
-    def start(self):
+    def start(self) -> None:
         if self.thread.ident is None:  # not started yet
             self.thread.start()
 
-    def put(self, record):
+    def put(self, record: Record) -> None:
         self.written = True
         self.records.put(record)
 
@@ -136,7 +137,7 @@ class _Gradebook:
         finally:
             gb.close()
 
-    def close(self):
+    def close(self) -> None:
         if not self.written and self.thread.ident is None:
             return  # no record to write (an empty class): the gradebook is neither made nor opened
         self.start()
@@ -184,13 +185,13 @@ class UnknownStudent(ValueError):
     """--only names a student the submissions do not hold."""
 
 
-def grade_batch(submissions, out, options: Options) -> list[Record]:
+def grade_batch(submissions: str | Path, out: str | Path, options: Options) -> list[Record]:
     """Grade every submission in the folder or zip at submissions into out; returns the records (run_batch: with
     the isolation measured too)."""
     return run_batch(submissions, out, options).records
 
 
-def run_batch(submissions, out, options: Options) -> Batch:
+def run_batch(submissions: str | Path, out: str | Path, options: Options) -> Batch:
     """Grade every submission in the folder or zip at submissions into out; returns the records and the isolation.
 
     BatchBusy if another run is grading into out. The run holds out, a scratch folder and (root) its uids until
@@ -244,7 +245,7 @@ def _unpacked(submissions, scratch_root):
     return Unpacked(submissions)
 
 
-def select_only(found, only):
+def select_only(found: list[Submission], only: Iterable[str]) -> list[Submission]:
     """The submissions --only names; UnknownStudent names the unknown ids and the known ones."""
     by_id = {s.student_id: s for s in found}
     unknown = [i for i in only if unicodedata.normalize("NFC", i) not in by_id]

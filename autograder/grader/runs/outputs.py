@@ -12,9 +12,11 @@ OUT/warnings.txt: what was not graded (kept by `grade` in OUT/intake.json) and w
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
-from autograder.grader.core.exercise import ExerciseError
+from autograder.grader.core.exercise import Assignment, ExerciseError
 from autograder.grader.core.files import write_atomic, write_if_changed
 from autograder.grader.core.ids import printable
 from autograder.grader.core.layout import (
@@ -26,6 +28,7 @@ from autograder.grader.core.layout import (
     record_path,
     results_path,
 )
+from autograder.grader.core.record import Record
 from autograder.grader.integrations.formgrader import write_source
 from autograder.grader.integrations.gradebook import open_gradebook, record_term
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
@@ -36,17 +39,17 @@ from autograder.grader.reports.grades_csv import write_csv
 from autograder.grader.reports.html_page import Links
 from autograder.grader.reports.similarity_report import write_similarity
 from autograder.grader.runs.assignment import resolve_assignment
-from autograder.grader.scoring.term import apply_term, load_term, term_warnings
+from autograder.grader.scoring.term import Term, apply_term, load_term, term_warnings
 
 INTAKE = "intake.json"  # what `grade` found but did not grade, and why
 WARNINGS = "warnings.txt"
 
 
-def write_intake(out, warnings):
+def write_intake(out: str | Path, warnings: Iterable[str]) -> None:
     write_atomic(Path(out) / INTAKE, json.dumps({"warnings": list(warnings)}, ensure_ascii=False, indent=1))
 
 
-def read_intake(out):
+def read_intake(out: str | Path) -> list[str]:
     """The warnings `grade` kept in OUT/intake.json ([] when there is none)."""
     try:
         return list(json.loads((Path(out) / INTAKE).read_text(encoding="utf-8"))["warnings"])
@@ -65,7 +68,7 @@ def _rewrite_student_files(out, exercise, record, titles, gradescope):
         write_if_changed(result, results_json(record, titles))
 
 
-def class_grades(out, assignment, records, term=None):
+def class_grades(out: str | Path, assignment: Assignment, records: list[Record], term: Term | None = None) -> Term:
     """The records' final scores, in place: the scores a person gave the written answers in OUT/gradebook.db folded in,
     then term (default: OUT's kept deadlines and overrides) applied; returns the term. What every report and export
     of a class starts from. TableError when a kept CSV has a problem."""
@@ -76,7 +79,14 @@ def class_grades(out, assignment, records, term=None):
     return term
 
 
-def write_outputs(out, exercise, records, term=None, gradescope=False, similarity=True):
+def write_outputs(
+    out: str | Path,
+    exercise: Assignment,
+    records: list[Record],
+    term: Term | None = None,
+    gradescope: bool = False,
+    similarity: bool = True,
+) -> list[Path]:
     """Apply term (default: OUT's kept deadlines and overrides) to records, then write grades.csv and every other
     class-level report into out (Gradescope's results for every student with gradescope, else where one exists;
     similarity.csv and .html unless not similarity; report.html); returns the paths written, the class report last.
@@ -100,7 +110,7 @@ def write_outputs(out, exercise, records, term=None, gradescope=False, similarit
     return [grades, out / WARNINGS, *compared, out / "report.html"]
 
 
-def print_warnings(out, file=sys.stderr):
+def print_warnings(out: str | Path, file: TextIO = sys.stderr) -> None:
     """Print OUT/warnings.txt, one 'warning:' line each (nothing when there is none)."""
     path = Path(out) / WARNINGS
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
@@ -110,13 +120,13 @@ def print_warnings(out, file=sys.stderr):
         print(f"(kept in {path})", file=file)
 
 
-def closing_lines(out, similarity=True):
+def closing_lines(out: str | Path, similarity: bool = True) -> str:
     """What the terminal summary of grade, merge and report ends with: where the class's pages are."""
     out = Path(out)
     return (f"similarity: {out / 'similarity.html'}\n" if similarity else "") + f"class report: {out / 'report.html'}"
 
 
-def class_of(out, assignment=None):
+def class_of(out: Path, assignment: str | None = None) -> tuple[Assignment, list[Record], list[str]]:
     """(exercise, records, problems) of OUT's records; ExerciseError when OUT holds no graded class."""
     if not (out / "records").is_dir():
         raise ExerciseError(f"{out} has no records/ folder: not the OUT of a `grade` or `merge` run")

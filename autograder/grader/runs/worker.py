@@ -20,6 +20,7 @@ from autograder.grader.core.ids import safe_name
 from autograder.grader.core.layout import autograded_path, code_path, feedback_path, record_path, results_path
 from autograder.grader.core.record import NO_RESPONSE, NOT_SUBMITTED, Record, TestResult, pending
 from autograder.grader.intake.junk import student_files
+from autograder.grader.intake.submissions import Submission
 from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
 from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells
@@ -94,7 +95,9 @@ def init_worker(context: WorkerContext) -> None:
     )
 
 
-def ungraded_record(student_id, assignment, status, message, file="", digest="", master_sha256=""):
+def ungraded_record(
+    student_id: str, assignment: Assignment, status: str, message: str, file: str = "", digest: str = "", master_sha256: str = ""
+) -> Record:
     """The record of a submission that could not be run: every test cell at 0 points, with the reason."""
     tests = [TestResult(gid, 0.0, points, message, notebook=nb.name) for nb in assignment.notebooks for gid, points in nb.tests]
     record = Record(student_id, status, message, tests + pending(assignment, message, True), file, digest, assignment=assignment.name)
@@ -102,7 +105,7 @@ def ungraded_record(student_id, assignment, status, message, file="", digest="",
     return record
 
 
-def with_submission(record, submission):
+def with_submission(record: Record, submission: Submission) -> Record:
     """record with what the submission's files say: when it was handed in, from where, the LMS's marks and id."""
     record.submitted_at, record.submitted_from = submission.submitted_at, submission.submitted_from
     record.lms_marks, record.lms_id = submission.lms_marks, submission.lms_id
@@ -126,7 +129,7 @@ def _digest(paths):
     return hasher.hexdigest() if read else ""
 
 
-def submitted_files(submission, assignment):
+def submitted_files(submission: Submission, assignment: Assignment) -> list[Path | None]:
     """The files of the submission that its grade depends on: its notebooks (a notebook not found, its place kept)."""
     paths = submission.notebook_paths(assignment.notebook_names)
     return [paths[name] for name in assignment.notebook_names] + list(submission.strays)
@@ -257,7 +260,7 @@ def _combined(results, assignment):
     return status, "; ".join(notes), tests, metrics
 
 
-def grade_submission(submission, out, gradescope=False):
+def grade_submission(submission: Submission, out: Path, gradescope: bool = False) -> Record:
     """Grade one submission in this worker and write its files; returns its record. Never raises."""
     assignment, started = _worker().assignment, time.monotonic()
     results = []
@@ -326,7 +329,7 @@ def _write_student_files(out, submission, assignment, record, notebooks, gradesc
 EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")  # what nbgrader's release_feedback reads beside the pages
 
 
-def copy_exchange_files(submission, folder):
+def copy_exchange_files(submission: Submission, folder: str | Path) -> None:
     """Copy the submission's timestamp.txt and submission_secret.txt (nbgrader's exchange wrote them) beside its
     feedback pages, byte for byte: release_feedback names each released page by a hash of the secret, and the
     student's fetch_feedback finds it by the secret of the submission it was graded from. A secret of an earlier
@@ -341,7 +344,7 @@ def copy_exchange_files(submission, folder):
             target.unlink(missing_ok=True)
 
 
-def still_valid(record, submission, assignment, digest=None):
+def still_valid(record: Record | None, submission: Submission, assignment: Assignment, digest: str | None = None) -> bool:
     """True when record was graded from these very files with these very tests (digest: the assignment's, if known):
     a rerun grades again a changed submission, and every submission after the master or the source changed."""
     same_tests = digest is None or not record or not record.master_sha256 or record.master_sha256 == digest
