@@ -33,7 +33,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from autograder import REPO
 from autograder.grader.core.files import is_ignored
@@ -65,7 +65,7 @@ class Exercise:
 
     name: str  # the notebook's name: its file name without .ipynb
     master_path: Path  # its source: a master (.py) or an nbgrader source notebook (.ipynb)
-    nb: object = field(repr=False, compare=False)
+    nb: Any = field(repr=False, compare=False)  # nbformat.NotebookNode
     title: str = ""
     data: tuple = ()
     protect: tuple = ()
