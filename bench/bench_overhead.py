@@ -16,7 +16,7 @@ calls, in the same order, in a fresh process per checkout (rounds alternate betw
 round is printed, the least disturbed by the machine's other work):
 
     cli imports       importing the CLI's modules, beyond `python -c pass` (a subprocess)
-    exercise          finding and reading the exercise (identify_exercise: every master, jupytext)
+    exercise          finding and reading the exercise (resolve_assignment: every master, jupytext)
     gradebook         opening a new OUT/gradebook.db and writing one record (nbgrader runs `alembic heads`)
     probe             the isolation probe (the launcher once, as a kernel is run)
     pool start-up     starting a one-worker pool as `grade` does and getting one result back, then its shutdown
@@ -149,9 +149,13 @@ def _pool_start(grade, worker, exercise, scratch, limits, isolation):
     context = grade._pool_context() if hasattr(grade, "_pool_context") else multiprocessing.get_context("spawn")
     slots = context.SimpleQueue() if hasattr(grade, "_pool_context") else context.Queue()
     slots.put((0, isolation.uids[0] if isolation.uids else None))
-    last = list(inspect.signature(worker.init_worker).parameters)[-1]
-    exercise_arg = exercise if last in ("exercise", "assignment") else str(exercise.master_path)  # older checkouts: a path
-    initargs = (os.getpid(), slots, str(scratch), limits, [], isolation, exercise_arg)
+    if hasattr(worker, "WorkerContext"):
+        context_args = dict(parent=os.getpid(), slots=slots, scratch_root=str(scratch), limits=limits, hide=[], isolation=isolation)
+        initargs = (worker.WorkerContext(**context_args, assignment=exercise),)
+    else:  # older checkouts: seven positional arguments, the last a path before it was the assignment
+        last = list(inspect.signature(worker.init_worker).parameters)[-1]
+        exercise_arg = exercise if last in ("exercise", "assignment") else str(exercise.master_path)
+        initargs = (os.getpid(), slots, str(scratch), limits, [], isolation, exercise_arg)
     with ProcessPoolExecutor(1, mp_context=context, initializer=worker.init_worker, initargs=initargs) as pool:
         pool.submit(os.getpid).result()
 
@@ -161,7 +165,8 @@ def _feedback(outcome, graded, exercise, record, out):
     import nbformat
 
     from autograder.grader.core.files import write_atomic
-    from autograder.grader.integrations.formgrader import autograded_notebook, autograded_path
+    from autograder.grader.core.layout import autograded_path
+    from autograder.grader.integrations.formgrader import autograded_notebook
     from autograder.grader.reports.feedback import feedback_html
 
     nb = autograded_notebook(outcome.nb, graded, exercise)
@@ -193,7 +198,12 @@ def phases(folder, scratch):
     from autograder.grader.scoring.term import load_term
 
     found = {}
-    found["exercise"], exercise = _timed(lambda: grade.identify_exercise(discover(folder, None)))
+    if hasattr(grade, "identify_exercise"):  # older checkouts
+        found["exercise"], exercise = _timed(lambda: grade.identify_exercise(discover(folder, None)))
+    else:
+        from autograder.grader.runs.assignment import resolve_assignment
+
+        found["exercise"], exercise = _timed(lambda: resolve_assignment(submissions=discover(folder, None)))
     notebook = exercise.notebooks[0] if hasattr(exercise, "notebooks") else exercise  # an assignment's one notebook
     submission = survey(folder, exercise.name, {}).submissions[0]
     limits, out = Limits(), scratch / "out"

@@ -23,14 +23,15 @@ sys.path.insert(0, str(REPO))
 from autograder.grader.core.files import write_atomic  # noqa: E402
 from autograder.grader.core.layout import autograded_path, read_records  # noqa: E402
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades  # noqa: E402
-from autograder.grader.runs.outputs import exercise_of, write_outputs  # noqa: E402
+from autograder.grader.runs.assignment import resolve_assignment  # noqa: E402
+from autograder.grader.runs.outputs import write_outputs  # noqa: E402
 
 
 def build_class(source, out, n):
     """out: n copies of source's first graded student, in a fresh gradebook; returns the exercise."""
     records, _ = read_records(source)
     model = next(r for r in records if autograded_path(source, r.student_id, r.assignment).is_file())
-    exercise = exercise_of(records)
+    exercise = resolve_assignment(records=records)
     notebook = autograded_path(source, model.student_id, exercise.name)
     gb = open_gradebook(out / "gradebook.db", exercise)
     for index in range(n):

@@ -12,5 +12,7 @@ bash scripts/hub.sh install  # the course hub's venv and proxy, for tests/test_h
 .venv/bin/ruff check autograder tests data bench docs
 # the masters' names as their notebooks define them, shared files pasted in (the masters alone cannot be checked for them)
 .venv/bin/ruff check --select F autograder/nbgrader_source/*/*.ipynb
+# the typed layers' public functions, as pyproject.toml's [tool.mypy] lists them
+.venv/bin/mypy
 # two workers (pytest-xdist), each test file or group of files on one of them: tests/conftest.py says which
 .venv/bin/python -m pytest -n 2 "$@"

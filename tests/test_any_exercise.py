@@ -7,7 +7,8 @@ from conftest import REPO
 from autograder.grader.core.exercise import ExerciseError, load_exercise
 from autograder.grader.core.layout import feedback_path
 from autograder.grader.intake.submissions import discover
-from autograder.grader.runs.grade import Options, grade_batch, identify_exercise
+from autograder.grader.runs.assignment import resolve_assignment
+from autograder.grader.runs.grade import Options, grade_batch
 from autograder.notebooks import grade_id, solution_notebook
 
 TINY = REPO / "tests" / "fixtures" / "tiny_master.py"
@@ -48,10 +49,10 @@ def test_a_third_master_is_graded_with_no_grader_change(tmp_path):
 
 def test_the_exercise_is_found_from_the_notebooks(tmp_path, exercise):
     _submission(tmp_path, "one")
-    assert identify_exercise(discover(tmp_path, None), [exercise.master_path, TINY]).name == "tiny_master"
+    assert resolve_assignment(submissions=discover(tmp_path, None), candidates=[exercise.master_path, TINY]).name == "tiny_master"
 
 
 def test_notebooks_of_no_known_exercise_ask_for_assignment(tmp_path, exercise):
     (tmp_path / "x.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()), encoding="utf-8")
     with pytest.raises(ExerciseError, match="--assignment"):
-        identify_exercise(discover(tmp_path, None), [exercise.master_path, TINY])
+        resolve_assignment(submissions=discover(tmp_path, None), candidates=[exercise.master_path, TINY])

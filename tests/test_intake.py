@@ -218,3 +218,20 @@ def test_an_unusable_timestamp_falls_back_to_the_file_time_with_a_note(tmp_path)
     (tmp_path / "ann" / "timestamp.txt").write_text("")
     ann = survey(tmp_path, "realnvp").submissions[0]
     assert ann.submitted_from == "file time" and any("timestamp.txt is empty: not used" in n for n in ann.notes)
+
+
+def test_a_student_s_files_are_staged_without_junk_links_or_notebooks_and_within_both_caps(tmp_path, monkeypatch):
+    from autograder.grader.intake import junk
+
+    folder = tmp_path / "ann"
+    for name in ("a.txt", "data/b.csv", "__MACOSX/._a.txt", ".hidden/c.txt", ".DS_Store", "sub/Thumbs.db", "answers.ipynb"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(b"x" * 10)
+    (folder / "link.txt").symlink_to(folder / "a.txt")
+    staged = junk.student_files(folder, {folder / "answers.ipynb"})
+    assert [str(relative) for relative, _ in staged] == ["a.txt", "data/b.csv"]
+    monkeypatch.setattr(junk, "MAX_STUDENT_FILES", 1)
+    assert [str(relative) for relative, _ in junk.student_files(folder, {folder / "answers.ipynb"})] == ["a.txt"]
+    monkeypatch.setattr(junk, "MAX_STUDENT_FILES", 1000)
+    monkeypatch.setattr(junk, "MAX_STUDENT_FILES_BYTES", 15)
+    assert [str(relative) for relative, _ in junk.student_files(folder, {folder / "answers.ipynb"})] == ["a.txt"]

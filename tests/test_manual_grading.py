@@ -24,9 +24,10 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearSolutions
 
 from autograder.grader.core.exercise import ExerciseError, exercise_named, load_exercise, master_paths
+from autograder.grader.core.exercise import source_digest as master_digest
 from autograder.grader.core.files import write_atomic
-from autograder.grader.core.layout import autograded_path, feedback_path, read_records, source_path
-from autograder.grader.core.record import AWAITING, GRADED, Record, TestResult, master_digest, pending
+from autograder.grader.core.layout import autograded_path, feedback_path, source_path
+from autograder.grader.core.record import AWAITING, GRADED, Record, TestResult, pending
 from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
 from autograder.grader.integrations.gradescope.results import problems, results
@@ -38,7 +39,6 @@ from autograder.grader.reports.feedback import feedback_html, refresh_feedback
 from autograder.grader.reports.grades_csv import write_csv
 from autograder.grader.runs.grade import Options, grade_batch
 from autograder.grader.runs.merge import merge, write_merged
-from autograder.grader.runs.outputs import with_hand_grades
 from autograder.notebooks import grade_id, solution_notebook
 
 TINY = REPO / "tests" / "fixtures" / "tiny_written_master.py"
@@ -299,16 +299,6 @@ def test_a_fresh_gradebook_gets_the_hand_grades_carried_over(tmp_path, gradebook
     assert (grade.manual_score, grade.needs_manual_grade) == (1.0, False)
     assert fresh.find_comment("why_linear", NAME, NAME, "ann").manual_comment == COMMENT
     fresh.close()
-
-
-def test_an_export_reads_a_person_s_scores_from_the_records_with_hand_grades(tmp_path, gradebook_at):
-    records = [_record("ann"), _record("bob")]
-    for record in records:
-        write_atomic(tmp_path / "records" / f"{record.student_id}.json", record.to_json())
-    _score_by_hand(_gradebook(gradebook_at, tmp_path / "gradebook.db", *records), "ann", "why_linear", 1.0, COMMENT)
-    read, _ = read_records(tmp_path)
-    assert [r.score for r in with_hand_grades(tmp_path, EXERCISE, read)] == [3.0, 2.0]
-    assert Record.from_json((tmp_path / "records" / "ann.json").read_text(encoding="utf-8")).points()["why_linear"] == 1.0
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ from autograder.course.examples import answers, filled
 from autograder.grader.core.exercise import exercise_named
 from autograder.grader.core.layout import feedback_path
 from autograder.grader.pipeline.execute import Limits
-from autograder.grader.runs.grade import Options, grade_batch
+from autograder.grader.runs.grade import Options, run_batch
 
 LIMITS = Limits(cell_timeout=30, timeouts={"train": 60}, wall_timeout=300)
 FULL_MARKS = {"test_masks": 1, "test_coupling_forward": 2, "test_train": 2}
@@ -123,9 +123,10 @@ def graded_as_root(server, tmp_path_factory):
     targets = Targets(server.port, canary.pid, secrets, [str(out), str(folder), str(REPO), str(home), "/tmp"])
     _submissions(folder, targets)
     options = Options(workers=2, limits=LIMITS, progress=False)
-    records = {r.student_id: json.loads(r.to_json()) for r in grade_batch(folder, out, options)}  # as the subprocess modes read them
+    batch = run_batch(folder, out, options)
+    records = {r.student_id: json.loads(r.to_json()) for r in batch.records}  # as the subprocess modes read them
     left = [p for p in psutil.Process().children(recursive=True) if p.pid != canary.pid and not _resource_tracker(p)]
-    yield {"out": out, "records": records, "targets": targets, "canary": canary, "left": left, "isolation": options.isolation}
+    yield {"out": out, "records": records, "targets": targets, "canary": canary, "left": left, "isolation": batch.isolation}
     canary.kill()
 
 

@@ -7,7 +7,8 @@ from hostile_bank import write_bank
 from tampering_bank import honest_cases, tampering_cases
 
 from autograder.grader.pipeline.execute import Limits
-from autograder.grader.runs.check import exercise_of, run_visible
+from autograder.grader.runs.assignment import notebook_of, resolve_assignment
+from autograder.grader.runs.check import run_visible
 from autograder.grader.runs.grade import Options, grade_batch
 
 CASES = {case.name: case for case in tampering_cases() + honest_cases()}
@@ -50,6 +51,6 @@ def test_a_tampered_record_says_what_was_changed_and_where(graded):
 def test_check_flags_the_same_tampering_as_grade(graded, tmp_path):
     folder = graded[0]
     path = folder / "blank, run_cell rewritten at the shell's class.ipynb"
-    checked = run_visible(path, exercise_of(path, "realnvp")[1], LIMITS)
+    checked = run_visible(path, notebook_of(resolve_assignment("realnvp"), path), LIMITS)
     assert checked.outcome.status == "tampering" and any("run_cell" in m for m in checked.outcome.messages)
     assert all(t.points == 0 for t in checked.outcome.tests)

@@ -35,14 +35,17 @@ def _deadline(path, student, max_score):
 def run(args):
     from autograder.grader.core.exercise import ExerciseError
     from autograder.grader.core.ids import printable, printable_lines
+    from autograder.grader.intake.submissions import Submission
     from autograder.grader.pipeline.answers import NotANotebook
     from autograder.grader.pipeline.execute import Limits
-    from autograder.grader.runs.check import CellProgress, exercise_of, exit_status, read_notebook, report, run_visible, staged_for
+    from autograder.grader.runs.assignment import notebook_of, resolve_assignment
+    from autograder.grader.runs.check import CellProgress, exit_status, read_notebook, report, run_visible, staged_for
 
     path = Path(args.notebook)
     try:
         read_notebook(path)
-        assignment, exercise = exercise_of(path, args.assignment, args.course)
+        assignment = resolve_assignment(args.assignment, course=args.course, submissions=[Submission(path.stem, path)])
+        exercise = notebook_of(assignment, path)
     except (NotANotebook, ExerciseError) as error:
         print(f"error: {printable(str(path))}: {printable_lines(error)}", file=sys.stderr)
         return 2

@@ -25,12 +25,11 @@ def run(args):
     from autograder.grader.core.exercise import ExerciseError
     from autograder.grader.core.files import write_csv
     from autograder.grader.core.ids import printable, printable_lines
-    from autograder.grader.core.layout import gradebook_path, read_records
+    from autograder.grader.core.layout import read_records
     from autograder.grader.core.tables import TableError
-    from autograder.grader.integrations.hand_grades import fold_hand_grades
     from autograder.grader.integrations.lms import canvas_rows, moodle_rows, print_matching, roster_matching
-    from autograder.grader.runs.outputs import exercise_of
-    from autograder.grader.scoring.term import apply_term, load_term
+    from autograder.grader.runs.assignment import resolve_assignment
+    from autograder.grader.runs.outputs import class_grades
 
     out = Path(args.out)
     records, problems = read_records(out)
@@ -41,11 +40,8 @@ def run(args):
         print("export: --format canvas needs --roster: Canvas's gradebook export (Grades > Export), to match its students", file=sys.stderr)
         return 2
     try:
-        exercise = exercise_of(records, args.assignment, out)
-        term = load_term(out, exercise)
-        fold_hand_grades(gradebook_path(out), exercise, records)  # a person's scores of the written answers count
-        for record in records:
-            apply_term(record, term)
+        exercise = resolve_assignment(args.assignment, records=records, out=out)
+        class_grades(out, exercise, records)  # a person's scores of the written answers count, then the term
         found = roster_matching(records, args.format, args.roster, args.moodle_id)
         if args.format == "canvas":
             rows = canvas_rows(found, args.title, exercise.max_score, args.assignment_id)

@@ -58,10 +58,19 @@ def run(args):
         print(f"error: {printable_lines(problem)}", file=sys.stderr)
         return 2
     limits = Limits(args.timeout, dict(args.cell_timeout), args.wall_timeout, int(args.memory * 2**30))
-    term = {"only": args.only, "deadlines": args.deadlines, "overrides": args.overrides}
-    similarity = not args.no_similarity
     chosen = Options(
-        args.workers, limits, args.force, args.gradescope, not args.quiet, args.assignment, args.shard, similarity, args.course, **term
+        workers=args.workers,
+        limits=limits,
+        force=args.force,
+        gradescope=args.gradescope,
+        progress=not args.quiet,
+        assignment=args.assignment,
+        shard=args.shard,
+        similarity=not args.no_similarity,
+        course=args.course,
+        only=args.only,
+        deadlines=args.deadlines,
+        overrides=args.overrides,
     )
     started = time.monotonic()
     try:

@@ -20,9 +20,8 @@ import traceback
 from pathlib import Path
 
 from autograder.grader.core.exercise import exercise_named
-from autograder.grader.core.files import write_atomic
+from autograder.grader.core.files import is_ignored, write_atomic
 from autograder.grader.core.ids import safe_name
-from autograder.grader.intake.junk import IGNORED
 from autograder.grader.integrations.gradescope.results import failure_results, problems, results, test_titles
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.reports.summary import summary
@@ -45,7 +44,7 @@ def find_notebook(folder, assignment):
     """(the one notebook in folder, "") or (None, why not) when there is none or more than one."""
     folder = Path(folder)
     found = sorted(
-        p for p in folder.rglob("*.ipynb") if p.is_file() and not (IGNORED | {"__MACOSX"}) & set(p.parts) and not p.name.startswith(".")
+        p for p in folder.rglob("*.ipynb") if p.is_file() and not any(is_ignored(part) for part in p.parts) and not p.name.startswith(".")
     )
     if not found:
         return None, f"no notebook (.ipynb) in the submission: upload your {assignment}.ipynb"

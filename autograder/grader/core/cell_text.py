@@ -6,11 +6,15 @@ the feedback page and the autograded notebook must too, and their line-by-line f
 see whole lines, not halves of one.
 """
 
+from __future__ import annotations
 
-def merged_streams(outputs):
+from typing import Any
+
+
+def merged_streams(outputs: list) -> list:
     """outputs with each run of consecutive stream outputs of one name (stdout, stderr) joined into one; the rest
     as they are, in order. Returns new dicts for the merged ones and leaves the input untouched."""
-    merged = []
+    merged: list = []
     for output in outputs:
         previous = merged[-1] if merged else None
         if (
@@ -30,12 +34,12 @@ def _text(output):
     return "".join(text) if isinstance(text, list) else text
 
 
-def stream_text(cell, name=None):
+def stream_text(cell: Any, name: str | None = None) -> str:
     """What a cell printed, its stream outputs joined (only stdout or stderr when name says so)."""
     return "".join(_text(o) for o in cell.get("outputs", []) if o.get("output_type") == "stream" and name in (None, o.get("name")))
 
 
-def cell_error(cell):
+def cell_error(cell: Any) -> str | None:
     """The cell's exception as Jupyter's last traceback line shows it ('AssertionError: …'), or None."""
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":

@@ -7,16 +7,22 @@ test's code reads. Points never change here: only the message, which every repor
 Gradescope), starts with "your cell 'train' stopped with ValueError: …; ".
 """
 
+from __future__ import annotations
+
 import ast
 import dataclasses
+from typing import TYPE_CHECKING, Any
 
 from autograder.grader.core.cell_text import cell_error
+
+if TYPE_CHECKING:
+    from autograder.grader.core.record import TestResult
 
 ANSWER_KINDS = ("answer", "manual")  # the graded notebook's cells (pipeline/assemble.py) that hold a student's answer and run
 MAX_ERROR = 300  # characters of the error's first line
 
 
-def names_read(source):
+def names_read(source: str) -> set[str]:
     """The names a cell's code mentions (every ast.Name, loaded or not); an empty set when it does not parse."""
     try:
         tree = ast.parse(source)
@@ -40,7 +46,7 @@ def _errors_before(nb, defines):
     return found
 
 
-def with_earlier_errors(nb, tests, defines):
+def with_earlier_errors(nb: Any, tests: list[TestResult], defines: dict) -> list[TestResult]:
     """tests (TestResults of the executed notebook nb) with each failed one's message led by the errors of the answer
     cells it depends on (defines: answer grade_id -> the names it defines, the master's declarations)."""
     errors = _errors_before(nb, defines)

@@ -27,20 +27,23 @@ Markdown or code), or nbgrader's task cell (`task: true, points: k`: the answer 
 wait for a person in formgrader.
 """
 
+from __future__ import annotations
+
 import copy
 import functools
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from autograder import REPO
+from autograder.grader.core.files import is_ignored
 from autograder.notebooks import grade_id, is_answer, is_manual, is_task, is_test, master_files, nbgrader_meta, read_master, rubric
 
 MASTERS = REPO / "autograder" / "master"
 MANUAL_CELL = "(nbgrader: solution true, grade true, points k)"
-IGNORED_FILES = (".ipynb_checkpoints", "__pycache__", "feedback", ".DS_Store")  # nbgrader's CourseDirectory.ignore, and macOS's
 AUTOTEST = re.compile(r"^\s*### (HASHED )?AUTOTEST\b", re.M)
 
 
@@ -65,7 +68,7 @@ class Exercise:
 
     name: str  # the notebook's name: its file name without .ipynb
     master_path: Path  # its source: a master (.py) or an nbgrader source notebook (.ipynb)
-    nb: object = field(repr=False, compare=False)
+    nb: Any = field(repr=False, compare=False)  # nbformat.NotebookNode
     title: str = ""
     data: tuple = ()
     protect: tuple = ()
@@ -79,15 +82,15 @@ class Exercise:
     check_outside_kernel: bool = False  # every test's hidden checks are run again outside the kernel (pipeline/replay.py)
 
     @property
-    def cells(self):
+    def cells(self) -> list:
         return self.nb.cells
 
     @property
-    def answer_ids(self):
+    def answer_ids(self) -> tuple[str, ...]:
         return tuple(self.defines)
 
     @functools.cached_property
-    def released_answers(self):
+    def released_answers(self) -> dict[str, str]:
         """grade_id -> the source nbgrader's release gives each question graded by hand (its ClearSolutions stub):
         an answer still equal to it was left untouched."""
         from nbgrader.preprocessors import ClearSolutions
@@ -97,53 +100,53 @@ class Exercise:
         return {grade_id(c): clear.preprocess_cell(c, {"language": language}, 0)[0].source for c in cells}
 
     @property
-    def max_score(self):
+    def max_score(self) -> float:
         """The notebook's total: autograded and graded by hand."""
         return self.auto_max_score + sum(m.points for m in self.manual)
 
     @property
-    def auto_max_score(self):
+    def auto_max_score(self) -> float:
         """The points of the autograded test cells alone (what Gradescope's autograder gives)."""
         return sum(points for _, points in self.tests)
 
     @property
-    def manual_ids(self):
+    def manual_ids(self) -> tuple[str, ...]:
         return tuple(m.grade_id for m in self.manual)
 
     @property
-    def rubrics(self):
+    def rubrics(self) -> dict[str, str]:
         """grade_id -> rubric of each answer graded by hand that has one."""
         return {m.grade_id: m.rubric for m in self.manual if m.rubric}
 
-    def data_files(self):
+    def data_files(self) -> list[Path]:
         """The data files (from the repository, by the source's globs) to stage in data/ beside the notebook, sorted."""
         return sorted({p for pattern in self.data for p in REPO.glob(pattern) if p.is_file()})
 
     # An Exercise is also the assignment of its one notebook: whatever takes an Assignment takes an Exercise.
     @property
-    def notebooks(self):
+    def notebooks(self) -> tuple[Exercise, ...]:
         return (self,)
 
     @property
-    def notebook_names(self):
+    def notebook_names(self) -> tuple[str, ...]:
         return (self.name,)
 
     @property
-    def source(self):
+    def source(self) -> Path:
         return self.master_path
 
     files = ()
 
-    def notebook(self, name):
+    def notebook(self, name: str) -> Exercise:
         return self
 
-    def notebook_of(self, gid):
+    def notebook_of(self, gid: str) -> str:
         return self.name if any(grade_id(c) == gid for c in self.cells) else ""
 
-    def digest(self):
+    def digest(self) -> str:
         return source_digest(self.master_path)
 
-    def recognise(self, source, taken=()):
+    def recognise(self, source: str, taken: Iterable[str] = ()) -> str | None:
         """grade_id of the answer this unmarked source defines (not one of taken), or None."""
         for gid, names in self.defines.items():
             if gid not in taken and any(_defines(source, name) for name in names):
@@ -164,62 +167,62 @@ class Assignment:
     files: tuple = ()  # (path relative to the notebook's folder, file) of the source folder's other files
 
     @property
-    def master_path(self):
+    def master_path(self) -> Path:
         return self.source
 
     @property
-    def title(self):
+    def title(self) -> str:
         declared = [nb.title for nb in self.notebooks if nb.title]
         return declared[0] if declared else self.name
 
     @property
-    def cells(self):
+    def cells(self) -> list:
         return [cell for nb in self.notebooks for cell in nb.cells]
 
     @property
-    def tests(self):
+    def tests(self) -> tuple:
         return tuple(t for nb in self.notebooks for t in nb.tests)
 
     @property
-    def manual(self):
+    def manual(self) -> tuple:
         return tuple(m for nb in self.notebooks for m in nb.manual)
 
     @property
-    def leaderboard(self):
+    def leaderboard(self) -> dict:
         return next((nb.leaderboard for nb in self.notebooks if nb.leaderboard), {})
 
     @property
-    def answer_ids(self):
+    def answer_ids(self) -> tuple[str, ...]:
         return tuple(gid for nb in self.notebooks for gid in nb.answer_ids)
 
     @property
-    def max_score(self):
+    def max_score(self) -> float:
         return sum(nb.max_score for nb in self.notebooks)
 
     @property
-    def auto_max_score(self):
+    def auto_max_score(self) -> float:
         return sum(nb.auto_max_score for nb in self.notebooks)
 
     @property
-    def manual_ids(self):
+    def manual_ids(self) -> tuple[str, ...]:
         return tuple(m.grade_id for m in self.manual)
 
     @property
-    def rubrics(self):
+    def rubrics(self) -> dict[str, str]:
         return {gid: text for nb in self.notebooks for gid, text in nb.rubrics.items()}
 
     @property
-    def notebook_names(self):
+    def notebook_names(self) -> tuple[str, ...]:
         return tuple(nb.name for nb in self.notebooks)
 
-    def notebook(self, name):
+    def notebook(self, name: str) -> Exercise:
         return next(nb for nb in self.notebooks if nb.name == name)
 
-    def notebook_of(self, gid):
+    def notebook_of(self, gid: str) -> str:
         """The name of the notebook that holds the cell grade_id, or "" when none does."""
         return next((nb.name for nb in self.notebooks if any(grade_id(c) == gid for c in nb.cells)), "")
 
-    def digest(self):
+    def digest(self) -> str:
         """sha256 of the source (the master, or every file of the source folder): two runs graded with the same
         tests have the same digest."""
         if self.source.is_file():
@@ -230,7 +233,7 @@ class Assignment:
         return hasher.hexdigest()
 
 
-def source_digest(path):
+def source_digest(path: str | Path) -> str:
     """sha256 of a source file: a master with the shared files it includes (its bytes alone when it includes none), or a
     source notebook."""
     files = master_files(path) if Path(path).suffix == ".py" else [Path(path)]
@@ -317,7 +320,7 @@ def _notebook_exercise(path, nb, name):
     )
 
 
-def load_exercise(path):
+def load_exercise(path: str | Path) -> Exercise:
     """The Exercise (one notebook) its master (.py) or nbgrader source notebook (.ipynb) at path declares."""
     path = Path(path)
     if path.suffix == ".py":
@@ -353,12 +356,12 @@ def _folder_files(folder):
     found = []
     for path in sorted(Path(folder).rglob("*")):
         relative = path.relative_to(folder)
-        if path.is_file() and not any(part in IGNORED_FILES or part.endswith(".pyc") for part in relative.parts):
+        if path.is_file() and not any(is_ignored(part) for part in relative.parts):
             found.append((relative, path))
     return found
 
 
-def load_assignment(path):
+def load_assignment(path: str | Path) -> Assignment:
     """The Assignment at path: a master (.py), an nbgrader source folder, or one source notebook (.ipynb)."""
     path = Path(path)
     if path.is_dir():
@@ -385,17 +388,17 @@ def _unique_ids(assignment):
                 )
 
 
-def master_paths(folder=MASTERS):
+def master_paths(folder: str | Path = MASTERS) -> list[Path]:
     """Every master in folder, by name."""
     return sorted(Path(folder).glob("*.py"))
 
 
-def source_folders(course):
+def source_folders(course: str | Path) -> list[Path]:
     """The assignments of an nbgrader course directory: its source/<assignment>/ folders."""
     return sorted(p for p in (Path(course) / "source").glob("*") if p.is_dir())
 
 
-def assignment_named(name, folder=MASTERS, course=None):
+def assignment_named(name: str, folder: str | Path = MASTERS, course: str | Path | None = None) -> Assignment:
     """The assignment name names: a master's name (or a master's path, a source folder's path), or with course the
     folder <course>/source/<name>/; ExerciseError lists the known ones otherwise."""
     if course is not None:
@@ -414,7 +417,7 @@ def assignment_named(name, folder=MASTERS, course=None):
     return load_assignment(path)
 
 
-def exercise_named(name, folder=MASTERS):
+def exercise_named(name: str, folder: str | Path = MASTERS) -> Exercise:
     """The one-notebook exercise of the master name names (a name or the master's path)."""
     assignment = assignment_named(name, folder)
     if len(assignment.notebooks) != 1:

@@ -12,8 +12,14 @@ when the work was handed in, the late penalty and the instructor's overrides, an
     score      raw_score - late_penalty (never below 0), or the instructor's override of the total
 """
 
+from __future__ import annotations
+
 import json
 from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.grader.core.exercise import Assignment, Exercise
 
 TOTAL = "total"  # an override's test that names the whole score instead of one test cell
 AWAITING = "awaiting manual grading"  # a written answer nobody has scored yet
@@ -42,12 +48,12 @@ class TestResult:
     decided: bool = False  # a question graded by hand that the grader scored (0) without a person
 
 
-def points_text(points):
+def points_text(points: float) -> str:
     """ "1 point", "0.5 points", "2 points"."""
     return f"{points:g} point" + ("" if points == 1 else "s")
 
 
-def pending(exercise, message=AWAITING, decided=False):
+def pending(exercise: Exercise | Assignment, message: str = AWAITING, decided: bool = False) -> list[TestResult]:
     """One TestResult per question graded by hand of exercise (one notebook or an assignment), none scored yet
     (message: why, when it is not AWAITING; decided: the grader scored it 0 itself, nobody need read it)."""
     return [
@@ -57,7 +63,7 @@ def pending(exercise, message=AWAITING, decided=False):
     ]
 
 
-def is_awaiting(test):
+def is_awaiting(test: TestResult) -> bool:
     """A question graded by hand that waits for a person."""
     return test.manual and not test.decided and test.message == AWAITING
 
@@ -107,41 +113,41 @@ class Record:
     overrides: list[Override] = field(default_factory=list)
     term_notes: list[str] = field(default_factory=list)  # what the deadlines and overrides say, "for review: …" included
 
-    def total_override(self):
+    def total_override(self) -> Override | None:
         return next((o for o in self.overrides if o.test == TOTAL), None)
 
-    def points(self):
+    def points(self) -> dict[str, float]:
         """grade_id -> points earned, after the instructor's per-test overrides."""
         chosen = {o.test: o.points for o in self.overrides if o.test != TOTAL}
         return {t.grade_id: chosen.get(t.grade_id, t.points) for t in self.tests}
 
     @property
-    def raw_score(self):
+    def raw_score(self) -> float:
         return round(sum(self.points().values()), 6)
 
     @property
-    def score(self):
+    def score(self) -> float:
         total = self.total_override()
         if total is not None:
             return total.points
         return max(0.0, round(self.raw_score - self.late_penalty, 6))
 
     @property
-    def max_score(self):
+    def max_score(self) -> float:
         return sum(t.max_points for t in self.tests)
 
     @property
-    def notes(self):
+    def notes(self) -> str:
         """The row's message: what the grader said, then what the deadlines and overrides say."""
         return "; ".join(part for part in [self.message, *self.term_notes] if part)
 
-    def to_json(self):
+    def to_json(self) -> str:
         data = asdict(self)
         data.update(score=self.score, max_score=self.max_score, raw_score=self.raw_score)  # for a human or a script
         return json.dumps(data, ensure_ascii=False, indent=1)
 
     @classmethod
-    def from_json(cls, text):
+    def from_json(cls, text: str) -> Record:
         """The record in text; records written before a field existed get its default. Raises ValueError."""
         data = json.loads(text)
         try:
@@ -161,10 +167,3 @@ def _test_result(data):
     given = {k: v for k, v in data.items() if k in names}
     given.update(points=float(data["points"]), max_points=float(data["max_points"]))
     return TestResult(**given)
-
-
-def master_digest(path):
-    """The digest of a master (with the shared files it includes): two runs graded with the same tests have the same."""
-    from autograder.grader.core.exercise import source_digest
-
-    return source_digest(path)

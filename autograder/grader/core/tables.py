@@ -4,9 +4,13 @@ problem is named where the instructor can find it.
 Spreadsheets save CSV with a byte-order mark (Excel's "CSV UTF-8") and with stray spaces; both are accepted.
 """
 
+from __future__ import annotations
+
 import csv
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class TableError(ValueError):
@@ -19,7 +23,9 @@ class Row:
     cells: dict  # column -> stripped text, NFC-normalised ("" for a missing cell)
 
 
-def read_table(path, required, optional=(), label=None, others=False):
+def read_table(
+    path: str | Path, required: Iterable[str], optional: Iterable[str] = (), label: str | None = None, others: bool = False
+) -> list[Row]:
     """[Row] of the CSV at path, whose header must hold the required columns and may hold the optional ones (and,
     with others, any other column: an LMS's export has many).
 

@@ -20,7 +20,7 @@ import nbformat
 
 from autograder.grader.core.cell_text import merged_streams
 from autograder.grader.core.files import write_if_changed
-from autograder.grader.core.layout import autograded_path, in_course, source_path
+from autograder.grader.core.layout import in_course, source_path
 from autograder.grader.core.record import points_text
 from autograder.notebooks import grade_id, nbgrader_meta, rubric
 
@@ -39,16 +39,6 @@ def write_source(out, assignment):
         write_if_changed(path, nbformat.writes(exercise.nb))
         written.append(path)
     return written
-
-
-def read_autograded(out, record, notebook=None):
-    """The record's graded notebook (of notebook, default the assignment's) from autograded/, or None when it has
-    none (its file was never run)."""
-    path = autograded_path(out, record.student_id, record.assignment, notebook)
-    try:
-        return nbformat.read(path, as_version=4)
-    except (OSError, ValueError):
-        return None
 
 
 def _without_grader_lines(source, guard):

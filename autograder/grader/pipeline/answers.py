@@ -5,13 +5,19 @@ cells, cells of their own), the result is the same small structure: the answer s
 code cells the student added, each anchored to the master cell it followed.
 """
 
+from __future__ import annotations
+
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from autograder.grader.pipeline.names import defined_names
 from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, without_region
+
+if TYPE_CHECKING:
+    from autograder.grader.core.exercise import Exercise
 
 MAX_CELL_CHARS = 200_000
 
@@ -41,7 +47,7 @@ def _meta(cell):
     return nbgrader if isinstance(nbgrader, dict) else {}
 
 
-def read_cells(data):
+def read_cells(data: bytes) -> list[dict]:
     """The cells of a submitted file (bytes) as dicts with 'type', 'source', 'meta'; NotANotebook if it is none."""
     if not data.strip():
         raise NotANotebook("the file is empty")
@@ -109,7 +115,7 @@ class _MasterIndex:
         return None
 
 
-def extract(cells, exercise):
+def extract(cells: list[dict], exercise: Exercise) -> Extracted:
     """Answers and added cells of a submission (cells from read_cells), judged against the exercise's master."""
     index = _MasterIndex(exercise.nb)
     result = Extracted()
@@ -146,6 +152,6 @@ def extract(cells, exercise):
     return result
 
 
-def redact_hidden(source):
+def redact_hidden(source: str) -> str:
     """A test cell's source as a student may see it: hidden tests removed."""
     return without_region(source, BEGIN_HIDDEN, END_HIDDEN)

@@ -11,18 +11,25 @@ they received from the student's code, then printing a token that the student's 
 the names it defined join the snapshot. Names use a per-submission nonce.
 """
 
+from __future__ import annotations
+
 import ast
 import hashlib
 import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from autograder import KERNEL
 from autograder.grader.pipeline.names import defined_names
 from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, grade_id, is_answer, is_manual, is_solution, is_test
+
+if TYPE_CHECKING:
+    from autograder.grader.core.exercise import Exercise
+    from autograder.grader.pipeline.answers import Extracted
 
 GUARD_SOURCE = (KERNEL / "guard.py").read_text()  # run in the kernel, never imported
 REPORT_MARKER = "[autograder report] "
@@ -59,17 +66,17 @@ class Graded:
     hidden: dict = field(default_factory=dict)  # test grade_id -> its hidden checks' source, to check again outside the kernel
     evidence: dict = field(default_factory=dict)  # test grade_id -> what its hidden checks received (execute fills it)
 
-    def restore_token(self, label):
+    def restore_token(self, label: str) -> str:
         """The line the restore request before cell label prints when it ran as sent."""
         signature = hmac.new(self.key, f"{label} {self.nonce}".encode(), hashlib.sha256).hexdigest()[:32]
         return f"[autograder restored {label} {signature}]"
 
-    def all_tokens(self):
+    def all_tokens(self) -> list[str]:
         """Every token the grader's cells print: what feedback must never show."""
         return [*self.tokens.values(), *self.visible_tokens.values(), "[autograder restored "]
 
 
-def suspicious(answers, extras):
+def suspicious(answers: dict[str, str], extras: dict[str, list[str]]) -> list[str]:
     """What in the student's code deserves a human look (never a score change by itself)."""
     code = "\n".join(list(answers.values()) + [s for sources in extras.values() for s in sources])
     return sorted({label for pattern, label in SUSPICIOUS.items() if re.search(pattern, code)})
@@ -124,7 +131,7 @@ def _test_sources(graded, guard, gid, source):
     return [("\n".join(body) + "\n", "test")]
 
 
-def hidden_checks(source):
+def hidden_checks(source: str) -> str:
     """The hidden checks of a test cell's source (what follows its BEGIN HIDDEN TESTS line), or "" without any."""
     lines = source.splitlines()
     if BEGIN_HIDDEN not in lines:
@@ -164,7 +171,7 @@ def _manual_cell(cell, source, timeout):
     return text
 
 
-def assemble_graded(exercise, extracted, seed=0, nonce=None, tail=False):
+def assemble_graded(exercise: Exercise, extracted: Extracted, seed: int = 0, nonce: str | None = None, tail: bool = False) -> Graded:
     """The graded notebook for one submission of exercise (extracted: answers.Extracted); tail: with the course's
     code cells after the last test too, which grade nothing (check runs them: Run All does)."""
     master = exercise.nb

@@ -8,13 +8,17 @@ runs again from the top without that cell, so the rest is graded for what it can
 the submission started is killed.
 """
 
+from __future__ import annotations
+
 import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
@@ -23,6 +27,11 @@ from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async
 
 from autograder.grader.pipeline.assemble import KEY_FILE
+
+if TYPE_CHECKING:
+    from autograder.grader.core.exercise import Exercise
+    from autograder.grader.pipeline.assemble import Graded
+    from autograder.grader.pipeline.sandbox import Sandbox
 
 MAX_RUNS = 3
 EVIDENCE = ".autograder-evidence"  # the guard's folder of what each test's hidden checks received (kernel/guard.py)
@@ -104,19 +113,19 @@ def _timeout_for(limits):
     return timeout
 
 
-def stage_data(folder, exercise):
+def stage_data(folder: str | Path, exercise: Exercise) -> None:
     """Copy the exercise's data files into folder/data, where its notebook looks for them."""
     stage(folder, staged_files(exercise))
 
 
-def staged_files(exercise, assignment_files=(), student_files=()):
+def staged_files(exercise: Exercise, assignment_files: Iterable = (), student_files: Iterable = ()) -> list[tuple[Path, Path]]:
     """(path relative to the notebook's folder, file) of what runs beside a notebook, in the order nbgrader's autograde
     copies them, the later winning: the student's own other files, the assignment's other files (its source
     folder's), the data files the notebook's source declares (in data/)."""
     return [*student_files, *assignment_files, *((Path("data") / p.name, p) for p in exercise.data_files())]
 
 
-def stage(folder, files):
+def stage(folder: str | Path, files: Iterable[tuple[Path, Path]]) -> None:
     """Copy files ((relative path, file)) into folder."""
     for relative, path in files:
         target = Path(folder) / relative
@@ -178,7 +187,9 @@ def _stub(cell, why):
     cell.outputs = []
 
 
-def execute_confined(graded, sandbox, job_name, limits, exercise, files=None):
+def execute_confined(
+    graded: Graded, sandbox: Sandbox, job_name: str, limits: Limits, exercise: Exercise, files: list | None = None
+) -> tuple[Any, list[tuple[str, int]]]:
     """Run graded.nb (assemble.Graded) in a fresh scratch folder holding files (staged_files; default: the
     exercise's data); returns (nb, problems)."""
     job = sandbox.scratch / job_name
@@ -190,7 +201,8 @@ def execute_confined(graded, sandbox, job_name, limits, exercise, files=None):
     for path in sandbox.font_cache():  # the run's font list, built in the sandbox by no student's code
         shutil.copy(path, job / "mpl" / path.name)
     deadline = time.monotonic() + limits.wall_timeout
-    problems, skipped = [], {}
+    problems: list[tuple[str, int]] = []
+    skipped: dict[int, str] = {}
     try:
         for _ in range(MAX_RUNS):
             nb = nbformat.from_dict(graded.nb)

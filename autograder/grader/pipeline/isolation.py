@@ -12,12 +12,17 @@ The run's `Isolation` follows from that report, never from assumptions:
   other users (chmod o=); as an ordinary user, only the OS limits remain.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from autograder import KERNEL
 
@@ -45,10 +50,10 @@ class Isolation:
     why: str = ""
 
     @property
-    def level(self):
+    def level(self) -> str:
         return "partial" if self.missing else "full"
 
-    def describe(self):
+    def describe(self) -> str:
         """One line for the summary and each record, e.g. 'partial: missing no network, …'."""
         if not self.missing:
             return "full: " + ", ".join(self.held)
@@ -56,17 +61,17 @@ class Isolation:
         return f"partial: missing {', '.join(self.missing)} ({self.why}){kept}"
 
 
-def python_paths():
+def python_paths() -> list[str]:
     """The Python installation the kernel needs, and nothing around it (a .venv inside the course: the .venv only)."""
     return sorted({os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)})
 
 
-def kernel_python():
+def kernel_python() -> str:
     """The kernel's interpreter by a path that keeps its venv (the venv's bin/python, not the symlink's target)."""
     return os.path.join(os.path.realpath(sys.prefix), "bin", os.path.basename(sys.executable))
 
 
-def launcher_argv(job, ipc, memory, uid, bwrap, hide, parent):
+def launcher_argv(job: Any, ipc: Any, memory: int, uid: int | None, bwrap: str | None, hide: Iterable, parent: int) -> list[str]:
     """The launcher's command line for a kernel whose scratch folders are job and ipc; the kernel command follows."""
     argv = [sys.executable, str(SANDBOX), "--memory", str(memory), "--parent", str(parent), "--nproc", "256"]
     if uid is not None:
@@ -110,7 +115,7 @@ def _held_in_namespaces(facts):
     return held
 
 
-def measure(scratch, uids, hide, secrets, private):
+def measure(scratch: Path, uids: list[int], hide: list[str], secrets: list[str], private: list[str]) -> Isolation:
     """Measure the confinement the launcher achieves here, falling back where namespaces are refused.
 
     secrets: existing paths the kernel must not see; private: the course, OUT and the submissions, closed to
@@ -136,7 +141,7 @@ def measure(scratch, uids, hide, secrets, private):
     return Isolation(None, list(uids), held, list(FULL), why)
 
 
-def close_to_others(paths, keep):
+def close_to_others(paths: Iterable[str], keep: Iterable[str]) -> list[str]:
     """chmod o= on each path, or, where a kept path (the Python installation) lies inside it, o=x on it and o= on
     its other entries, recursively. Used as root without namespaces, where the kernel runs as another uid."""
     closed = []

@@ -10,13 +10,16 @@ visible checks passed (what the student's own notebook shows them: posting it re
 which Gradescope shows only after the due date) and the line appears exactly once (a second, faked line drops it).
 """
 
+from __future__ import annotations
+
 import re
+from typing import Any
 
 from autograder.grader.core.cell_text import stream_text
-from autograder.grader.core.record import Metric
+from autograder.grader.core.record import Metric, TestResult
 
 
-def leaderboard(nb, tests, spec):
+def leaderboard(nb: Any, tests: list[TestResult], spec: dict | None) -> list[Metric]:
     """[Metric] read from the executed notebook nb, or [] when there is no spec, its test failed, or the line is missing or repeated."""
     if not spec:
         return []

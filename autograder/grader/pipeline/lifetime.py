@@ -10,6 +10,8 @@
 Locks are `fcntl.flock` locks: the kernel releases them when their holder dies, however it dies.
 """
 
+from __future__ import annotations
+
 import contextlib
 import ctypes
 import errno
@@ -19,6 +21,7 @@ import pwd
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -43,19 +46,19 @@ def _prctl(option, value):
         ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
-def die_with_parent(parent):
+def die_with_parent(parent: int) -> None:
     """SIGKILL this process when its parent dies (Linux); exit now if the parent is already gone."""
     _prctl(PR_SET_PDEATHSIG, SIGKILL)
     if sys.platform.startswith("linux") and os.getppid() != parent:
         os._exit(1)
 
 
-def become_subreaper():
+def become_subreaper() -> None:
     """Orphaned descendants (a kernel's daemons, when no PID namespace holds them) are re-parented to this process."""
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
-def reap_children(timeout=5):
+def reap_children(timeout: float = 5) -> None:
     """Wait for this process's children (orphans it adopted as a subreaper included) and reap them, for up to timeout
     seconds. A worker calls it as it exits: a kernel's process that died after its kill was checked would otherwise be
     a zombie handed to init, which reaps slowly on some hosts (the run would then seem to leave processes behind)."""
@@ -79,7 +82,7 @@ def _try_lock(path, mode=0o600):
 
 
 @contextlib.contextmanager
-def run_lock(out):
+def run_lock(out: Path) -> Iterator[None]:
     """Hold OUT for this run; BatchBusy if another run holds it (the holder's pid is in the message)."""
     path = Path(out) / LOCK_NAME
     fd = _try_lock(path, 0o644)
@@ -97,7 +100,7 @@ def run_lock(out):
         os.close(fd)
 
 
-def sweep_dead_scratch(base):
+def sweep_dead_scratch(base: str | Path) -> None:
     """Delete the scratch folders that dead runs of this user left in base; a live run's lock keeps its folder."""
     for folder in Path(base).glob(f"{SCRATCH_PREFIX}*"):
         try:
@@ -112,7 +115,7 @@ def sweep_dead_scratch(base):
 
 
 @contextlib.contextmanager
-def run_scratch(base=None):
+def run_scratch(base: str | Path | None = None) -> Iterator[Path]:
     """A scratch folder for this run alone, locked while the run lives and deleted at its end.
 
     The folder is made and locked under a name the sweep ignores, then renamed: a sweeping run never finds it
@@ -182,7 +185,7 @@ class UidLease:
             self.release()
             raise OSError(f"fewer than {n} free uids in {base}-{base + span - 1}")
 
-    def release(self):
+    def release(self) -> None:
         for fd in self._fds:
             os.close(fd)
         self._fds = []

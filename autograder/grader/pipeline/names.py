@@ -1,15 +1,18 @@
 """The names a cell of Python binds at module level: what the grader snapshots and matches cells by."""
 
+from __future__ import annotations
+
 import ast
 
 
-def defined_names(source):
+def defined_names(source: str) -> list[str]:
     """Names a cell of the master binds at module level (also inside loops and ifs, not inside functions)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return []
-    names, todo = [], list(tree.body)
+    names: list[str] = []
+    todo: list[ast.AST] = list(tree.body)
     while todo:
         node = todo.pop(0)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

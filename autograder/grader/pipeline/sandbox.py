@@ -1,6 +1,8 @@
 """One worker's confined kernels: the kernelspec that starts each through the kernel launcher, its environment,
 the kill of everything a submission started, and the run's matplotlib font list that each kernel starts with."""
 
+from __future__ import annotations
+
 import json
 import os
 import shutil
@@ -8,12 +10,16 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 from jupyter_client.kernelspec import KernelSpecManager
 
 from autograder import REPO
 from autograder.grader.pipeline.isolation import kernel_python, launcher_argv
+
+if TYPE_CHECKING:
+    from autograder.grader.pipeline.isolation import Isolation
 
 KILL_ROUNDS = 4  # kill_all: rounds of kill, wait and look again
 FONT_CACHE = "font-cache"  # in the run's scratch folder, beside the workers' folders
@@ -37,11 +43,11 @@ class Sandbox:
         self.ipc = self.scratch / "ipc"
         self.fonts = self.scratch.parent / FONT_CACHE  # present once build_font_cache has built it
 
-    def font_cache(self):
+    def font_cache(self) -> list[Path]:
         """The run's matplotlib font list files, for a job's fresh MPLCONFIGDIR ([] until it is built)."""
         return sorted(self.fonts.glob("fontlist-*.json")) if self.fonts.is_dir() else []
 
-    def kernelspec(self, job):
+    def kernelspec(self, job: Path) -> KernelSpecManager:
         argv = launcher_argv(job, self.ipc, self.limits.memory_bytes, self.uid, self.isolation.bwrap, self.hide, os.getpid())
         argv += [kernel_python(), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         folder = self.specs / "autograder"
@@ -51,13 +57,13 @@ class Sandbox:
         (folder / "kernel.json").write_text(json.dumps(spec))
         return KernelSpecManager(kernel_dirs=[str(self.specs)])
 
-    def fresh_ipc(self):
+    def fresh_ipc(self) -> Path:
         """An empty IPC folder for the next kernel (the last one's sockets and connection file removed)."""
         shutil.rmtree(self.ipc, ignore_errors=True)
         self.ipc.mkdir(mode=0o700, parents=True)
         return self.ipc
 
-    def env(self, job, token):
+    def env(self, job: Path, token: str) -> dict[str, str]:
         home = job / "work"
         env = {
             "PATH": os.path.dirname(kernel_python()) + ":/usr/bin:/bin",
@@ -78,7 +84,7 @@ class Sandbox:
         }
         return env
 
-    def kill_all(self, kernel_pid, token):
+    def kill_all(self, kernel_pid: int | None, token: str) -> None:
         """Kill every process this submission started, and nothing else.
 
         The kernel launcher's tree: with namespaces that is all of them (the PID namespace keeps even daemons
@@ -121,7 +127,7 @@ class Sandbox:
         return marked
 
 
-def build_font_cache(scratch_root, uid, isolation, hide, memory):
+def build_font_cache(scratch_root: Path, uid: int | None, isolation: Isolation, hide: list[str], memory: int) -> None:
     """Build matplotlib's font list once for the run, as a kernel would: the kernel's Python through the launcher, in
     the same confinement and as the same kind of uid, so that it lists only the fonts a kernel sees and can open.
 

@@ -22,21 +22,22 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 from autograder.grader.core.cell_text import cell_error, stream_text
-from autograder.grader.core.exercise import assignment_named, source_folders
-from autograder.grader.intake.submissions import Submission
-from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells, redact_hidden
+from autograder.grader.core.exercise import Assignment, Exercise
+from autograder.grader.intake.junk import student_files
+from autograder.grader.pipeline.answers import Extracted, NotANotebook, extract, read_cells, redact_hidden
 from autograder.grader.pipeline.assemble import assemble_graded
-from autograder.grader.pipeline.execute import staged_files
+from autograder.grader.pipeline.execute import Limits, staged_files
 from autograder.grader.pipeline.isolation import measure
 from autograder.grader.pipeline.lifetime import UidLease, run_scratch
 from autograder.grader.pipeline.sandbox import Sandbox
-from autograder.grader.pipeline.score import grade_graded
-from autograder.grader.runs.grade import identify_exercise
+from autograder.grader.pipeline.score import Outcome, grade_graded
 from autograder.notebooks import is_test
 
 MAX_PRINTED_LINES = 40
@@ -52,14 +53,14 @@ REMINDER = (
 class Checked:
     """What check ran and found: the executed notebook, each test's result, the notes about the submission."""
 
-    outcome: object  # execute.Outcome
+    outcome: Outcome  # the executed notebook and its scored tests
     tokens: list  # what the test cells print when they pass: never shown
     notes: list
     isolation: str
     blank: list = dataclasses.field(default_factory=list)  # grade_ids of the written answers left blank
 
 
-def visible_exercise(exercise):
+def visible_exercise(exercise: Exercise) -> Exercise:
     """A copy of exercise whose test cells hold only their visible checks: what nbgrader's release leaves of them."""
     nb = nbformat.from_dict(exercise.nb)
     for cell in nb.cells:
@@ -68,7 +69,7 @@ def visible_exercise(exercise):
     return dataclasses.replace(exercise, nb=nb)
 
 
-def read_notebook(path):
+def read_notebook(path: str | Path) -> list[dict]:
     """The cells of the notebook at path (answers.read_cells); NotANotebook says why it is none."""
     try:
         data = Path(path).read_bytes()
@@ -79,30 +80,11 @@ def read_notebook(path):
     return read_cells(data)
 
 
-def exercise_of(path, assignment=None, course=None):
-    """(assignment, notebook Exercise) of the notebook at path: the assignment named (a master's name or path, or with
-    course one of its assignments), else the one whose grade_ids the notebook carries; of its notebooks, the one of
-    the file's name, else the one whose grade_ids it carries."""
-    submission = Submission(Path(path).stem, Path(path))
-    if assignment:
-        chosen = assignment_named(assignment, course=course)
-    else:
-        chosen = identify_exercise([submission], source_folders(course) if course else None)
-    if len(chosen.notebooks) == 1:
-        return chosen, chosen.notebooks[0]
-    by_name = [nb for nb in chosen.notebooks if nb.name == Path(path).stem]
-    return chosen, by_name[0] if by_name else identify_exercise([submission], [nb.master_path for nb in chosen.notebooks])
-
-
-def staged_for(path, assignment, exercise):
+def staged_for(path: str | Path, assignment: Assignment, exercise: Exercise) -> list[tuple[Path, Path]]:
     """What runs beside the checked notebook, as the grader stages it: the student's own files beside it, the
     assignment's other files, the notebook's data (execute.staged_files)."""
     folder = Path(path).resolve().parent
-    mine = []
-    if exercise.student_files:
-        notebooks = {p for p in folder.glob("*.ipynb")}
-        mine = [(p.relative_to(folder), p) for p in sorted(folder.rglob("*")) if p.is_file() and p not in notebooks
-                and not any(part.startswith(".") for part in p.relative_to(folder).parts)][:1000]  # fmt: skip
+    mine = student_files(folder, set(folder.glob("*.ipynb"))) if exercise.student_files else []
     return staged_files(exercise, assignment.files, mine)
 
 
@@ -112,13 +94,15 @@ def _isolation(scratch, uids, path, exercise):
     return measure(scratch, uids, hide, secrets, private=[])
 
 
-def blank_written(extracted, exercise):
+def blank_written(extracted: Extracted, exercise: Exercise) -> list[str]:
     """grade_ids of the written answers (graded by hand) that still hold the release's placeholder or nothing."""
     texts = {**extracted.answers, **extracted.written}
     return [gid for gid in exercise.manual_ids if gid in extracted.blank or (gid in texts and not texts[gid].strip())]
 
 
-def run_visible(path, exercise, limits, progress=None, files=None):
+def run_visible(
+    path: str | Path, exercise: Exercise, limits: Limits, progress: "CellProgress | None" = None, files: list | None = None
+) -> Checked:
     """Run the notebook at path with exercise's visible tests in a fresh confined kernel: a Checked.
 
     progress (a CellProgress, optional) hears of each cell as it starts; files: what to stage beside it
@@ -140,7 +124,7 @@ def run_visible(path, exercise, limits, progress=None, files=None):
     return Checked(outcome, graded.all_tokens(), notes, isolation.describe(), blank_written(extracted, exercise))
 
 
-def printed_lines(cell, tokens):
+def printed_lines(cell: Any, tokens: Iterable[str]) -> list[str]:
     """What a cell printed (stdout and stderr, as Jupyter shows them), the grader's tokens left out."""
     lines = [line for line in stream_text(cell).splitlines() if not any(token in line for token in tokens)]
     if len(lines) > MAX_PRINTED_LINES:
@@ -161,7 +145,7 @@ def _indented(text, prefix="    "):
     return [prefix + line for line in text.splitlines() or [""]]
 
 
-def results_text(checked):
+def results_text(checked: Checked) -> list[str]:
     """Per test cell, in notebook order: a result line, what the cell printed, its message when it failed."""
     parts = _cells(checked, "visible", "test")
     lines = []
@@ -206,18 +190,18 @@ def _errors(cells):
     return [f"{_label(c)}: {cell_error(c)}" for c in cells if c.metadata.get("autograder", {}).get("kind") in OTHER_KINDS and cell_error(c)]
 
 
-def cell_errors(checked):
+def cell_errors(checked: Checked) -> list[str]:
     """The errors raised outside the test cells, above the last test (a typo in an answer shows here before its
     test fails)."""
     return _errors(_split_at_last_test(checked)[0])
 
 
-def errors_after_tests(checked):
+def errors_after_tests(checked: Checked) -> list[str]:
     """The errors raised in the cells after the last test: ungraded, but Run All stops at the first of them."""
     return _errors(_split_at_last_test(checked)[1])
 
 
-def summary(checked):
+def summary(checked: Checked) -> list[str]:
     """The visible points per test and in all, and the reminder that the grader runs more tests."""
     tests = checked.outcome.tests
     width = max(len(t.grade_id) for t in tests)
@@ -227,7 +211,7 @@ def summary(checked):
     return lines + [REMINDER, f"isolation: {checked.isolation}"]
 
 
-def report(checked):
+def report(checked: Checked) -> str:
     """The whole text check prints after the run."""
     lines = [*results_text(checked), ""]
     errors, after, notes = cell_errors(checked), errors_after_tests(checked), checked.notes
@@ -242,11 +226,11 @@ def report(checked):
     return "\n".join(lines + summary(checked))
 
 
-def passed_all(checked):
+def passed_all(checked: Checked) -> bool:
     return all(t.points == t.max_points for t in checked.outcome.tests)
 
 
-def exit_status(checked):
+def exit_status(checked: Checked) -> int:
     """0 when every visible check passes and no cell after the last test stops with an error, else 1."""
     return 0 if passed_all(checked) and not errors_after_tests(checked) else 1
 
@@ -259,14 +243,14 @@ class CellProgress:
         self.order, self.line, self.started, self.done = {}, "", time.monotonic(), threading.Event()
         self.thread = threading.Thread(target=self._refresh, daemon=True)
 
-    def expect(self, nb):
+    def expect(self, nb: Any) -> None:
         """The notebook about to run: nbclient runs its non-empty code cells only. A fresh kernel starts first."""
         code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
         self.order = {index: n for n, index in enumerate(code, 1)}
         self._show("starting a fresh kernel")
         self.thread.start()
 
-    def start(self, index, cell):
+    def start(self, index: int, cell: Any) -> None:
         if index in self.order:  # nbclient announces Markdown cells too, and runs none
             self._show(f"cell {self.order[index]}/{len(self.order)}: {_label(cell)}")
 
@@ -282,7 +266,7 @@ class CellProgress:
         while not self.done.wait(self.tick):
             self._draw()
 
-    def close(self):
+    def close(self) -> None:
         self.done.set()
         self.stream.write("\r\033[K")
         self.stream.flush()

@@ -25,28 +25,38 @@ import shutil
 import sys
 import threading
 import unicodedata
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from autograder import REPO
-from autograder.grader.core.exercise import ExerciseError, assignment_named, load_assignment, master_paths, source_folders
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import similar_ids
 from autograder.grader.core.layout import feedback_path, gradebook_path, load_record, record_path, write_origin
+from autograder.grader.core.record import Record
 from autograder.grader.intake.archive import Unpacked, extract_zip
 from autograder.grader.intake.shards import select_shard, write_manifest
-from autograder.grader.intake.submissions import Wanted, discover, survey
+from autograder.grader.intake.submissions import Submission, Wanted, discover, survey
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
-from autograder.grader.pipeline.answers import NotANotebook, read_cells
 from autograder.grader.pipeline.execute import Limits
-from autograder.grader.pipeline.isolation import measure
+from autograder.grader.pipeline.isolation import Isolation, measure
 from autograder.grader.pipeline.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
 from autograder.grader.pipeline.sandbox import build_font_cache
+from autograder.grader.runs.assignment import resolve_assignment
 from autograder.grader.runs.outputs import write_intake, write_outputs
-from autograder.grader.runs.worker import copy_exchange_files, grade_submission, init_worker, still_valid, ungraded_record, with_submission
+from autograder.grader.runs.worker import (
+    WorkerContext,
+    copy_exchange_files,
+    grade_submission,
+    init_worker,
+    still_valid,
+    ungraded_record,
+    with_submission,
+)
 from autograder.grader.scoring.term import load_term
 
 
@@ -65,8 +75,16 @@ def _run_pool(todo, out, options, scratch_root, hide, isolation, helpers, bar, e
     slots = context.SimpleQueue()  # no feeder thread in this process: nothing runs beside the fork
     for slot in range(options.workers):
         slots.put((slot, isolation.uids[slot] if isolation.uids else None))
-    initargs = (os.getpid(), slots, str(scratch_root), options.limits, hide, isolation, exercise)
-    with ProcessPoolExecutor(options.workers, mp_context=context, initializer=init_worker, initargs=initargs) as pool:
+    worker = WorkerContext(
+        parent=os.getpid(),
+        slots=slots,
+        scratch_root=str(scratch_root),
+        limits=options.limits,
+        hide=hide,
+        isolation=isolation,
+        assignment=exercise,
+    )
+    with ProcessPoolExecutor(options.workers, mp_context=context, initializer=init_worker, initargs=(worker,)) as pool:
         futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}  # the workers start here
         gradebook, fonts = helpers
         gradebook.start()
@@ -97,11 +115,11 @@ class _Gradebook:
         self.records = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._write, name="gradebook", daemon=True)
 
-    def start(self):
+    def start(self) -> None:
         if self.thread.ident is None:  # not started yet
             self.thread.start()
 
-    def put(self, record):
+    def put(self, record: Record) -> None:
         self.written = True
         self.records.put(record)
 
@@ -119,7 +137,7 @@ class _Gradebook:
         finally:
             gb.close()
 
-    def close(self):
+    def close(self) -> None:
         if not self.written and self.thread.ident is None:
             return  # no record to write (an empty class): the gradebook is neither made nor opened
         self.start()
@@ -129,60 +147,52 @@ class _Gradebook:
             raise self.error
 
 
+@dataclass(frozen=True, kw_only=True)
 class Options:
-    def __init__(
-        self,
-        workers=None,
-        limits=None,
-        force=False,
-        gradescope=False,
-        progress=True,
-        assignment=None,
-        shard=None,
-        similarity=True,
-        course=None,
-        **term,
-    ):
-        self.workers = max(1, workers or os.cpu_count() or 1)
-        self.similarity = similarity  # write similarity.csv and similarity.html at the end
-        self.limits, self.force, self.gradescope, self.progress = limits or Limits(), force, gradescope, progress
-        self.assignment = assignment  # the exercise's name (or its master's path); None: found from the notebooks
-        self.shard = shard  # (k, n): grade only every n-th submission from the k-th on; None: all
-        self.only = tuple(term.get("only") or ())  # student ids to regrade (forced), keeping everyone else's record
-        self.deadlines, self.overrides = term.get("deadlines"), term.get("overrides")  # CSV paths, or None: OUT's copies
-        self.course = Path(course).resolve() if course else None  # an nbgrader course directory: its sources, its files
-        self.isolation = None  # measured by grade_batch
+    """How a run grades: every setting a command gives grade_batch, fixed before the run starts."""
+
+    workers: int | None = None  # parallel kernels; None or 0: one per core (at least 1, read back as an int)
+    limits: Limits = field(default_factory=Limits)  # each kernel's timeouts, memory and seed
+    force: bool = False  # grade again the students that already have a valid record
+    gradescope: bool = False  # also write OUT/results/<student>.json for Gradescope
+    progress: bool = True  # a progress bar, and the isolation line, on stderr
+    assignment: str | None = None  # the exercise's name (or its master's path); None: found from the notebooks
+    shard: tuple[int, int] | None = None  # (k, n): grade only every n-th submission from the k-th on; None: all
+    similarity: bool = True  # write similarity.csv and similarity.html at the end
+    course: Path | None = None  # an nbgrader course directory (its sources, its files); resolved to an absolute path
+    # the term's settings
+    only: tuple[str, ...] = ()  # student ids to regrade (forced), keeping everyone else's record
+    deadlines: str | Path | None = None  # the deadlines CSV, or None: OUT's kept copy
+    overrides: str | Path | None = None  # the overrides CSV, or None: OUT's kept copy
+
+    def __post_init__(self) -> None:
+        # the given values, normalised once (a frozen dataclass sets its own fields through object.__setattr__)
+        object.__setattr__(self, "workers", max(1, self.workers or os.cpu_count() or 1))
+        object.__setattr__(self, "limits", self.limits if self.limits is not None else Limits())
+        object.__setattr__(self, "only", tuple(self.only or ()))
+        object.__setattr__(self, "course", Path(self.course).resolve() if self.course else None)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a run of grade_batch leaves: the records of every student graded or kept, and the confinement it measured."""
+
+    records: list[Record]
+    isolation: Isolation
 
 
 class UnknownStudent(ValueError):
     """--only names a student the submissions do not hold."""
 
 
-def _grade_ids(path):
-    """The grade_ids a submitted file's cells carry (none when it is not a readable notebook)."""
-    try:
-        return {c["meta"].get("grade_id") for c in read_cells(path.read_bytes()) if isinstance(c["meta"].get("grade_id"), str)}
-    except (OSError, NotANotebook):
-        return set()
+def grade_batch(submissions: str | Path, out: str | Path, options: Options) -> list[Record]:
+    """Grade every submission in the folder or zip at submissions into out; returns the records (run_batch: with
+    the isolation measured too)."""
+    return run_batch(submissions, out, options).records
 
 
-def identify_exercise(found, paths=None):
-    """The assignment the submissions belong to: the one (of the masters, or of the sources at paths: masters or
-    source folders) whose grade_ids the notebooks carry most often."""
-    assignments = [load_assignment(p) for p in (paths if paths is not None else master_paths())]
-    seen = [_grade_ids(s.path) for s in found if s.path is not None]
-    ids = {a.name: {g for g, _ in a.tests} | set(a.answer_ids) | set(a.manual_ids) for a in assignments}
-    votes = {a.name: sum(len(found_ids & ids[a.name]) for found_ids in seen) for a in assignments}
-    best = max(votes.values(), default=0)
-    winners = [a for a in assignments if votes[a.name] == best]
-    if len(winners) == 1 and (best > 0 or len(assignments) == 1):
-        return winners[0]
-    known = ", ".join(a.name for a in assignments) or "none"
-    raise ExerciseError(f"cannot tell which assignment these notebooks are (known: {known}): name it with --assignment NAME")
-
-
-def grade_batch(submissions, out, options):
-    """Grade every submission in the folder or zip at submissions into out; returns the records.
+def run_batch(submissions: str | Path, out: str | Path, options: Options) -> Batch:
+    """Grade every submission in the folder or zip at submissions into out; returns the records and the isolation.
 
     BatchBusy if another run is grading into out. The run holds out, a scratch folder and (root) its uids until
     it ends; whatever kills it, the locks go with it and so do its workers and kernels.
@@ -217,17 +227,7 @@ def _isolation(submissions, folder, out, scratch_root, uids, options, exercise):
     isolation = measure(scratch_root, uids.uids, hide, secrets, private=[str(REPO), str(out), str(submissions), *course])
     if isolation.missing or options.progress:
         print(f"isolation: {isolation.describe()}", file=sys.stderr)
-    options.isolation = isolation
     return isolation, hide
-
-
-def _exercise_of(folder, options):
-    """The assignment graded: the one --assignment names (in the course, with --course), else the one whose grade_ids
-    the notebooks carry (of the course's assignments, or of this checkout's masters)."""
-    if options.assignment:
-        return assignment_named(options.assignment, course=options.course)
-    paths = source_folders(options.course) if options.course else None
-    return identify_exercise(discover(folder, None), paths)
 
 
 def _unpacked(submissions, scratch_root):
@@ -245,7 +245,7 @@ def _unpacked(submissions, scratch_root):
     return Unpacked(submissions)
 
 
-def select_only(found, only):
+def select_only(found: list[Submission], only: Iterable[str]) -> list[Submission]:
     """The submissions --only names; UnknownStudent names the unknown ids and the known ones."""
     by_id = {s.student_id: s for s in found}
     unknown = [i for i in only if unicodedata.normalize("NFC", i) not in by_id]
@@ -270,7 +270,8 @@ def _to_grade(found, out, options, exercise):
 def _grade_all(submissions, out, options, scratch_root, uids):
     unpacked = _unpacked(submissions, scratch_root)
     folder, warnings = unpacked.folder, unpacked.warnings
-    exercise = _exercise_of(folder, options)
+    found_here = discover(folder, None) if not options.assignment else []
+    exercise = resolve_assignment(options.assignment, course=options.course, submissions=found_here)
     term = load_term(out, exercise, options.deadlines, options.overrides)  # a bad CSV stops the run before any grading
     digest = exercise.digest()
     write_origin(out, exercise, options.course)
@@ -308,4 +309,4 @@ def _grade_all(submissions, out, options, scratch_root, uids):
         copy_exchange_files(s, feedback_path(out, s.student_id, exercise.name, exercise.notebook_names[0]).parent)
     gradebook.close()
     write_outputs(out, exercise, records, term, gradescope=options.gradescope, similarity=options.similarity)
-    return records
+    return Batch(records, isolation)

@@ -15,8 +15,10 @@ into the merged one.
 import filecmp
 import json
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from autograder.grader.core.exercise import ExerciseError, assignment_named, load_assignment
 from autograder.grader.core.files import replacing, write_atomic
@@ -36,7 +38,7 @@ from autograder.grader.integrations.gradebook import open_gradebook, record_grad
 from autograder.grader.integrations.hand_grades import carry_hand_grades
 from autograder.grader.runs.outputs import read_intake, write_intake, write_outputs
 from autograder.grader.runs.worker import EXCHANGE_FILES
-from autograder.grader.scoring.term import KEPT
+from autograder.grader.scoring.term import KEPT, Term
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Merged:
     problems: list = field(default_factory=list)  # missing shards, folders or students: merged all the same
     refusals: list = field(default_factory=list)  # mixed assignments or masters: nothing is written
     notes: list = field(default_factory=list)  # a student graded twice: which record was kept
-    exercise: object = None  # the exercise every shard graded, as this checkout's master declares it
+    exercise: Any = None  # the Assignment every shard graded, as this checkout's master declares it (None: none found)
 
 
 def _read_records(folder, merged):
@@ -125,9 +127,12 @@ def _this_checkout(merged, assignments, masters, master_sha256):
     masters.setdefault(master_sha256 or merged.exercise.digest(), set()).add("this checkout")
 
 
-def merge(folders, master_sha256=None):
+def merge(folders: Iterable[str | Path], master_sha256: str | None = None) -> Merged:
     """Read the shard folders; a Merged with the newest record of each student and every problem found."""
-    merged, assignments, masters, manifests, when = Merged(), {}, {}, {}, {}
+    merged, manifests = Merged(), {}
+    assignments: dict = {}
+    masters: dict = {}
+    when: dict = {}
     for folder in map(Path, folders):
         if not (folder / "records").is_dir() and not (folder / MANIFEST).is_file():  # a shard with no students has no records/
             merged.problems.append(f"{folder}: neither records/ nor {MANIFEST}: not the OUT of a `grade` run (or that shard never started)")
@@ -165,7 +170,7 @@ def _carry_hand_grades(merged, out, gb, exercise):
     carry_hand_grades(out / "gradebook.db", gb, exercise, sorted(merged.records))
 
 
-def shard_term_files(folders, out):
+def shard_term_files(folders: Iterable[str | Path], out: str | Path) -> dict[str, Path]:
     """{kind: path} of the deadlines and overrides the shards kept, for a merge given none and whose OUT keeps none;
     ValueError when two shards kept different files (merge refuses to guess)."""
     chosen = {}
@@ -179,12 +184,14 @@ def shard_term_files(folders, out):
     return chosen
 
 
-def merge_intake(folders):
+def merge_intake(folders: Iterable[str | Path]) -> list[str]:
     """The shards' warnings of what was not graded, each once (every shard surveys the whole download)."""
     return list(dict.fromkeys(line for f in folders for line in read_intake(f)))
 
 
-def write_merged(merged, out, term=None, folders=(), similarity=True):
+def write_merged(
+    merged: Merged, out: str | Path, term: Term | None = None, folders: Iterable[str | Path] = (), similarity: bool = True
+) -> list[Path]:
     """OUT/records, feedback, results (Gradescope's, when the shards wrote them), code, grades.csv, a fresh gradebook
     and the class's pages; term (default: OUT's kept deadlines and overrides) applied by write_outputs."""
     out, exercise = Path(out), merged.exercise

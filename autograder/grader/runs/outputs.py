@@ -12,9 +12,11 @@ OUT/warnings.txt: what was not graded (kept by `grade` in OUT/intake.json) and w
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
-from autograder.grader.core.exercise import ExerciseError, assignment_named, load_assignment
+from autograder.grader.core.exercise import Assignment, ExerciseError
 from autograder.grader.core.files import write_atomic, write_if_changed
 from autograder.grader.core.ids import printable
 from autograder.grader.core.layout import (
@@ -22,11 +24,11 @@ from autograder.grader.core.layout import (
     gradebook_path,
     in_course,
     links_prefix,
-    origin,
     read_records,
     record_path,
     results_path,
 )
+from autograder.grader.core.record import Record
 from autograder.grader.integrations.formgrader import write_source
 from autograder.grader.integrations.gradebook import open_gradebook, record_term
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
@@ -36,17 +38,18 @@ from autograder.grader.reports.feedback import refresh_feedback
 from autograder.grader.reports.grades_csv import write_csv
 from autograder.grader.reports.html_page import Links
 from autograder.grader.reports.similarity_report import write_similarity
-from autograder.grader.scoring.term import apply_term, load_term, term_warnings
+from autograder.grader.runs.assignment import resolve_assignment
+from autograder.grader.scoring.term import Term, apply_term, load_term, term_warnings
 
 INTAKE = "intake.json"  # what `grade` found but did not grade, and why
 WARNINGS = "warnings.txt"
 
 
-def write_intake(out, warnings):
+def write_intake(out: str | Path, warnings: Iterable[str]) -> None:
     write_atomic(Path(out) / INTAKE, json.dumps({"warnings": list(warnings)}, ensure_ascii=False, indent=1))
 
 
-def read_intake(out):
+def read_intake(out: str | Path) -> list[str]:
     """The warnings `grade` kept in OUT/intake.json ([] when there is none)."""
     try:
         return list(json.loads((Path(out) / INTAKE).read_text(encoding="utf-8"))["warnings"])
@@ -65,17 +68,33 @@ def _rewrite_student_files(out, exercise, record, titles, gradescope):
         write_if_changed(result, results_json(record, titles))
 
 
-def write_outputs(out, exercise, records, term=None, gradescope=False, similarity=True):
+def class_grades(out: str | Path, assignment: Assignment, records: list[Record], term: Term | None = None) -> Term:
+    """The records' final scores, in place: the scores a person gave the written answers in OUT/gradebook.db folded in,
+    then term (default: OUT's kept deadlines and overrides) applied; returns the term. What every report and export
+    of a class starts from. TableError when a kept CSV has a problem."""
+    term = term if term is not None else load_term(Path(out), assignment)
+    fold_hand_grades(gradebook_path(out), assignment, records)
+    for record in records:
+        apply_term(record, term)
+    return term
+
+
+def write_outputs(
+    out: str | Path,
+    exercise: Assignment,
+    records: list[Record],
+    term: Term | None = None,
+    gradescope: bool = False,
+    similarity: bool = True,
+) -> list[Path]:
     """Apply term (default: OUT's kept deadlines and overrides) to records, then write grades.csv and every other
     class-level report into out (Gradescope's results for every student with gradescope, else where one exists;
     similarity.csv and .html unless not similarity; report.html); returns the paths written, the class report last.
     exercise: the Assignment (or Exercise) graded. TableError when a kept CSV has a problem."""
     out = Path(out)
-    term = term if term is not None else load_term(out, exercise)
+    term = class_grades(out, exercise, records, term)
     titles = test_titles(exercise)
-    fold_hand_grades(gradebook_path(out), exercise, records)
     for record in records:
-        apply_term(record, term)
         _rewrite_student_files(out, exercise, record, titles, gradescope)
     grades = out / "grades.csv"
     write_csv(grades, records, [gid for gid, _ in exercise.tests] + list(exercise.manual_ids))
@@ -91,15 +110,7 @@ def write_outputs(out, exercise, records, term=None, gradescope=False, similarit
     return [grades, out / WARNINGS, *compared, out / "report.html"]
 
 
-def with_hand_grades(out, exercise, records):
-    """The records, with the scores a person gave their written answers in OUT/gradebook.db folded in (in place;
-    those that changed are rewritten in OUT/records): what every report and export of a class must start from."""
-    for record in fold_hand_grades(gradebook_path(out), exercise, records):
-        write_atomic(record_path(out, record.student_id), record.to_json())
-    return records
-
-
-def print_warnings(out, file=sys.stderr):
+def print_warnings(out: str | Path, file: TextIO = sys.stderr) -> None:
     """Print OUT/warnings.txt, one 'warning:' line each (nothing when there is none)."""
     path = Path(out) / WARNINGS
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
@@ -109,37 +120,15 @@ def print_warnings(out, file=sys.stderr):
         print(f"(kept in {path})", file=file)
 
 
-def closing_lines(out, similarity=True):
+def closing_lines(out: str | Path, similarity: bool = True) -> str:
     """What the terminal summary of grade, merge and report ends with: where the class's pages are."""
     out = Path(out)
     return (f"similarity: {out / 'similarity.html'}\n" if similarity else "") + f"class report: {out / 'report.html'}"
 
 
-def exercise_of(records, assignment=None, out=None):
-    """The assignment every record was graded with: the one --assignment names (a master's name or a path, as `grade
-    --assignment` takes; with OUT graded in a course, that course's), else the one OUT/assignment.json keeps, else
-    this checkout's master the records name; ExerciseError when they disagree."""
-    kept = origin(out) if out is not None else {}
-    course = kept.get("course")
-    names = sorted({r.assignment for r in records if r.assignment})
-    if assignment:
-        chosen = assignment_named(assignment, course=course)
-        others = [name for name in names if name != chosen.name]
-        if others:
-            raise ExerciseError(f"--assignment {assignment} is {chosen.name}, but records name {', '.join(others)}")
-        return chosen
-    if len(names) > 1 or not names and not kept:
-        raise ExerciseError(f"the records name {'no exercise' if not names else 'several exercises: ' + ', '.join(names)}")
-    if kept.get("source") and Path(kept["source"]).exists() and (not names or names == [kept.get("name")]):
-        return load_assignment(kept["source"])
-    if not names:
-        raise ExerciseError(f"the records name no exercise, and {kept.get('source')} (OUT/assignment.json) is gone")
-    return assignment_named(names[0], course=course)
-
-
-def class_of(out, assignment=None):
+def class_of(out: Path, assignment: str | None = None) -> tuple[Assignment, list[Record], list[str]]:
     """(exercise, records, problems) of OUT's records; ExerciseError when OUT holds no graded class."""
     if not (out / "records").is_dir():
         raise ExerciseError(f"{out} has no records/ folder: not the OUT of a `grade` or `merge` run")
     records, problems = read_records(out)
-    return exercise_of(records, assignment, out), records, problems
+    return resolve_assignment(assignment, records=records, out=out), records, problems

@@ -10,55 +10,102 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
+from autograder.grader.core.exercise import Assignment
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.layout import autograded_path, code_path, feedback_path, record_path, results_path
 from autograder.grader.core.record import NO_RESPONSE, NOT_SUBMITTED, Record, TestResult, pending
+from autograder.grader.intake.junk import student_files
+from autograder.grader.intake.submissions import Submission
 from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
 from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells
 from autograder.grader.pipeline.assemble import assemble_graded, suspicious
-from autograder.grader.pipeline.execute import staged_files
+from autograder.grader.pipeline.execute import Limits, staged_files
+from autograder.grader.pipeline.isolation import Isolation
 from autograder.grader.pipeline.leaderboard import leaderboard
 from autograder.grader.pipeline.lifetime import become_subreaper, die_with_parent, reap_children
 from autograder.grader.pipeline.sandbox import Sandbox
 from autograder.grader.pipeline.score import grade_graded
 from autograder.grader.reports.feedback import feedback_html
 from autograder.grader.reports.similarity_report import code_json
+from autograder.grader.runs.assignment import grade_ids
 
 MAX_FILE_BYTES = 20 * 2**20
-MAX_STUDENT_FILES_BYTES = 100 * 2**20  # nbgrader's exchange refuses a file over 100 MB: so does the staging here
 # A status that says the submission was never run, in the order a record of several notebooks names the worst
 NEVER_RAN = ("grader error", "unreadable", "not a notebook")
-_worker = {}
 
 
-def init_worker(parent, slots, scratch_root, limits, hide, isolation, assignment):
+@dataclass(frozen=True, kw_only=True)
+class WorkerContext:
+    """What the run gives each of its workers as the pool starts them."""
+
+    parent: int  # the grader's pid: the worker, and its kernels, die with it
+    slots: Any  # a queue of (slot, uid or None): each worker takes one (its scratch folder, as root its kernels' uid)
+    scratch_root: str  # the run's scratch folder; the worker's own is worker-<slot> inside it
+    limits: Limits  # each kernel's timeouts, memory and seed
+    hide: list[str]  # folders the kernel must not see (OUT, the submissions, the course, the sources)
+    isolation: Isolation  # what confines the kernels on this host, as the run measured it
+    assignment: Assignment  # the assignment the run read
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Worker:
+    """This worker process, once set up: what grading a submission reads."""
+
+    sandbox: Sandbox  # the confined place its kernels run in
+    assignment: Assignment
+    limits: Limits
+    master_sha256: str  # the assignment's digest, kept in each record
+    titles: dict  # Gradescope's test titles
+    isolation: str  # the isolation, described for each record
+
+
+_this: _Worker | None = None  # set by init_worker in a pool's worker; None in the grader's own process
+
+
+def _worker() -> _Worker:
+    if _this is None:
+        raise RuntimeError("not a grading worker: init_worker has not run in this process")
+    return _this
+
+
+def init_worker(context: WorkerContext) -> None:
     """Set up this worker: its slot (and uid, as root), its scratch folder and sandbox, the assignment the run read."""
-    die_with_parent(parent)  # kill -9 of the grader takes its workers, and their kernels, along
+    global _this
+    die_with_parent(context.parent)  # kill -9 of the grader takes its workers, and their kernels, along
     become_subreaper()
     multiprocessing.util.Finalize(None, reap_children, exitpriority=10)  # as the worker exits (a forked one: os._exit)
-    slot, uid = slots.get()
-    scratch = Path(scratch_root) / f"worker-{slot}"
+    slot, uid = context.slots.get()
+    scratch = Path(context.scratch_root) / f"worker-{slot}"
     scratch.mkdir(parents=True, exist_ok=True)
     scratch.chmod(0o711)  # a kernel's uid reaches its own job folder (0700) through it, without listing it
-    sandbox = Sandbox(scratch, uid, limits, isolation, hide)
-    _worker.update(sandbox=sandbox, assignment=assignment, limits=limits, master_sha256=assignment.digest())
-    _worker.update(titles=test_titles(assignment), isolation=isolation.describe())
+    assignment = context.assignment
+    _this = _Worker(
+        sandbox=Sandbox(scratch, uid, context.limits, context.isolation, context.hide),
+        assignment=assignment,
+        limits=context.limits,
+        master_sha256=assignment.digest(),
+        titles=test_titles(assignment),
+        isolation=context.isolation.describe(),
+    )
 
 
-def ungraded_record(student_id, assignment, status, message, file="", digest="", master_sha256=""):
+def ungraded_record(
+    student_id: str, assignment: Assignment, status: str, message: str, file: str = "", digest: str = "", master_sha256: str = ""
+) -> Record:
     """The record of a submission that could not be run: every test cell at 0 points, with the reason."""
     tests = [TestResult(gid, 0.0, points, message, notebook=nb.name) for nb in assignment.notebooks for gid, points in nb.tests]
     record = Record(student_id, status, message, tests + pending(assignment, message, True), file, digest, assignment=assignment.name)
-    record.master_sha256, record.graded_at, record.isolation = master_sha256, time.time(), _worker.get("isolation", "")
+    record.master_sha256, record.graded_at, record.isolation = master_sha256, time.time(), _this.isolation if _this else ""
     return record
 
 
-def with_submission(record, submission):
+def with_submission(record: Record, submission: Submission) -> Record:
     """record with what the submission's files say: when it was handed in, from where, the LMS's marks and id."""
     record.submitted_at, record.submitted_from = submission.submitted_at, submission.submitted_from
     record.lms_marks, record.lms_id = submission.lms_marks, submission.lms_id
@@ -82,7 +129,7 @@ def _digest(paths):
     return hasher.hexdigest() if read else ""
 
 
-def submitted_files(submission, assignment):
+def submitted_files(submission: Submission, assignment: Assignment) -> list[Path | None]:
     """The files of the submission that its grade depends on: its notebooks (a notebook not found, its place kept)."""
     paths = submission.notebook_paths(assignment.notebook_names)
     return [paths[name] for name in assignment.notebook_names] + list(submission.strays)
@@ -115,15 +162,16 @@ def _read(path):
 
 def _grade_notebook(exercise, cells, submission):
     """NotebookResult of one notebook's cells (from read_cells), run in a fresh confined kernel."""
+    worker = _worker()
     limits, job = (
-        _worker["limits"],
-        safe_name(submission.student_id) + (f"-{exercise.name}" if len(_worker["assignment"].notebooks) > 1 else ""),
+        worker.limits,
+        safe_name(submission.student_id) + (f"-{exercise.name}" if len(worker.assignment.notebooks) > 1 else ""),
     )
     extracted = extract(cells, exercise)
     graded = assemble_graded(exercise, extracted, seed=limits.seed)
-    assignment = _worker["assignment"]
+    assignment = worker.assignment
     mine = _student_files(submission, assignment) if exercise.student_files else []
-    outcome = grade_graded(graded, _worker["sandbox"], job, limits, exercise, staged_files(exercise, assignment.files, mine))
+    outcome = grade_graded(graded, worker.sandbox, job, limits, exercise, staged_files(exercise, assignment.files, mine))
     flags = suspicious(extracted.answers, extracted.extras)
     notes = extracted.notes + outcome.messages + ([f"for review: the code uses {', '.join(flags)}"] if flags else [])
     metrics = leaderboard(outcome.nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
@@ -164,7 +212,7 @@ def _one_notebook(exercise, path, submission):
     try:
         return _grade_notebook(exercise, read_cells(_read(path)), submission)
     except NotANotebook as error:
-        return _not_run(exercise, "not a notebook", f"{path.name}: {error}" if len(_worker["assignment"].notebooks) > 1 else str(error))
+        return _not_run(exercise, "not a notebook", f"{path.name}: {error}" if len(_worker().assignment.notebooks) > 1 else str(error))
     except Unreadable as error:
         return _not_run(exercise, "unreadable", str(error))
 
@@ -177,7 +225,7 @@ def _matched(submission, assignment):
         return paths
     for stray in [*submission.strays, *([submission.path] if submission.path and not submission.notebooks else [])]:
         missing = [nb for nb in assignment.notebooks if paths[nb.name] is None]
-        ids = _grade_ids(stray)
+        ids = grade_ids(stray)
         votes = {nb.name: len(ids & {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}) for nb in missing}
         best = max(votes, key=votes.get, default=None)
         if best is not None and votes[best] > 0:
@@ -185,34 +233,12 @@ def _matched(submission, assignment):
     return paths
 
 
-def _grade_ids(path):
-    try:
-        return {c["meta"].get("grade_id") for c in read_cells(path.read_bytes()) if c["meta"].get("grade_id")}
-    except (OSError, NotANotebook):
-        return set()
-
-
 def _student_files(submission, assignment):
-    """(relative path, file) of the student's own other files beside their notebook, staged before the assignment's
-    own (which win), as nbgrader's autograde stages them; none over MAX_STUDENT_FILES_BYTES in all."""
+    """(relative path, file) of the student's own other files beside their notebooks (junk.student_files)."""
     if submission.folder is None or not Path(submission.folder).is_dir():
         return []
     notebooks = {p for p in submission.notebook_paths(assignment.notebook_names).values() if p} | set(submission.strays)
-    staged, total = [], 0
-    for path in sorted(Path(submission.folder).rglob("*")):
-        relative = path.relative_to(submission.folder)
-        if (
-            path in notebooks
-            or path.is_symlink()
-            or not path.is_file()
-            or any(p.startswith(".") or p == "__MACOSX" for p in relative.parts)
-        ):
-            continue
-        total += path.stat().st_size
-        if total > MAX_STUDENT_FILES_BYTES:
-            break
-        staged.append((relative, path))
-    return staged
+    return student_files(submission.folder, notebooks)
 
 
 def _combined(results, assignment):
@@ -234,9 +260,9 @@ def _combined(results, assignment):
     return status, "; ".join(notes), tests, metrics
 
 
-def grade_submission(submission, out, gradescope=False):
+def grade_submission(submission: Submission, out: Path, gradescope: bool = False) -> Record:
     """Grade one submission in this worker and write its files; returns its record. Never raises."""
-    assignment, started = _worker["assignment"], time.monotonic()
+    assignment, started = _worker().assignment, time.monotonic()
     results = []
     code_path(out, submission.student_id).unlink(missing_ok=True)  # what an earlier run read from an older file
     try:
@@ -268,7 +294,7 @@ def grade_submission(submission, out, gradescope=False):
 
 
 def _record(submission, assignment, status, message, tests=None, digest=""):
-    file, master_sha256 = str(submission.path or ""), _worker["master_sha256"]
+    file, master_sha256 = str(submission.path or ""), _worker().master_sha256
     message = "; ".join(part for part in [message, *submission.notes] if part)
     if tests is None:
         record = ungraded_record(submission.student_id, assignment, status, message, file, digest, master_sha256)
@@ -276,7 +302,7 @@ def _record(submission, assignment, status, message, tests=None, digest=""):
         record = Record(
             submission.student_id, status, message, tests, file, digest, assignment=assignment.name, master_sha256=master_sha256
         )
-        record.isolation = _worker.get("isolation", "")
+        record.isolation = _worker().isolation
     return with_submission(record, submission)
 
 
@@ -296,14 +322,14 @@ def _write_student_files(out, submission, assignment, record, notebooks, gradesc
         write_atomic(feedback_path(out, student, assignment.name, exercise.name), page)
     copy_exchange_files(submission, feedback_path(out, student, assignment.name, assignment.notebook_names[0]).parent)
     if gradescope:
-        write_atomic(results_path(out, student), results_json(record, _worker["titles"]))
+        write_atomic(results_path(out, student), results_json(record, _worker().titles))
     write_atomic(record_path(out, student), record.to_json())
 
 
 EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")  # what nbgrader's release_feedback reads beside the pages
 
 
-def copy_exchange_files(submission, folder):
+def copy_exchange_files(submission: Submission, folder: str | Path) -> None:
     """Copy the submission's timestamp.txt and submission_secret.txt (nbgrader's exchange wrote them) beside its
     feedback pages, byte for byte: release_feedback names each released page by a hash of the secret, and the
     student's fetch_feedback finds it by the secret of the submission it was graded from. A secret of an earlier
@@ -318,7 +344,7 @@ def copy_exchange_files(submission, folder):
             target.unlink(missing_ok=True)
 
 
-def still_valid(record, submission, assignment, digest=None):
+def still_valid(record: Record | None, submission: Submission, assignment: Assignment, digest: str | None = None) -> bool:
     """True when record was graded from these very files with these very tests (digest: the assignment's, if known):
     a rerun grades again a changed submission, and every submission after the master or the source changed."""
     same_tests = digest is None or not record or not record.master_sha256 or record.master_sha256 == digest

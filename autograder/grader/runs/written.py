@@ -7,6 +7,7 @@ import nbformat
 from autograder.grader.core.exercise import assignment_named
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.layout import autograded_path
+from autograder.grader.core.record import Record
 from autograder.grader.reports.written_pdf import answers_of, write_pdfs, written_html
 
 
@@ -15,7 +16,7 @@ def _unescaped(answers):
     return {gid: None if text is None else text.replace("&lt;", "<") for gid, text in answers.items()}
 
 
-def write_class_pdfs(out, records):
+def write_class_pdfs(out: str | Path, records: list[Record]) -> list[Path]:
     """OUT/written/<student>.pdf for every record whose notebook ran and has questions graded by hand; the paths."""
     pages = []
     for record in records:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from autograder import REPO
 from autograder.grader.core.exercise import load_exercise, master_paths
-from autograder.grader.core.files import replacing
+from autograder.grader.core.files import is_ignored, replacing
 from autograder.grader.pipeline.lifetime import UID_BASE
 
 HERE = Path(__file__).resolve().parent
 VENV = "/opt/autograder-venv"  # outside /autograder/source, which the kernel's user may not read
 SCRIPTS = ("setup.sh", "run_autograder")
-SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", "source", "nbgrader_source"}  # generated nbgrader notebooks
+GENERATED = {"source", "nbgrader_source"}  # folders of generated nbgrader notebooks: not the grader's
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same files give the same zip
 
 
@@ -33,7 +33,7 @@ def _package_files(repo, assignment):
     root = repo / "autograder"
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(repo)
-        if not path.is_file() or SKIPPED_PARTS & set(relative.parts) or path.suffix == ".pyc":
+        if not path.is_file() or GENERATED & set(relative.parts) or any(is_ignored(part) for part in relative.parts):
             continue
         if relative.parts[1] == "master" and len(relative.parts) == 3 and path.name != f"{assignment}.py":
             continue  # another exercise's master (the shared files its includes paste in stay)
