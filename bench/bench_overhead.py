@@ -27,7 +27,7 @@ round is printed, the least disturbed by the machine's other work):
     font cache        building the run's matplotlib font list in the sandbox (build_font_cache: once per run)
     guard cell        the guard's snapshot cell after the setup cell (it imports torch._dynamo), beyond the setup cell
     assembly          extracting the answers and assembling the graded notebook
-    execute+score     the blank notebook's grade_graded (kernel, cells, scoring), and score_graded alone
+    execute+score     the blank notebook's run_graded (kernel, cells, scoring), and score_graded alone
     feedback          the autograded notebook and the feedback page, written as the worker writes them
     outputs           write_outputs: grades.csv, report.html, similarity, for one record
 """
@@ -188,11 +188,11 @@ def phases(folder, scratch):
     from autograder.grader.intake.submissions import discover, survey
     from autograder.grader.pipeline.answers import extract, read_cells
     from autograder.grader.pipeline.assemble import assemble_graded
-    from autograder.grader.pipeline.execute import Limits, execute_confined
+    from autograder.grader.pipeline.execute import Limits, execute_confined, staged_files
     from autograder.grader.pipeline.isolation import measure
     from autograder.grader.pipeline.lifetime import UidLease, run_scratch
     from autograder.grader.pipeline.sandbox import Sandbox
-    from autograder.grader.pipeline.score import grade_graded, score_graded
+    from autograder.grader.pipeline.score import score_graded
     from autograder.grader.runs import grade, worker
     from autograder.grader.runs.outputs import write_outputs
     from autograder.grader.scoring.term import load_term
@@ -235,7 +235,16 @@ def phases(folder, scratch):
         guard_cell = next(c for c in graded.nb.cells if c.metadata.get("autograder", {}).get("kind") == "guard")
         confined.nb.cells = [_one_cell(setup).cells[0], guard_cell]
         found["confined setup, guard"], _ = _timed(execute_confined, confined, sandbox, "k-guard", limits, notebook)
-        found["execute+score"], outcome = _timed(grade_graded, graded, sandbox, "student", limits, notebook)
+        try:
+            from autograder.grader.runs.notebook import run_graded
+        except ImportError:  # a checkout from before runs/notebook.py
+            from autograder.grader.pipeline.score import grade_graded
+
+            found["execute+score"], outcome = _timed(grade_graded, graded, sandbox, "student", limits, notebook)
+        else:
+            files = staged_files(notebook)
+            run = lambda: run_graded(graded, notebook, sandbox=sandbox, job="student", limits=limits, files=files)  # noqa: E731
+            found["execute+score"], outcome = _timed(run)
         found["score alone"], _ = _timed(score_graded, outcome.nb, graded)
         record = Record(submission.student_id, outcome.status, "", outcome.tests, str(submission.path), "", assignment=exercise.name)
         found["feedback"], _ = _timed(_feedback, outcome, graded, notebook, record, out)

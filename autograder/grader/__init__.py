@@ -18,6 +18,11 @@ Each folder is a layer; a module imports from its own layer and the layers below
     runs          a run of the grader: a class graded by a pool of workers, shards merged, every class-level file
                   of OUT written again, one notebook checked
 
+Grading one notebook is written once, as its steps in order, in runs/notebook.py: read the file, extract the
+answers, assemble the graded notebook, execute it confined, score it (the hidden checks run again outside the
+kernel), the flags for review, the leaderboard, formgrader's view. `grade`'s workers (runs/worker.py: one
+submission, its notebooks matched and staged, its files written) and `check` (runs/check.py) both go through it.
+
 Above them, autograder/cli/ holds one thin module per verb of `python -m autograder`. Beside the grader,
 autograder/course/ builds the notebooks from the masters, and autograder/kernel/ runs inside or launches the
 student's kernel: the grader reads or runs those files, never imports them.

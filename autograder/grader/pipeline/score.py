@@ -1,14 +1,12 @@
 """Score one executed notebook: the points of each test cell, and what the run says about the submission."""
 
 import json
-import time
 from dataclasses import dataclass, field
 
 from autograder.grader.core.cell_text import cell_error, stream_text
 from autograder.grader.core.earlier_errors import with_earlier_errors
 from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.assemble import REPORT_MARKER
-from autograder.grader.pipeline.execute import execute_confined, staged_files
 from autograder.grader.pipeline.replay import recheck
 from autograder.notebooks import nbgrader_utils
 
@@ -23,7 +21,6 @@ class Outcome:
     messages: list = field(default_factory=list)
     tests: list = field(default_factory=list)
     nb: object = None
-    seconds: float = 0.0
 
 
 def _restored(nb, graded):
@@ -185,12 +182,10 @@ def tampering_checks(outcome, graded, exercise, files, limits):
     return found
 
 
-def grade_graded(graded, sandbox, job_name, limits, exercise, files=None):
-    """Execute and score one assembled submission: an Outcome with status, messages, tests and the notebook (files:
-    what to stage beside it, execute.staged_files; default the exercise's data)."""
-    started = time.monotonic()
-    files = staged_files(exercise) if files is None else files
-    nb, problems = execute_confined(graded, sandbox, job_name, limits, exercise, files)
+def score_run(nb, problems, graded, exercise, files, limits):
+    """The Outcome of one executed graded notebook (nb, and the problems execute_confined reported): each test's points,
+    the earlier errors it names, the checks of the guard and outside the kernel (files: what was staged beside it),
+    and the run's status and messages."""
     outcome = Outcome(nb=nb, tests=with_earlier_errors(nb, score_graded(nb, graded), exercise.defines))
     kinds = [why for why, _ in problems]
     for why, index in dict.fromkeys(problems):
@@ -212,5 +207,4 @@ def grade_graded(graded, sandbox, job_name, limits, exercise, files=None):
     report = guard_report(nb)
     if report.get("repaired"):
         outcome.messages.append("restored before the tests: " + ", ".join(report["repaired"][:12]))
-    outcome.seconds = time.monotonic() - started
     return outcome

@@ -1,15 +1,15 @@
 """python -m autograder check NOTEBOOK: one student's notebook run with the visible tests only, as Validate runs it.
 
 For students who work in VS Code or a terminal, and for instructors trying a file. The notebook goes through the
-grader's own path (answers.extract, assemble.assemble_graded, execute's sandbox and kernel, score_graded), with
-one difference: the exercise is a copy of its master whose test cells hold only their visible checks, the hidden
-blocks removed as nbgrader's release removes them. So the kernel runs exactly the test cells the released notebook
-shows, in a fresh kernel with the data staged beside the notebook, and no hidden code or hidden message can reach
-the output. As in the grader, the test cells come from the master: a test cell the student edited or deleted runs
-as released. Unlike the grader, check runs the cells after the last test too (the course's figures and explorers),
-as Run All and Validate do: they grade nothing, but an error there is the student's to fix. Each test is printed as
-Jupyter shows it in its cell (what the cell printed, then its exception type and message), then the errors of other
-cells (those after the last test apart), the written answers left blank, and a summary of the visible points.
+grader's own path (runs/notebook.py's steps: read, extract, assemble, execute confined, score), with one difference:
+the exercise is a copy of its master whose test cells hold only their visible checks, the hidden blocks removed as
+nbgrader's release removes them. So the kernel runs exactly the test cells the released notebook shows, in a fresh
+kernel with the data staged beside the notebook, and no hidden code or hidden message can reach the output. As in
+the grader, the test cells come from the master: a test cell the student edited or deleted runs as released. Unlike
+the grader, check runs the cells after the last test too (the course's figures and explorers), as Run All and
+Validate do: they grade nothing, but an error there is the student's to fix. Each test is printed as Jupyter shows
+it in its cell (what the cell printed, then its exception type and message), then the errors of other cells (those
+after the last test apart), the written answers left blank, and a summary of the visible points.
 
 Exit status: 0 when every visible check passes and no cell after the last test stops with an error, 1 when a
 visible check fails or a cell after the last test stops with an error (ungraded, but Run All stops there), 2 when
@@ -37,7 +37,8 @@ from autograder.grader.pipeline.execute import Limits, staged_files
 from autograder.grader.pipeline.isolation import measure
 from autograder.grader.pipeline.lifetime import UidLease, run_scratch
 from autograder.grader.pipeline.sandbox import Sandbox
-from autograder.grader.pipeline.score import Outcome, grade_graded
+from autograder.grader.pipeline.score import Outcome
+from autograder.grader.runs.notebook import run_graded
 from autograder.notebooks import is_test
 
 MAX_PRINTED_LINES = 40
@@ -119,7 +120,8 @@ def run_visible(
         uid = isolation.uids[0] if isolation.uids else None
         on_cell = progress.start if progress is not None else None
         sandbox = Sandbox(folder, uid, limits, isolation, hide=[Path(path).resolve().parent], on_cell=on_cell, execution="validate")
-        outcome = grade_graded(graded, sandbox, "notebook", limits, exercise, files)
+        files = staged_files(exercise) if files is None else files
+        outcome = run_graded(graded, exercise, sandbox=sandbox, job="notebook", limits=limits, files=files)
     notes = extracted.notes + outcome.messages
     return Checked(outcome, graded.all_tokens(), notes, isolation.describe(), blank_written(extracted, exercise))
 

@@ -8,7 +8,7 @@ import hashlib
 import multiprocessing.util
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +18,19 @@ from autograder.grader.core.exercise import Assignment
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.layout import autograded_path, code_path, feedback_path, record_path, results_path
-from autograder.grader.core.record import NO_RESPONSE, NOT_SUBMITTED, Record, TestResult, pending
+from autograder.grader.core.record import NOT_SUBMITTED, Record, TestResult, pending
 from autograder.grader.intake.junk import student_files
 from autograder.grader.intake.submissions import Submission
-from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
-from autograder.grader.pipeline.answers import NotANotebook, extract, read_cells
-from autograder.grader.pipeline.assemble import assemble_graded, suspicious
+from autograder.grader.pipeline.answers import NotANotebook
 from autograder.grader.pipeline.execute import Limits, staged_files
 from autograder.grader.pipeline.isolation import Isolation
-from autograder.grader.pipeline.leaderboard import leaderboard
 from autograder.grader.pipeline.lifetime import become_subreaper, die_with_parent, reap_children
 from autograder.grader.pipeline.sandbox import Sandbox
-from autograder.grader.pipeline.score import grade_graded
 from autograder.grader.reports.feedback import feedback_html
 from autograder.grader.reports.similarity_report import code_json
 from autograder.grader.runs.assignment import grade_ids
+from autograder.grader.runs.notebook import grade_notebook, not_run
 
 MAX_FILE_BYTES = 20 * 2**20
 # A status that says the submission was never run, in the order a record of several notebooks names the worst
@@ -135,20 +132,6 @@ def submitted_files(submission: Submission, assignment: Assignment) -> list[Path
     return [paths[name] for name in assignment.notebook_names] + list(submission.strays)
 
 
-@dataclass
-class NotebookResult:
-    """One notebook of a submission, graded."""
-
-    name: str
-    status: str = "ok"
-    tests: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    nb: object = None  # the notebook as formgrader shows it, or None when it never ran
-    metrics: list = field(default_factory=list)
-    answers: dict = field(default_factory=dict)
-    extras: list = field(default_factory=list)
-
-
 def _read(path):
     """The bytes of a submitted notebook file; Unreadable or NotANotebook say why not."""
     try:
@@ -160,61 +143,21 @@ def _read(path):
     return data
 
 
-def _grade_notebook(exercise, cells, submission):
-    """NotebookResult of one notebook's cells (from read_cells), run in a fresh confined kernel."""
-    worker = _worker()
-    limits, job = (
-        worker.limits,
-        safe_name(submission.student_id) + (f"-{exercise.name}" if len(worker.assignment.notebooks) > 1 else ""),
-    )
-    extracted = extract(cells, exercise)
-    graded = assemble_graded(exercise, extracted, seed=limits.seed)
-    assignment = worker.assignment
-    mine = _student_files(submission, assignment) if exercise.student_files else []
-    outcome = grade_graded(graded, worker.sandbox, job, limits, exercise, staged_files(exercise, assignment.files, mine))
-    flags = suspicious(extracted.answers, extracted.extras)
-    notes = extracted.notes + outcome.messages + ([f"for review: the code uses {', '.join(flags)}"] if flags else [])
-    metrics = leaderboard(outcome.nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
-    tests = [_in(t, exercise.name) for t in outcome.tests] + _written(exercise, extracted)
-    extras = [s for sources in extracted.extras.values() for s in sources]
-    nb = autograded_notebook(outcome.nb, graded, exercise, flags=outcome.messages if outcome.status == "tampering" else ())
-    return NotebookResult(exercise.name, outcome.status, tests, notes, nb, metrics, {**extracted.answers}, extras)
-
-
-def _in(test, notebook):
-    test.notebook = notebook
-    return test
-
-
-def _written(exercise, extracted):
-    """The questions graded by hand of one run notebook: pending, or decided (0) when left as released and the
-    notebook says nbgrader's rule applies (blank_answers: zero)."""
-    results = pending(exercise)
-    if exercise.blank_answers != "zero":
-        return results
-    blank = set(extracted.blank)
-    return [
-        TestResult(t.grade_id, 0.0, t.max_points, NO_RESPONSE, manual=True, notebook=t.notebook, decided=True) if t.grade_id in blank else t
-        for t in results
-    ]
-
-
-def _not_run(exercise, status, message):
-    """NotebookResult of a notebook that did not run: its tests at 0 with the reason."""
-    tests = [TestResult(gid, 0.0, points, message, notebook=exercise.name) for gid, points in exercise.tests]
-    return NotebookResult(exercise.name, status, tests + pending(exercise, message, True), [message] if message else [])
-
-
 def _one_notebook(exercise, path, submission):
     """NotebookResult of the notebook file path (None: not in the submission) for exercise."""
     if path is None:
-        return _not_run(exercise, "not submitted", NOT_SUBMITTED)
+        return not_run(exercise, "not submitted", NOT_SUBMITTED)
+    worker = _worker()
+    several = len(worker.assignment.notebooks) > 1
+    job = safe_name(submission.student_id) + (f"-{exercise.name}" if several else "")
+    mine = _student_files(submission, worker.assignment) if exercise.student_files else []
+    files = staged_files(exercise, worker.assignment.files, mine)
     try:
-        return _grade_notebook(exercise, read_cells(_read(path)), submission)
+        return grade_notebook(exercise, _read(path), sandbox=worker.sandbox, job=job, limits=worker.limits, files=files)
     except NotANotebook as error:
-        return _not_run(exercise, "not a notebook", f"{path.name}: {error}" if len(_worker().assignment.notebooks) > 1 else str(error))
+        return not_run(exercise, "not a notebook", f"{path.name}: {error}" if several else str(error))
     except Unreadable as error:
-        return _not_run(exercise, "unreadable", str(error))
+        return not_run(exercise, "unreadable", str(error))
 
 
 def _matched(submission, assignment):
