@@ -19,6 +19,8 @@ pass here means returning the values a correct answer returns, on inputs the che
     python -m autograder.grader.pipeline.replay --serve GIVEN.json    # the child: one JSON line in, one out, per notebook
 """
 
+from __future__ import annotations
+
 import atexit
 import collections
 import contextlib
@@ -36,13 +38,18 @@ import threading
 import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autograder.grader.core.exercise import Exercise
+    from autograder.grader.pipeline.assemble import Graded
 
 MAX_ARRAY_BYTES = 256 * 2**20  # what the saved values of one test may unpack to
 MEMORY_BYTES = 4 * 2**30
 TIMEOUT = 600  # seconds for all the hidden checks of one notebook
 
 
-def given_sources(exercise):
+def given_sources(exercise: Exercise) -> list[str]:
     """The source of each given code cell of the exercise, in order, up to its last test: what the checks may use."""
     from autograder.notebooks import is_manual, is_solution, is_test
 
@@ -51,7 +58,7 @@ def given_sources(exercise):
     return [c.source for c in cells[:last_test] if c.cell_type == "code" and not (is_solution(c) or is_test(c) or is_manual(c))]
 
 
-def recheck(exercise, graded, passed, files, seed=0):
+def recheck(exercise: Exercise, graded: Graded, passed: list[str], files: list, seed: int = 0) -> dict[str, str]:
     """grade_id -> "" (its hidden checks pass outside the kernel) or why not, for each test of passed (the grade_ids that
     passed in the kernel) whose hidden checks the exercise checks outside the kernel. files: what to stage beside the
     checks, as for the notebook (execute.staged_files). Raises RuntimeError when the checks could not run at all."""
@@ -79,7 +86,7 @@ class _Checker:
     cells again for each notebook. A child that could not fork safely (a thread running after the given cells) answers
     one request and is replaced."""
 
-    def __init__(self, given, names, files, seed):
+    def __init__(self, given: list[str], names: list[str], files: list, seed: int) -> None:
         from autograder.grader.pipeline.execute import stage
 
         self.owner = os.getpid()  # a process forked from the owner (a grading worker) starts its own
@@ -105,13 +112,15 @@ class _Checker:
             command, cwd=self.folder, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
             preexec_fn=_limits, text=True,
         )  # fmt: skip
+        assert self.process.stdin is not None and self.process.stdout is not None  # both are pipes
+        self.stdin, self.stdout = self.process.stdin, self.process.stdout
         ready = self._answer(TIMEOUT)
         self.reusable = bool(ready.get("fork"))
 
-    def _answer(self, timeout):
+    def _answer(self, timeout: float) -> dict:
         """The child's next line, as JSON; RuntimeError (the child stopped) when none comes within timeout seconds."""
-        readable, _, _ = select.select([self.process.stdout], [], [], timeout)
-        line = self.process.stdout.readline() if readable else ""
+        readable, _, _ = select.select([self.stdout], [], [], timeout)
+        line = self.stdout.readline() if readable else ""
         try:
             answer = json.loads(line)
         except ValueError:
@@ -123,15 +132,15 @@ class _Checker:
             raise RuntimeError(f"the hidden checks could not run outside the kernel: {self._stderr()[-300:]}")
         return answer
 
-    def _stderr(self):
+    def _stderr(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace").strip()
 
-    def check(self, tests):
+    def check(self, tests: list) -> dict:
         """{grade_id: "" or why} for [[grade_id, hidden source, evidence path or None]]."""
         try:
-            self.process.stdin.write(json.dumps({"tests": tests, "timeout": TIMEOUT}) + "\n")
-            self.process.stdin.flush()
+            self.stdin.write(json.dumps({"tests": tests, "timeout": TIMEOUT}) + "\n")
+            self.stdin.flush()
         except OSError:
             self.close()
             raise RuntimeError(f"the hidden checks could not run outside the kernel: {self._stderr()[-300:]}") from None
@@ -142,12 +151,12 @@ class _Checker:
             raise RuntimeError(str(answer["error"]))
         return answer.get("verdicts", {})
 
-    def alive(self):
+    def alive(self) -> bool:
         return self.process.poll() is None
 
-    def close(self):
+    def close(self) -> None:
         with contextlib.suppress(OSError):
-            self.process.stdin.close()
+            self.stdin.close()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -157,12 +166,13 @@ class _Checker:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-_CHECKERS = collections.OrderedDict()  # what the checks depend on -> its _Checker, the most recently used last
+# what the checks depend on -> its _Checker, the most recently used last
+_CHECKERS: collections.OrderedDict[tuple, _Checker] = collections.OrderedDict()
 _CHECKERS_KEPT = 2
 _CHECKERS_LOCK = threading.Lock()
 
 
-def _checker(given, names, files, seed):
+def _checker(given: list[str], names: list[str], files: list, seed: int) -> _Checker:
     """A live _Checker for these given cells, names, staged files and seed: the one kept from an earlier notebook when
     they are the same, else a new one (the oldest of those kept is stopped)."""
     staged = tuple((str(relative), str(path), *_stamp(path)) for relative, path in files)
@@ -182,13 +192,13 @@ def _checker(given, names, files, seed):
         return checker
 
 
-def _stamp(path):
+def _stamp(path: Path) -> tuple[int, int]:
     status = os.stat(path)
     return status.st_size, status.st_mtime_ns
 
 
 @atexit.register
-def stop_checkers():
+def stop_checkers() -> None:
     """Stop every kept child (each also stops by itself when the grader's end of its pipe closes)."""
     with _CHECKERS_LOCK:
         while _CHECKERS:
@@ -197,7 +207,7 @@ def stop_checkers():
                 checker.close()
 
 
-def _limits():
+def _limits() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
 
 
@@ -228,7 +238,7 @@ class StudentCode(NotPlainData):
     __getattr__ = __call__ = __bool__ = __iter__ = __len__ = __getitem__ = __float__ = _refuse
 
 
-def placeholders(names):
+def placeholders(names: list[str]) -> dict[str, StudentCode]:
     """A namespace in which each of the student's names stands for their code, which is not here."""
     return {name: StudentCode(name) for name in names}
 
@@ -256,7 +266,7 @@ def _value(flat, arrays):
     return NotPlainData(str(flat.get("object", "object")))
 
 
-def read_evidence(path):
+def read_evidence(path: str | Path) -> list[tuple[str, Any]]:
     """[(what, value)] of the calls a test's hidden checks made in the kernel, from the guard's file."""
     import numpy as np
 
@@ -284,7 +294,7 @@ def _replayed(saved):
     return calling
 
 
-def check_one(given, source, evidence_path):
+def check_one(given: dict, source: str, evidence_path: str | Path | None) -> str:
     """ "" when the hidden checks pass on the saved values, else why not."""
     try:
         saved = read_evidence(evidence_path) if evidence_path else []
@@ -307,7 +317,7 @@ def check_one(given, source, evidence_path):
     return ""
 
 
-def given_namespace(spec):
+def given_namespace(spec: dict) -> dict:
     """The namespace of the master's given cells, run once, with placeholders for the student's names."""
     namespace = {"__name__": "__main__", **placeholders(spec.get("student_names", []))}
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -319,12 +329,12 @@ def given_namespace(spec):
     return namespace
 
 
-def _can_fork():
+def _can_fork() -> bool:
     """Forking is safe while this process runs a single thread (torch's own threads would be lost in the fork)."""
     return threading.active_count() == 1 and len(os.listdir("/proc/self/task")) == 1
 
 
-def _checked_in_fork(namespace, tests, timeout):
+def _checked_in_fork(namespace: dict, tests: list, timeout: float) -> dict:
     """{"verdicts": ...} of one notebook's checks, run in a fork (whatever they change dies with it), or {"error": ...}."""
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -359,7 +369,7 @@ def _checked_in_fork(namespace, tests, timeout):
         return {"error": f"the hidden checks stopped outside the kernel (status {status})"}
 
 
-def serve(spec_path):
+def serve(spec_path: str) -> None:
     """Run the given cells, say whether requests can be forked, then answer one JSON line per request on stdin (one
     notebook's tests) until stdin closes: forked when it can, else the one request in this process, then stop."""
     namespace = given_namespace(json.loads(Path(spec_path).read_text()))

@@ -1,7 +1,10 @@
 """Score one executed notebook: the points of each test cell, and what the run says about the submission."""
 
+from __future__ import annotations
+
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from autograder.grader.core.cell_text import cell_error, stream_text
 from autograder.grader.core.earlier_errors import with_earlier_errors
@@ -9,6 +12,11 @@ from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.assemble import REPORT_MARKER
 from autograder.grader.pipeline.replay import recheck
 from autograder.notebooks import nbgrader_utils
+
+if TYPE_CHECKING:
+    from autograder.grader.core.exercise import Exercise
+    from autograder.grader.pipeline.assemble import Graded
+    from autograder.grader.pipeline.execute import Limits
 
 TAMPERED_RESTORE = "the grader's restore before this test did not run as sent: the kernel was changed to skip it"
 RECHECKED = "its hidden checks, run again outside your kernel on the values your code returned, fail: "
@@ -53,7 +61,7 @@ def _test_message(meta, error, printed, token):
     return ""
 
 
-def score_graded(nb, graded):
+def score_graded(nb: Any, graded: Graded) -> list[TestResult]:
     """One TestResult per test cell: points only for a test that ran to its end without an error, after the grader's
     restore request before it ran as sent. A test with hidden checks ran as two requests (assemble._test_sources):
     its visible checks, whose verdict is the student's Validate, then its hidden checks."""
@@ -80,7 +88,7 @@ def score_graded(nb, graded):
     return results
 
 
-def partial_credit(cell, max_points):
+def partial_credit(cell: Any, max_points: float) -> tuple[float, str]:
     """(points, message) of a test cell that ran to its end, from the value its last line shows, as nbgrader's
     autograde reads it (nbgrader.utils.get_partial_grade): a number from 0 to its points is what it earns, anything
     else (no value, text, a negative number) its points. A number above its points (nbgrader stops grading the
@@ -95,7 +103,7 @@ def partial_credit(cell, max_points):
     return points, "" if points == max_points else f"partial credit: {points:g} of {max_points:g} points"
 
 
-def guard_report(nb):
+def guard_report(nb: Any) -> dict:
     """What the kernel guard repaired and which faked types it found ({} when the report cell did not run)."""
     for cell in reversed(nb.cells):
         if cell.metadata.get("autograder", {}).get("kind") == "report":
@@ -155,7 +163,7 @@ def _checked_outside(outcome, graded, exercise, files, limits):
     return found
 
 
-def tampering_checks(outcome, graded, exercise, files, limits):
+def tampering_checks(outcome: Outcome, graded: Graded, exercise: Exercise, files: list, limits: Limits) -> list[str]:
     """Messages of everything that says the kernel's verdicts were not produced by the tests ([] for a clean run), the
     points of the tests they concern taken away: a tampered submission is never graded as if it were clean."""
     report = guard_report(outcome.nb)
@@ -182,7 +190,7 @@ def tampering_checks(outcome, graded, exercise, files, limits):
     return found
 
 
-def score_run(nb, problems, graded, exercise, files, limits):
+def score_run(nb: Any, problems: list, graded: Graded, exercise: Exercise, files: list, limits: Limits) -> Outcome:
     """The Outcome of one executed graded notebook (nb, and the problems execute_confined reported): each test's points,
     the earlier errors it names, the checks of the guard and outside the kernel (files: what was staged beside it),
     and the run's status and messages."""
