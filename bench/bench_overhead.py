@@ -184,16 +184,16 @@ def _gradebook(out, exercise, record):
 
 def phases(folder, scratch):
     """{phase: seconds} for grading folder's one notebook, each phase timed as `grade` runs it."""
+    from autograder.grader.confine.isolation import measure
+    from autograder.grader.confine.sandbox import Sandbox
     from autograder.grader.core.record import Record
     from autograder.grader.intake.submissions import discover, survey
     from autograder.grader.pipeline.answers import extract, read_cells
     from autograder.grader.pipeline.assemble import assemble_graded
     from autograder.grader.pipeline.execute import Limits, execute_confined, staged_files
-    from autograder.grader.pipeline.isolation import measure
-    from autograder.grader.pipeline.lifetime import UidLease, run_scratch
-    from autograder.grader.pipeline.sandbox import Sandbox
     from autograder.grader.pipeline.score import score_graded
     from autograder.grader.runs import grade, worker
+    from autograder.grader.runs.lifetime import UidLease, run_scratch
     from autograder.grader.runs.outputs import write_outputs
     from autograder.grader.scoring.term import load_term
 
@@ -225,7 +225,7 @@ def phases(folder, scratch):
             shutil.copytree(REPO / "data", plain / "data")
             found[f"plain {label}"], _ = _timed(_plain_kernel, _one_cell(source), plain)
         try:
-            from autograder.grader.pipeline.sandbox import build_font_cache
+            from autograder.grader.confine.sandbox import build_font_cache
         except ImportError:  # a checkout from before the run's font cache
             found["font cache"] = found["confined setup, cached fonts"] = float("nan")
         else:

@@ -19,7 +19,7 @@ from hostile_bank import CORRECT_WITHOUT_TRAINING, STRAY_MARK, STRAYS, _base, _w
 from nbgrader.api import Gradebook
 from strays import stray_processes
 
-from autograder.grader.pipeline.lifetime import run_lock
+from autograder.grader.runs.lifetime import run_lock
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def test_the_scripts_have_lf_line_endings_a_bash_shebang_and_parse(package, tmp_
 
 
 def test_setup_sh_installs_python_3_11_the_pins_with_cpu_torch_and_creates_the_kernels_user(tmp_path):
-    from autograder.grader.pipeline.lifetime import UID_BASE
+    from autograder.grader.confine.processes import UID_BASE
 
     url = "https://wheels.example/cpu"
     with zipfile.ZipFile(build_zip(ASSIGNMENT, tmp_path, torch_index=url)) as bundle:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grader.pipeline.isolation import close_to_others, kernel_python, launcher_argv, python_paths
-from autograder.grader.pipeline.lifetime import LOCK_NAME, BatchBusy, UidLease, run_lock, run_scratch, sweep_dead_scratch
+from autograder.grader.confine.isolation import close_to_others, kernel_python, launcher_argv, python_paths
+from autograder.grader.runs.lifetime import LOCK_NAME, BatchBusy, UidLease, run_lock, run_scratch, sweep_dead_scratch
 
 LOOK = """
 import json, os, sys
@@ -212,7 +212,7 @@ def test_inside_the_sandbox_python_is_read_only_processes_are_limited_and_no_nam
 def test_as_root_without_namespaces_a_python_the_uid_cannot_start_means_root_and_no_chmod(tmp_path, monkeypatch):
     """The fallback's decision alone: the uid's probe fails (Python under /root, say), so the kernel runs as root,
     the summary says so, and no permission is changed for nothing."""
-    from autograder.grader.pipeline import isolation
+    from autograder.grader.confine import isolation
 
     monkeypatch.setattr(isolation.shutil, "which", lambda name: None)  # no bwrap
     monkeypatch.setattr(isolation, "_facts", lambda *args: (None, "PermissionError: [Errno 13] Permission denied"))

@@ -48,9 +48,9 @@ def run(args):
     from autograder.grader.core.tables import TableError
     from autograder.grader.intake.archive import ArchiveError
     from autograder.grader.pipeline.execute import Limits
-    from autograder.grader.pipeline.lifetime import BatchBusy
     from autograder.grader.reports.summary import isolation_summary, summary
     from autograder.grader.runs.grade import Options, UnknownStudent, grade_batch
+    from autograder.grader.runs.lifetime import BatchBusy
     from autograder.grader.runs.outputs import closing_lines, print_warnings
 
     problem = _course_problem(args) or options.path_problem(args.submissions, "submissions")

@@ -29,9 +29,9 @@ from nbclient.util import ensure_async
 from autograder.grader.pipeline.assemble import KEY_FILE
 
 if TYPE_CHECKING:
+    from autograder.grader.confine.sandbox import Sandbox
     from autograder.grader.core.exercise import Exercise
     from autograder.grader.pipeline.assemble import Graded
-    from autograder.grader.pipeline.sandbox import Sandbox
 
 MAX_RUNS = 3
 EVIDENCE = ".autograder-evidence"  # the guard's folder of what each test's hidden checks received (kernel/guard.py)

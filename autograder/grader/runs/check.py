@@ -28,16 +28,16 @@ from typing import Any
 
 import nbformat
 
+from autograder.grader.confine.isolation import measure
+from autograder.grader.confine.sandbox import Sandbox
 from autograder.grader.core.cell_text import cell_error, stream_text
 from autograder.grader.core.exercise import Assignment, Exercise
 from autograder.grader.intake.junk import student_files
 from autograder.grader.pipeline.answers import Extracted, NotANotebook, extract, read_cells, redact_hidden
 from autograder.grader.pipeline.assemble import assemble_graded
 from autograder.grader.pipeline.execute import Limits, staged_files
-from autograder.grader.pipeline.isolation import measure
-from autograder.grader.pipeline.lifetime import UidLease, run_scratch
-from autograder.grader.pipeline.sandbox import Sandbox
 from autograder.grader.pipeline.score import Outcome
+from autograder.grader.runs.lifetime import UidLease, run_scratch
 from autograder.grader.runs.notebook import run_graded
 from autograder.notebooks import is_test
 

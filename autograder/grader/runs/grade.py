@@ -15,7 +15,7 @@ What was found but not graded (unsafe zip entries, a second notebook, system fil
 for OUT/warnings.txt; deadlines and overrides are applied by outputs.write_outputs (scoring/term.py).
 
 A run holds a lock on OUT, its own scratch folder and (as root) its own leased kernel uids until it ends; its
-workers die with it, even after kill -9, and take their kernels along (pipeline/lifetime.py).
+workers die with it, even after kill -9, and take their kernels along (runs/lifetime.py).
 """
 
 import multiprocessing
@@ -34,6 +34,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder import REPO
+from autograder.grader.confine.isolation import Isolation, measure
+from autograder.grader.confine.sandbox import build_font_cache
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import similar_ids
 from autograder.grader.core.layout import feedback_path, gradebook_path, load_record, record_path, write_origin
@@ -43,10 +45,8 @@ from autograder.grader.intake.shards import select_shard, write_manifest
 from autograder.grader.intake.submissions import Submission, Wanted, discover, survey
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
 from autograder.grader.pipeline.execute import Limits
-from autograder.grader.pipeline.isolation import Isolation, measure
-from autograder.grader.pipeline.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
-from autograder.grader.pipeline.sandbox import build_font_cache
 from autograder.grader.runs.assignment import resolve_assignment
+from autograder.grader.runs.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
 from autograder.grader.runs.outputs import write_intake, write_outputs
 from autograder.grader.runs.worker import (
     WorkerContext,

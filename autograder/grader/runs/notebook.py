@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from autograder.grader.confine.sandbox import Sandbox
 from autograder.grader.core.exercise import Exercise
 from autograder.grader.core.record import NO_RESPONSE, TestResult, pending
 from autograder.grader.integrations.formgrader import autograded_notebook
@@ -27,7 +28,6 @@ from autograder.grader.pipeline.answers import Extracted, extract, read_cells
 from autograder.grader.pipeline.assemble import Graded, assemble_graded, suspicious
 from autograder.grader.pipeline.execute import Limits, execute_confined
 from autograder.grader.pipeline.leaderboard import leaderboard
-from autograder.grader.pipeline.sandbox import Sandbox
 from autograder.grader.pipeline.score import Outcome, score_run
 
 STEPS = ("read", "extract", "assemble", "execute", "score", "flags", "leaderboard", "view")

@@ -14,6 +14,9 @@ from typing import Any
 
 import nbformat
 
+from autograder.grader.confine.isolation import Isolation
+from autograder.grader.confine.processes import become_subreaper, die_with_parent, reap_children
+from autograder.grader.confine.sandbox import Sandbox
 from autograder.grader.core.exercise import Assignment
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
@@ -24,9 +27,6 @@ from autograder.grader.intake.submissions import Submission
 from autograder.grader.integrations.gradescope.results import results_json, test_titles
 from autograder.grader.pipeline.answers import NotANotebook
 from autograder.grader.pipeline.execute import Limits, staged_files
-from autograder.grader.pipeline.isolation import Isolation
-from autograder.grader.pipeline.lifetime import become_subreaper, die_with_parent, reap_children
-from autograder.grader.pipeline.sandbox import Sandbox
 from autograder.grader.reports.feedback import feedback_html
 from autograder.grader.reports.similarity_report import code_json
 from autograder.grader.runs.assignment import grade_ids

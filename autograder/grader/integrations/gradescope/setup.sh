@@ -22,7 +22,7 @@ else
 fi
 "$VENV/bin/python" -m pip install --quiet -r "$SOURCE/requirements.txt"
 
-# The grader runs each kernel as a uid leased from autograder/grader/pipeline/lifetime.py (UID_BASE on, one worker here).
+# The grader runs each kernel as a uid leased by autograder/grader/runs/lifetime.py (from UID_BASE on, one worker here).
 if ! getent passwd "$KERNEL_UID" >/dev/null; then
   useradd --uid "$KERNEL_UID" --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$KERNEL_USER"
 fi

@@ -4,68 +4,34 @@
 - `run_scratch()`: a scratch folder unique to the run, locked while the run lives; a later run deletes the
   folders of dead runs only (their lock is free), never a live run's.
 - `UidLease` (root): throwaway uids that no other live run holds, and no process uses, for the run's kernels.
-- `die_with_parent` / `become_subreaper`: a pool worker dies when the grader dies, and adopts the orphans of
-  its kernels (when they are not in a PID namespace of their own) so that it can kill them; `reap_children` as it
-  exits leaves no zombie of theirs behind.
+How a worker and its kernels end with the grader: confine/processes.py.
 Locks are `fcntl.flock` locks: the kernel releases them when their holder dies, however it dies.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
 import os
 import pwd
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
-SIGKILL = 9
+from autograder.grader.confine.processes import UID_BASE, UID_SPAN
+
 LOCK_NAME = ".grading.lock"
 SCRATCH_PREFIX = "autograder-"
 # The kernels' Unix sockets lie in BASE/autograder-XXXXXXXX/worker-N/ipc/k-N: a socket path has at most 107 bytes.
 MAX_BASE = 60
-# Far above the uids that distributions, systemd (DynamicUser: 61184-65519) and subordinate uid maps hand out,
-# and below 2**31, where some tools take uids for negative numbers.
-UID_BASE, UID_SPAN = 2_000_000_000, 10_000
 
 
 class BatchBusy(RuntimeError):
     """Another grading run holds OUT."""
-
-
-def _prctl(option, value):
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-
-
-def die_with_parent(parent: int) -> None:
-    """SIGKILL this process when its parent dies (Linux); exit now if the parent is already gone."""
-    _prctl(PR_SET_PDEATHSIG, SIGKILL)
-    if sys.platform.startswith("linux") and os.getppid() != parent:
-        os._exit(1)
-
-
-def become_subreaper() -> None:
-    """Orphaned descendants (a kernel's daemons, when no PID namespace holds them) are re-parented to this process."""
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
-
-
-def reap_children(timeout: float = 5) -> None:
-    """Wait for this process's children (orphans it adopted as a subreaper included) and reap them, for up to timeout
-    seconds. A worker calls it as it exits: a kernel's process that died after its kill was checked would otherwise be
-    a zombie handed to init, which reaps slowly on some hosts (the run would then seem to leave processes behind)."""
-    try:
-        psutil.wait_procs(psutil.Process().children(), timeout=timeout)
-    except psutil.Error:
-        pass
 
 
 def _try_lock(path, mode=0o600):

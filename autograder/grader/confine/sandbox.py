@@ -16,10 +16,10 @@ import psutil
 from jupyter_client.kernelspec import KernelSpecManager
 
 from autograder import REPO
-from autograder.grader.pipeline.isolation import kernel_python, launcher_argv
+from autograder.grader.confine.isolation import kernel_python, launcher_argv
 
 if TYPE_CHECKING:
-    from autograder.grader.pipeline.isolation import Isolation
+    from autograder.grader.confine.isolation import Isolation
 
 KILL_ROUNDS = 4  # kill_all: rounds of kill, wait and look again
 FONT_CACHE = "font-cache"  # in the run's scratch folder, beside the workers' folders
