@@ -36,7 +36,7 @@ from autograder.grader.pipeline.answers import extract, read_cells
 from autograder.grader.pipeline.assemble import assemble_graded
 from autograder.grader.reports.class_report import report_html
 from autograder.grader.reports.feedback import feedback_html, refresh_feedback
-from autograder.grader.reports.grades_csv import write_csv
+from autograder.grader.reports.grades_csv import write_grades_csv
 from autograder.grader.runs.grade import Options, grade_batch
 from autograder.grader.runs.merge import merge, write_merged
 from autograder.notebooks import grade_id, solution_notebook
@@ -330,7 +330,7 @@ def _graded_record():
 
 
 def test_grades_csv_has_a_column_per_written_answer_left_empty_while_it_awaits_a_person(tmp_path):
-    write_csv(tmp_path / "grades.csv", [_graded_record(), _record("bob")], ["test_scaled", *EXERCISE.manual_ids])
+    write_grades_csv(tmp_path / "grades.csv", [_graded_record(), _record("bob")], ["test_scaled", *EXERCISE.manual_ids])
     with open(tmp_path / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert list(rows["ann"])[:4] == ["student_id", "test_scaled", "why_linear", "table"]

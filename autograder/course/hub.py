@@ -240,7 +240,7 @@ def copy_tooling(instructor):
     run(["chown", "-R", f"{entry.pw_uid}:{entry.pw_gid}", str(dest)])
 
 
-def exercises():
+def released_exercises():
     """The name of every master, as grader/exercise.py's master_paths() finds them (this module has no nbgrader)."""
     return [path.stem for path in sorted(MASTERS.glob("*.py"))]
 
@@ -249,7 +249,7 @@ def set_up_course(instructor, students):
     """The instructor's course directory, the students in its gradebook, every exercise released, all as the instructor."""
     copy_tooling(instructor)
     command = [VENV / "bin" / "python", "-m", "autograder.course.hub_course", course_dir(instructor), "--course-id", COURSE_ID,
-               "--students", ",".join(students), "--release", *exercises()]  # fmt: skip
+               "--students", ",".join(students), "--release", *released_exercises()]  # fmt: skip
     print(run(as_user(instructor, command), cwd=tooling_dir(instructor)), end="", flush=True)
 
 
@@ -518,7 +518,8 @@ def status():
 
 def print_accounts(state):
     print(f"\nThe course hub runs at {state['url']}  (log: {STATE / 'jupyterhub.log'})")
-    print(f"course {COURSE_ID}: {', '.join(exercises())} released into {EXCHANGE / COURSE_ID}; the instructor's course: {course_dir()}")
+    released = ", ".join(released_exercises())
+    print(f"course {COURSE_ID}: {released} released into {EXCHANGE / COURSE_ID}; the instructor's course: {course_dir()}")
     for account in state["accounts"]:
         print(f"  {account['role']:<10} {account['name']:<18} password {account['password']}")
     print(f"(also in {STATE_FILE}, root only)  Stop it: bash scripts/hub.sh down [--purge]")

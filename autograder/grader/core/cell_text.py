@@ -23,20 +23,20 @@ def merged_streams(outputs: list) -> list:
             and previous.get("output_type") == "stream"
             and previous.get("name") == output.get("name")
         ):
-            merged[-1] = {**previous, "text": _text(previous) + _text(output)}
+            merged[-1] = {**previous, "text": _output_text(previous) + _output_text(output)}
         else:
             merged.append(output)
     return merged
 
 
-def _text(output):
+def _output_text(output):
     text = output.get("text", "")
     return "".join(text) if isinstance(text, list) else text
 
 
 def stream_text(cell: Any, name: str | None = None) -> str:
     """What a cell printed, its stream outputs joined (only stdout or stderr when name says so)."""
-    return "".join(_text(o) for o in cell.get("outputs", []) if o.get("output_type") == "stream" and name in (None, o.get("name")))
+    return "".join(_output_text(o) for o in cell.get("outputs", []) if o.get("output_type") == "stream" and name in (None, o.get("name")))
 
 
 def cell_error(cell: Any) -> str | None:

@@ -249,7 +249,7 @@ def _fail(path, message):
     raise ExerciseError(f"{'master' if path.suffix == '.py' else 'source notebook'} {path.name}: {message}")
 
 
-def _points(path, cell, what):
+def _points_of_cell(path, cell, what):
     gid, points = grade_id(cell), nbgrader_meta(cell).get("points")
     try:
         points = float(points)
@@ -261,7 +261,7 @@ def _points(path, cell, what):
 
 
 def _manual_answer(path, cell):
-    points = _points(path, cell, "manually graded answer cell")
+    points = _points_of_cell(path, cell, "manually graded answer cell")
     if points <= 0:
         _fail(path, f"manually graded answer cell '{grade_id(cell)}' needs points > 0 in its nbgrader metadata {MANUAL_CELL}")
     kind = "task" if is_task(cell) else "answer"
@@ -287,7 +287,7 @@ def _cells_declared(path, nb):
                 _fail(path, f"answer cell '{gid}' declares autograder={{\"defines\": ...}} that are not Python names")
             defines[gid] = tuple(names)
         if is_test(cell):
-            tests.append((gid, _points(path, cell, "test cell")))
+            tests.append((gid, _points_of_cell(path, cell, "test cell")))
         if "timeout" in meta:
             timeouts[gid] = float(meta["timeout"])
     return defines, timeouts, tests, manual

@@ -35,7 +35,7 @@ class Extracted:
     blank: list = field(default_factory=list)  # grade_ids of the answers graded by hand that are as released (untouched)
 
 
-def _text(value):
+def _source_text(value):
     if isinstance(value, list):
         value = "".join(v for v in value if isinstance(v, str))
     return value if isinstance(value, str) else ""
@@ -66,7 +66,7 @@ def read_cells(data: bytes) -> list[dict]:
     cells = []
     for cell in nb["cells"]:
         if isinstance(cell, dict):
-            cells.append({"type": cell.get("cell_type"), "source": _text(cell.get("source"))[:MAX_CELL_CHARS], "meta": _meta(cell)})
+            cells.append({"type": cell.get("cell_type"), "source": _source_text(cell.get("source"))[:MAX_CELL_CHARS], "meta": _meta(cell)})
     return cells
 
 

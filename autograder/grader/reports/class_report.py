@@ -133,7 +133,7 @@ def _count(n, noun):
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _number(value):
+def _short_number(value):
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
@@ -144,7 +144,7 @@ def _scores_section(records):
     cards = [
         ("submissions", str(len(records))),
         ("mean", f"{statistics.fmean(scores):.2f}"),
-        ("median", _number(statistics.median(scores))),
+        ("median", _short_number(statistics.median(scores))),
         ("full marks", str(full)),
         ("out of", f"{max_score:g}"),
     ]

@@ -7,7 +7,7 @@ from autograder.grader.scoring.term import late_by
 CSV_TERM_COLUMNS = ("submitted_at", "submitted_from", "due", "late_by", "raw_score", "late_penalty")
 
 
-def write_csv(path, records, test_ids):
+def write_grades_csv(path, records, test_ids):
     """grades.csv: one row per submission, one column per test cell (after overrides), when it was handed in, the
     raw score and the late penalty, then the final score."""
     columns = ["student_id", *test_ids, *CSV_TERM_COLUMNS, "score", "max_score", "status", "message"]

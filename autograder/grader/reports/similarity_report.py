@@ -72,7 +72,7 @@ def answers_text(pair):
     return "; ".join(f"{label} {100 * share:.0f}%" for label, (share, _) in cells)
 
 
-def write_csv(path, comparison):
+def write_similarity_csv(path, comparison):
     """similarity.csv: the flagged pairs and each student's closest match, the most similar first."""
     pairs = {(p.a, p.b): p for p in comparison.flagged()}
     pairs.update({(p.a, p.b): p for p in comparison.closest().values() if p is not None})
@@ -195,7 +195,7 @@ def write_similarity(out, exercise, records):
     codes, missing = read_codes(out, records)
     starter = starter_hashes(starter_sources(exercise))
     comparison = compare(codes, starter)
-    write_csv(out / "similarity.csv", comparison)
+    write_similarity_csv(out / "similarity.csv", comparison)
     links = Links.of(exercise, links_prefix(out))
     write_atomic(out / "similarity.html", similarity_html(exercise, comparison, missing, len(starter), links))
     return [out / "similarity.csv", out / "similarity.html"]

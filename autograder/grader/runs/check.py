@@ -32,6 +32,7 @@ from autograder.grader.confine.isolation import measure
 from autograder.grader.confine.sandbox import Sandbox
 from autograder.grader.core.cell_text import cell_error, stream_text
 from autograder.grader.core.exercise import Assignment, Exercise
+from autograder.grader.core.record import points_text
 from autograder.grader.intake.junk import student_files
 from autograder.grader.pipeline.answers import Extracted, NotANotebook, extract, read_cells, redact_hidden
 from autograder.grader.pipeline.assemble import assemble_graded
@@ -89,7 +90,7 @@ def staged_for(path: str | Path, assignment: Assignment, exercise: Exercise) -> 
     return staged_files(exercise, assignment.files, mine)
 
 
-def _isolation(scratch, uids, path, exercise):
+def _isolation_of_check(scratch, uids, path, exercise):
     """The confinement this host allows the kernel (measured as `grade` measures it); check changes no permissions."""
     hide, secrets = [str(Path(path).resolve().parent)], [str(exercise.master_path), str(Path(path).resolve())]
     return measure(scratch, uids, hide, secrets, private=[])
@@ -114,7 +115,7 @@ def run_visible(
     if progress is not None:
         progress.expect(graded.nb)
     with run_scratch() as scratch, UidLease(1 if os.geteuid() == 0 else 0) as lease:
-        isolation = _isolation(scratch, lease.uids, path, exercise)
+        isolation = _isolation_of_check(scratch, lease.uids, path, exercise)
         folder = scratch / "check"
         folder.mkdir(mode=0o711)
         uid = isolation.uids[0] if isolation.uids else None
@@ -139,10 +140,6 @@ def _cells(checked, *kinds):
     return [c for c in checked.outcome.nb.cells if c.metadata.get("autograder", {}).get("kind") in kinds]
 
 
-def _points(value):
-    return f"{value:g} point" + ("" if value == 1 else "s")
-
-
 def _indented(text, prefix="    "):
     return [prefix + line for line in text.splitlines() or [""]]
 
@@ -153,7 +150,7 @@ def results_text(checked: Checked) -> list[str]:
     lines = []
     for test in checked.outcome.tests:
         passed = test.points == test.max_points
-        lines.append(f"{'PASSED' if passed else 'FAILED'}  {test.grade_id} ({_points(test.max_points)})")
+        lines.append(f"{'PASSED' if passed else 'FAILED'}  {test.grade_id} ({points_text(test.max_points)})")
         for cell in (c for c in parts if c.metadata["autograder"]["grade_id"] == test.grade_id):
             lines += [line for printed in printed_lines(cell, checked.tokens) for line in _indented(printed)]
         if not passed:
@@ -203,7 +200,7 @@ def errors_after_tests(checked: Checked) -> list[str]:
     return _errors(_split_at_last_test(checked)[1])
 
 
-def summary(checked: Checked) -> list[str]:
+def visible_points(checked: Checked) -> list[str]:
     """The visible points per test and in all, and the reminder that the grader runs more tests."""
     tests = checked.outcome.tests
     width = max(len(t.grade_id) for t in tests)
@@ -225,7 +222,7 @@ def report(checked: Checked) -> str:
         lines += [BLANK, *[f"  {gid}" for gid in checked.blank], ""]
     if notes:
         lines += ["notes:", *[f"  {n}" for n in notes], ""]
-    return "\n".join(lines + summary(checked))
+    return "\n".join(lines + visible_points(checked))
 
 
 def passed_all(checked: Checked) -> bool:

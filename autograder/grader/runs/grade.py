@@ -218,7 +218,7 @@ def _uids(n):
     return UidLease(n if os.geteuid() == 0 else 0)
 
 
-def _isolation(submissions, folder, out, scratch_root, uids, options, exercise):
+def _measure_isolation(submissions, folder, out, scratch_root, uids, options, exercise):
     """Measure what confines the kernels on this host, say it once, and keep it for the records and summary."""
     hide = [str(out), str(folder), str(submissions), str(submissions.parent if submissions.is_file() else submissions)]
     course = [str(options.course)] if options.course else []
@@ -290,7 +290,7 @@ def _grade_all(submissions, out, options, scratch_root, uids):
     gradebook = _Gradebook(gradebook_path(out), exercise)
     for record in kept.values():
         gradebook.put(record)
-    isolation, hide = _isolation(submissions, folder, out, scratch_root, uids, options, exercise)
+    isolation, hide = _measure_isolation(submissions, folder, out, scratch_root, uids, options, exercise)
     fonts = _font_cache(todo, options, scratch_root, hide, isolation)
     with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
         for _ in range(3):

@@ -35,7 +35,7 @@ from autograder.grader.integrations.gradescope.results import results_json, test
 from autograder.grader.integrations.hand_grades import fold_hand_grades
 from autograder.grader.reports.class_report import report_html
 from autograder.grader.reports.feedback import refresh_feedback
-from autograder.grader.reports.grades_csv import write_csv
+from autograder.grader.reports.grades_csv import write_grades_csv
 from autograder.grader.reports.html_page import Links
 from autograder.grader.reports.similarity_report import write_similarity
 from autograder.grader.runs.assignment import resolve_assignment
@@ -97,7 +97,7 @@ def write_outputs(
     for record in records:
         _rewrite_student_files(out, exercise, record, titles, gradescope)
     grades = out / "grades.csv"
-    write_csv(grades, records, [gid for gid, _ in exercise.tests] + list(exercise.manual_ids))
+    write_grades_csv(grades, records, [gid for gid, _ in exercise.tests] + list(exercise.manual_ids))
     write_source(out, exercise)
     if gradebook_path(out).is_file() and records:
         gb = open_gradebook(gradebook_path(out), exercise)

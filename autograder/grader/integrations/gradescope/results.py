@@ -168,7 +168,7 @@ def failure_results(message, seconds=0.0):
     }
 
 
-def _number(value):
+def _is_finite_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -182,8 +182,8 @@ def _test_problems(index, test):
     else:
         required, problems = ("name", "score", "max_score", "status", "output"), []
     problems += [f"{where}.{key} is missing" for key in required if key not in test]
-    problems += [f"{where}.{key} is not a number" for key in ("score", "max_score") if key in test and not _number(test[key])]
-    if _number(test.get("score")) and _number(test.get("max_score")) and not 0 <= test["score"] <= test["max_score"]:
+    problems += [f"{where}.{key} is not a number" for key in ("score", "max_score") if key in test and not _is_finite_number(test[key])]
+    if _is_finite_number(test.get("score")) and _is_finite_number(test.get("max_score")) and not 0 <= test["score"] <= test["max_score"]:
         problems.append(f"{where}.score {test['score']} is not between 0 and max_score {test['max_score']}")
     for key, allowed in (("status", TEST_STATUSES), ("visibility", VISIBILITIES), ("output_format", OUTPUT_FORMATS)):
         if key in test and test[key] not in allowed:
@@ -197,7 +197,7 @@ def _leaderboard_problems(board):
         return ["leaderboard is not a list"]
     problems = []
     for index, entry in enumerate(board):
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not _number(entry.get("value")):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not _is_finite_number(entry.get("value")):
             problems.append(f"leaderboard[{index}] needs a name (string) and a value (number)")
         elif entry.get("order", "desc") not in ORDERS:
             problems.append(f"leaderboard[{index}].order is {entry['order']!r}, not one of {ORDERS}")
@@ -208,7 +208,7 @@ def _sum_problems(data, tests):
     """The tests' scores must add up to the score; when extra_data says what the score is made of, they add up to
     its raw_score, and the score is raw_score minus the late penalty, or the instructor's total."""
     scores = [t.get("score") for t in tests]
-    if not tests or not _number(data.get("score")) or not all(map(_number, scores)):
+    if not tests or not _is_finite_number(data.get("score")) or not all(map(_is_finite_number, scores)):
         return []
     extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
     if "raw_score" not in extra:
@@ -216,11 +216,11 @@ def _sum_problems(data, tests):
             return []
         return [f"score {data['score']} is not the sum of the tests' scores ({sum(scores)})"]
     raw, penalty = extra["raw_score"], extra.get("late_penalty", 0)
-    if not (_number(raw) and _number(penalty)) or not math.isclose(raw, sum(scores)):
+    if not (_is_finite_number(raw) and _is_finite_number(penalty)) or not math.isclose(raw, sum(scores)):
         return [f"extra_data.raw_score {raw} is not the sum of the tests' scores ({sum(scores)})"]
     totals = [o.get("points") for o in extra.get("overrides", []) if isinstance(o, dict) and o.get("test") == "total"]
     expected = totals[0] if totals else max(0.0, raw - penalty)
-    if not _number(expected) or not math.isclose(data["score"], expected, abs_tol=1e-9):
+    if not _is_finite_number(expected) or not math.isclose(data["score"], expected, abs_tol=1e-9):
         return [
             f"score {data['score']} is not the sum of the tests' scores ({sum(scores)}) less the late penalty ({penalty})"
             + (" nor the instructor's total" if totals else "")
@@ -234,7 +234,7 @@ def problems(data, forbidden=()):
     if not isinstance(data, dict):
         return ["results.json is not a JSON object"]
     found = [f"{key} is missing" for key in ("score", "execution_time", "output", "stdout_visibility", "tests") if key not in data]
-    found += [f"{key} is not a number" for key in ("score", "execution_time") if key in data and not _number(data[key])]
+    found += [f"{key} is not a number" for key in ("score", "execution_time") if key in data and not _is_finite_number(data[key])]
     if "output" in data and not isinstance(data["output"], str):
         found.append("output is not a string")
     if data.get("visibility", "visible") not in VISIBILITIES:
