@@ -208,7 +208,12 @@ def stop_checkers() -> None:
 
 
 def _limits() -> None:
+    """In the child, before it runs: its memory bound, and its death with the grading process that starts it (a kill -9
+    of the grader takes its workers, their kernels and this child along at once)."""
+    from autograder.grader.confine.processes import die_with_parent
+
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
+    die_with_parent(os.getppid())
 
 
 # ---- the child process: no grader import below this line, and no student code ever runs here ----
@@ -329,6 +334,14 @@ def given_namespace(spec: dict) -> dict:
     return namespace
 
 
+def _die_with_parent() -> None:
+    """SIGKILL this process when its parent dies (Linux; a no-op elsewhere)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+
+
 def _can_fork() -> bool:
     """Forking is safe while this process runs a single thread (torch's own threads would be lost in the fork)."""
     return threading.active_count() == 1 and len(os.listdir("/proc/self/task")) == 1
@@ -338,8 +351,9 @@ def _checked_in_fork(namespace: dict, tests: list, timeout: float) -> dict:
     """{"verdicts": ...} of one notebook's checks, run in a fork (whatever they change dies with it), or {"error": ...}."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the fork: its output goes nowhere but the pipe
+    if pid == 0:  # the fork: its output goes nowhere but the pipe, and it dies with the process that forked it
         try:
+            _die_with_parent()
             os.close(read_end)
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
