@@ -24,10 +24,10 @@ sys.path.insert(0, str(REPO / "tests"))
 from similarity_cases import implementations  # noqa: E402
 from synthetic_class import student_ids, synthetic_codes, synthetic_records, write_class  # noqa: E402
 
-from autograder.grader.core.exercise import exercise_named  # noqa: E402
 from autograder.grader.core.files import write_atomic  # noqa: E402
 from autograder.grader.core.ids import safe_name  # noqa: E402
 from autograder.grader.core.layout import read_records  # noqa: E402
+from autograder.grader.core.masters import exercise_named  # noqa: E402
 from autograder.grader.reports.class_report import report_html  # noqa: E402
 from autograder.grader.reports.similarity import MIN_SHARED, THRESHOLD  # noqa: E402
 from autograder.grader.reports.similarity_report import write_similarity  # noqa: E402

@@ -33,7 +33,7 @@ import nbformat  # noqa: E402
 
 from autograder.course.build import generated_paths  # noqa: E402
 from autograder.course.examples import CLASSIC_BUGS, answers, filled, with_bug  # noqa: E402
-from autograder.grader.core.exercise import exercise_named  # noqa: E402
+from autograder.grader.core.masters import exercise_named  # noqa: E402
 
 DEFAULT_ASSIGNMENT = "realnvp"
 

@@ -23,8 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from autograder.cli import parser  # noqa: E402
-from autograder.grader.core.exercise import exercise_named  # noqa: E402
 from autograder.grader.core.files import write_atomic  # noqa: E402
+from autograder.grader.core.masters import exercise_named  # noqa: E402
 from autograder.grader.core.record import Record, TestResult  # noqa: E402
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades  # noqa: E402
 from autograder.grader.reports.feedback import NOTEBOOK_MARK, feedback_head  # noqa: E402

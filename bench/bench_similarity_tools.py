@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from similarity_cases import copied, disguised, written_apart  # noqa: E402
 from synthetic_class import synthetic_codes  # noqa: E402
 
-from autograder.grader.core.exercise import exercise_named  # noqa: E402
+from autograder.grader.core.masters import exercise_named  # noqa: E402
 from autograder.grader.reports.similarity import Code, compare, starter_hashes, starter_sources  # noqa: E402
 from autograder.notebooks import solution_answers  # noqa: E402
 

@@ -34,7 +34,7 @@ import nbformat
 
 from autograder.course.examples import answers as example_answers
 from autograder.course.examples import filled
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.grade import Options, grade_batch
 from autograder.notebooks import solution_answers

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from autograder.course.examples import answers, filled, with_bug
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.masters import exercise_named
 from autograder.notebooks import grade_id
 
 NO_TRAINING = (

@@ -4,8 +4,9 @@ import nbformat
 import pytest
 from conftest import REPO
 
-from autograder.grader.core.exercise import ExerciseError, load_exercise
+from autograder.grader.core.exercise import ExerciseError
 from autograder.grader.core.layout import feedback_path
+from autograder.grader.core.masters import load_exercise
 from autograder.grader.intake.submissions import discover
 from autograder.grader.runs.assignment import resolve_assignment
 from autograder.grader.runs.grade import Options, grade_batch

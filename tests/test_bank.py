@@ -12,7 +12,7 @@ from conftest import REPO, exercise_of_test
 from report_reading import csv_rows, report_differences
 from similarity_cases import flagged_for_own_code
 
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.reports.similarity import compare, starter_hashes, starter_sources
 from autograder.grader.reports.similarity_report import read_codes
 

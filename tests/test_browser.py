@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
 from autograder.course import examples
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.masters import exercise_named
 from autograder.notebooks import grade_id, is_answer, is_manual, is_test, solution_answers, written_answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -7,7 +7,7 @@ import pytest
 from conftest import REPO, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, STUDENT_NOTEBOOK
 
 from autograder.course import build
-from autograder.grader.core.exercise import exercise_named, master_paths
+from autograder.grader.core.masters import exercise_named, master_paths
 from autograder.notebooks import grade_id, is_answer, is_manual, is_test
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")

@@ -26,7 +26,7 @@ from autograder.cli import main as cli
 from autograder.course.build import generated_paths
 from autograder.course.examples import EXAMPLE_NAMES, EXAMPLES, filled
 from autograder.course.examples import answers as example_answers
-from autograder.grader.core.exercise import exercise_named, load_exercise, master_paths
+from autograder.grader.core.masters import exercise_named, load_exercise, master_paths
 from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.answers import extract, read_cells, redact_hidden
 from autograder.grader.pipeline.assemble import assemble_graded

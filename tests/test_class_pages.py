@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 from report_reading import csv_rows, report_differences
 
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.reports.similarity import MIN_SHARED, THRESHOLD
 
 pytestmark = pytest.mark.slow

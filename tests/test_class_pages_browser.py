@@ -13,7 +13,7 @@ from conftest import REPO
 from similarity_cases import implementations
 from synthetic_class import synthetic_codes, synthetic_records, write_class
 
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.runs.outputs import write_outputs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

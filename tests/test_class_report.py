@@ -11,7 +11,7 @@ from report_reading import read_report, report_differences
 from synthetic_class import synthetic_records, write_class
 
 from autograder.cli import main
-from autograder.grader.core.exercise import exercise_named, master_paths
+from autograder.grader.core.masters import exercise_named, master_paths
 from autograder.grader.core.record import Record, TestResult
 from autograder.grader.reports.class_report import CellStats, leaderboard_top, message_group, parts_of, report_html, time_summary
 from autograder.grader.reports.html_page import Links
@@ -154,7 +154,7 @@ def test_the_leaderboard_lists_the_best_ten_in_the_masters_order(order):
 
 
 def test_an_exercise_without_a_leaderboard_has_no_leaderboard_section(tmp_path):
-    from autograder.grader.core.exercise import load_exercise
+    from autograder.grader.core.masters import load_exercise
 
     tiny = load_exercise(REPO / "tests" / "fixtures" / "tiny_master.py")
     text = report_html(tiny, synthetic_records(tiny, 5))

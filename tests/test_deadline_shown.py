@@ -9,7 +9,7 @@ import pytest
 from autograder import REPO
 from autograder.cli.check import _deadline
 from autograder.course.release import DEADLINE_CELL, dated
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.pipeline.answers import extract, read_cells
 from autograder.grader.scoring.deadlines import due_line, load_deadlines
 

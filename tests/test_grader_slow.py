@@ -4,8 +4,8 @@ import pytest
 from conftest import ASSIGNMENT
 
 from autograder.course.examples import EXAMPLES
-from autograder.grader.core.exercise import exercise_named
 from autograder.grader.core.layout import feedback_path
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.grade import Options, grade_batch
 

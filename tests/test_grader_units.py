@@ -9,8 +9,8 @@ from hostile_bank import _base, _stripped
 from strays import is_stray, stray_processes
 
 from autograder.course import examples
-from autograder.grader.core.exercise import exercise_named, master_paths
 from autograder.grader.core.ids import safe_name
+from autograder.grader.core.masters import exercise_named, master_paths
 from autograder.grader.core.record import Record
 from autograder.grader.intake.archive import extract_zip
 from autograder.grader.intake.submissions import discover

@@ -24,7 +24,7 @@ from test_grader import HIDDEN_MARKERS
 
 from autograder.cli.gradescope_run import find_notebook, student_id
 from autograder.course.examples import EXAMPLES
-from autograder.grader.core.exercise import load_exercise
+from autograder.grader.core.masters import load_exercise
 from autograder.grader.core.record import Metric, Record, TestResult
 from autograder.grader.integrations.gradescope.package import build_zip, exercises
 from autograder.grader.integrations.gradescope.results import failure_results, problems, results

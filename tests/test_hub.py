@@ -32,7 +32,7 @@ import pytest
 from conftest import REPO
 
 from autograder.course import examples, hub
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.masters import exercise_named
 from autograder.notebooks import written_answers
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

@@ -7,9 +7,9 @@ import csv
 import pytest
 
 from autograder.cli import parser
-from autograder.grader.core.exercise import exercise_named
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.core.record import Record, TestResult
 
 EXERCISE = exercise_named("realnvp")

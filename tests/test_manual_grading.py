@@ -23,10 +23,11 @@ from conftest import REPO
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearSolutions
 
-from autograder.grader.core.exercise import ExerciseError, exercise_named, load_exercise, master_paths
+from autograder.grader.core.exercise import ExerciseError
 from autograder.grader.core.exercise import source_digest as master_digest
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.layout import autograded_path, feedback_path, source_path
+from autograder.grader.core.masters import exercise_named, load_exercise, master_paths
 from autograder.grader.core.record import AWAITING, GRADED, Record, TestResult, pending
 from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades

@@ -11,7 +11,7 @@ from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from nbclient.exceptions import CellExecutionError
 
 from autograder.course import build, examples
-from autograder.grader.core.exercise import exercise_named, master_paths
+from autograder.grader.core.masters import exercise_named, master_paths
 from autograder.grader.core.record import AWAITING
 from autograder.grader.runs.grade import Options, grade_batch
 from autograder.notebooks import grade_id, solution_answers

@@ -5,7 +5,7 @@ import ast
 from conftest import REPO
 
 import autograder
-from autograder.grader.core.exercise import master_paths
+from autograder.grader.core.masters import master_paths
 
 ROOT_NAMES = ("REPO", "KERNEL")  # the repository, and the folder of what runs in the student's kernel
 SOURCES = [p for folder in ("autograder", "tests", "bench", "scripts", "data") for p in sorted((REPO / folder).rglob("*.py"))]

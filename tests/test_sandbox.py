@@ -30,8 +30,8 @@ from sandbox_probes import CANARY_MARK, STRAY_MARK, Targets, hostile_notebook, r
 from strays import stray_processes
 
 from autograder.course.examples import answers, filled
-from autograder.grader.core.exercise import exercise_named
 from autograder.grader.core.layout import feedback_path
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.grade import Options, run_batch
 

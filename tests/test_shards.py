@@ -17,8 +17,8 @@ from nbgrader.api import Gradebook
 from report_reading import report_differences
 
 from autograder.course.examples import EXAMPLES
-from autograder.grader.core.exercise import exercise_named
 from autograder.grader.core.exercise import source_digest as master_digest
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.core.record import Record, TestResult
 from autograder.grader.intake.shards import MANIFEST, parse_shard, select_shard
 from autograder.grader.runs.merge import merge

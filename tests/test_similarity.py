@@ -14,7 +14,7 @@ from synthetic_class import synthetic_codes, synthetic_records, write_class
 from autograder.cli import main, parser
 from autograder.course.build import generated_paths
 from autograder.course.examples import EXAMPLES
-from autograder.grader.core.exercise import exercise_named, master_paths
+from autograder.grader.core.masters import exercise_named, master_paths
 from autograder.grader.reports.similarity import (
     MIN_SHARED,
     THRESHOLD,

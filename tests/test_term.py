@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.core.record import Override, Record, TestResult
 from autograder.grader.core.tables import TableError
 from autograder.grader.scoring.deadlines import Policy, describe_duration, load_deadlines, parse_duration, parse_instant

@@ -18,8 +18,8 @@ from nbgrader.api import Gradebook
 
 from autograder.cli import parser
 from autograder.course.examples import EXAMPLES
-from autograder.grader.core.exercise import exercise_named
 from autograder.grader.core.layout import feedback_path
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.integrations.gradescope.results import problems
 
 pytestmark = pytest.mark.slow

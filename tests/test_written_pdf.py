@@ -10,8 +10,8 @@ import pytest
 
 from autograder import REPO
 from autograder.course.examples import EXAMPLES
-from autograder.grader.core.exercise import exercise_named
 from autograder.grader.core.layout import autograded_path
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.core.record import Record, TestResult
 from autograder.grader.reports.written_pdf import CHROMIUM, answers_of, questions, written_html
 from autograder.grader.runs.written import write_class_pdfs

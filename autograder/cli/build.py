@@ -22,7 +22,7 @@ def _release(names, folder, deadlines_path):
 
     from autograder import REPO
     from autograder.course.release import dated
-    from autograder.grader.core.exercise import master_paths
+    from autograder.grader.core.masters import master_paths
     from autograder.grader.scoring.deadlines import load_deadlines
 
     deadline = load_deadlines(deadlines_path).default
@@ -40,7 +40,7 @@ def _release(names, folder, deadlines_path):
 def run(args):
     from autograder import REPO
     from autograder.course.build import build, stale_notebooks
-    from autograder.grader.core.exercise import master_paths
+    from autograder.grader.core.masters import master_paths
 
     if args.release_to or args.deadlines:
         if not (args.release_to and args.deadlines):

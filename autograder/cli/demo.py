@@ -12,7 +12,7 @@ def add(command):
 
 def run(args):
     from autograder.course.demo import run_solution
-    from autograder.grader.core.exercise import load_exercise, master_paths
+    from autograder.grader.core.masters import load_exercise, master_paths
 
     out = Path(args.out).resolve()
     if out.exists():

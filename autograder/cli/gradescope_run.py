@@ -19,9 +19,9 @@ import time
 import traceback
 from pathlib import Path
 
-from autograder.grader.core.exercise import exercise_named
 from autograder.grader.core.files import is_ignored, write_atomic
 from autograder.grader.core.ids import safe_name
+from autograder.grader.core.masters import exercise_named
 from autograder.grader.integrations.gradescope.results import failure_results, problems, results, test_titles
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.reports.summary import summary

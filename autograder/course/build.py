@@ -20,7 +20,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from autograder import REPO
-from autograder.grader.core.exercise import master_paths
+from autograder.grader.core.masters import master_paths
 from autograder.notebooks import code_sources, read_master, solution_notebook, without_rubric
 
 CELL_TIMEOUT = 300

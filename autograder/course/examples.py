@@ -13,7 +13,7 @@ import nbformat
 
 from autograder import REPO
 from autograder.course.build import generated_paths
-from autograder.grader.core.exercise import exercise_named, master_paths
+from autograder.grader.core.masters import exercise_named, master_paths
 from autograder.notebooks import grade_id, solution_answers, written_answers
 
 EXAMPLES = REPO / "examples"

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.course.build import generated_paths
-from autograder.grader.core.exercise import exercise_named
+from autograder.grader.core.masters import exercise_named
 from autograder.notebooks import without_rubric
 
 # nbgrader's default is 30 s per cell; the training cell takes up to a minute alone, more when the class validates at once

@@ -6,16 +6,9 @@ OUT (OUT/assignment.json, the names its records carry), or found: the one whose 
 
 from pathlib import Path
 
-from autograder.grader.core.exercise import (
-    Assignment,
-    Exercise,
-    ExerciseError,
-    assignment_named,
-    load_assignment,
-    master_paths,
-    source_folders,
-)
+from autograder.grader.core.exercise import Assignment, Exercise, ExerciseError
 from autograder.grader.core.layout import origin
+from autograder.grader.core.masters import assignment_named, load_assignment, master_paths, source_folders
 from autograder.grader.intake.submissions import Submission
 from autograder.grader.pipeline.answers import NotANotebook, read_cells
 

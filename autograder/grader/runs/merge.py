@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.grader.core.exercise import ExerciseError, assignment_named, load_assignment
+from autograder.grader.core.exercise import ExerciseError
 from autograder.grader.core.files import replacing, write_atomic
 from autograder.grader.core.layout import (
     autograded_path,
@@ -33,6 +33,7 @@ from autograder.grader.core.layout import (
     results_path,
     write_origin,
 )
+from autograder.grader.core.masters import assignment_named, load_assignment
 from autograder.grader.intake.shards import MANIFEST
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
 from autograder.grader.integrations.hand_grades import carry_hand_grades

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.grader.core.exercise import assignment_named
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.layout import autograded_path
+from autograder.grader.core.masters import assignment_named
 from autograder.grader.core.record import Record
 from autograder.grader.reports.written_pdf import answers_of, write_pdfs, written_html
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from autograder import REPO
 from autograder.grader.confine.processes import UID_BASE
-from autograder.grader.core.exercise import load_exercise, master_paths
 from autograder.grader.core.files import is_ignored, replacing
+from autograder.grader.core.masters import load_exercise, master_paths
 
 HERE = Path(__file__).resolve().parent
 VENV = "/opt/autograder-venv"  # outside /autograder/source, which the kernel's user may not read
