@@ -238,8 +238,8 @@ def test_self_learners_quotes_what_the_committed_moons_solution_printed(solution
     first, exact = re.search(r"first 10,000 points the flow scores ([0-9.]+) and the true density ([0-9.]+)", density).groups()
     quoted = f"NLL of {heldout} nats per sample on the test split ({first} on its first 10,000 points, where the exact density"
     assert f"{quoted} of the data scores {exact}" in docs
-    ablations = _number(r"\(([0-9.]+) s in all\)", _printed(solution, "ablations"), "ablations")
-    assert f"(200 steps each; the committed run printed {ablations} s in all)" in docs
+    steps, ablations = re.search(r"^(\d+) steps of 512 points each \(([0-9.]+) s in all\)", _printed(solution, "ablations"), re.M).groups()
+    assert f"({steps} steps each; the committed run printed {ablations} s in all)" in docs
     animation = next(c for c in solution.cells if grade_id(c) == "animate_training")
     html = "".join(o["data"]["text/html"] for o in animation.outputs if "text/html" in o.get("data", {}))
     assert f"(matplotlib's `to_jshtml`, {round(len(html.encode()) / 1000)} KB)" in docs
@@ -263,8 +263,12 @@ def test_the_long_ablations_table_is_the_same_in_the_notebook_and_the_docs_and_n
     in_notebook, in_docs = _table(markdown, header), _table(self_learners, header)
     assert in_notebook == in_docs and len(in_notebook) == 5
     labels = [row.split("|")[1].strip() for row in in_notebook]
-    brief = [re.split(r"\s{2,}", line.strip())[0] for line in _printed(solution, "ablations").splitlines()[1:]]
-    assert brief == labels[:4]  # the brief runs: every row of the table but the solution's own flow
+    brief = [re.split(r"\s{2,}", line.strip()) for line in _printed(solution, "ablations").splitlines()[1:]]
+    assert [label for label, _ in brief] == labels[:4]  # the brief runs: every row of the table but the solution's own flow
+    # "they rank the flows as the long runs do": the brief runs' NLLs fall in the order of the table's means
+    means = [float(row.split("|")[2]) for row in in_notebook[:4]]
+    assert sorted(range(4), key=lambda k: float(brief[k][1])) == sorted(range(4), key=means.__getitem__)
+    assert "they rank the flows as the long runs do" in " ".join(markdown.replace("#", " ").split())
 
 
 def test_part_5_quotes_the_recipes_as_the_docs_bench_table_does(master, self_learners):
@@ -275,6 +279,17 @@ def test_part_5_quotes_the_recipes_as_the_docs_bench_table_does(master, self_lea
     assert f"it reached {float(course[0]):.3f} nats in {course[1]} s, past the grader's 120 s limit" in part_5
     assert float(course[1]) > 120 and float(solution_seconds[1]) < 1 / 3
     assert f"under a third of that time ({solution_seconds[0]} s in the same run)" in part_5
+
+
+def test_the_filament_s_bridge_between_the_moons_is_measured_on_the_executed_solution(solution):
+    """"A thin bridge of density appears between the two moons, where the data have none": along the densest path from one
+    moon's band to the other's, the learned density stays at least two decades above the exact density's weakest point, and
+    that point is in the dark region (below 1e-4) where the data have almost no density."""
+    markdown = " ".join(c.source for c in solution.cells if c.cell_type == "markdown" and "## A failure mode: the filament" in c.source)
+    assert "a thin bridge of density appears between the two moons, where the data have none" in " ".join(markdown.split())
+    pattern = r"the learned density stays above 1e(-?[0-9.]+); the exact density falls to 1e(-?[0-9.]+) on its own densest path"
+    learned, exact = (float(v) for v in re.search(pattern, _printed(solution, "plot_filament")).groups())
+    assert learned - exact >= 2 and exact < -4, (learned, exact)
 
 
 def test_every_figure_of_the_moons_solution_has_alternative_text(solution):
