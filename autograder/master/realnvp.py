@@ -1352,11 +1352,11 @@ for dim, batch in [(3, 50), (5, 7)]:
 # can have an *expected* NLL below the entropy of the noisy moons, about 0.289 nats (a finite sample can score a
 # little lower by chance: the figures after training show it); a single Gaussian fitted to the moons scores 1.88.
 #
-# Hints: the course's recipe (6 layers with networks of width 256, Adam with learning rate $10^{-4}$, 5000 steps
-# of 100 points) works but is too slow for this cell: in the run of `bench/bench_training.py` quoted in
+# Hints: the course's recipe (6 layers with networks of width 256, Adam with learning rate $10^{-4}$, 5001 steps
+# of 100 points: its loop is `range(5001)`) works but is too slow for this cell: in the run of `bench/bench_training.py` quoted in
 # `docs/self-learners.md` it reached 0.370 nats in 127.4 s, past the grader's 120 s limit. What is fast on a CPU is
-# few steps of large batches: a step costs about the same for 100 points as for 512 (the time goes to Python's
-# per-layer overhead, not to arithmetic). A recipe that reaches about 0.30 in under a third of that time (36.8 s
+# few steps of large batches: a step of 512 points costs well under twice one of 100 (about 1.4 times, with this
+# flow's 10 layers on one thread: the time goes mostly to Python's per-layer overhead, not to arithmetic). A recipe that reaches about 0.30 in under a third of that time (36.8 s
 # in the same run): 10 layers, 2000 steps of 512 points drawn at random from `x_train`, Adam at a peak learning rate of
 # $1.2 \cdot 10^{-2}$ that warms up over the first 5% of the steps and then decays towards zero
 # (`torch.optim.lr_scheduler.OneCycleLR(..., pct_start=0.05)`), and the gradients clipped to norm 1
@@ -1795,16 +1795,16 @@ Explorer(draw_flow, {
 # %% [markdown]
 # ## A failure mode: the filament between the moons
 #
-# Plot the learned density on a **log scale** and a thin bridge of density appears between the two moons, where
-# the data have none: the cell below follows the densest path from one moon's band to the other's and prints the lowest
-# density on it, for the flow and for the exact density. It is not a matter of training longer. The flow's $g$ is a continuous bijection of the plane
-# (with a continuous inverse $f$), and it carries the prior, whose density is positive on the whole plane, to
-# $p_X(x) = p_Z(f(x))\,|\det \partial f / \partial x|$, which is then positive everywhere too. To put little mass
-# between the moons, $g$ must squeeze the part of the latent Gaussian that lands there, but it cannot cut the
-# Gaussian in two: a path in latent space from one moon's region to the other's is mapped to a path between the
-# moons, and the mass along it can be made thin, never zero. The flow spends a little likelihood on that filament,
-# which is part of its gap to the data's entropy. (Mixtures of flows, or a discrete latent choosing the moon,
-# avoid it.)
+# The heat map after training already shows a faint streak between the two moons; plot the learned density on a
+# **log scale** and it is a bridge, where the data have almost none: the cell below follows the densest path from
+# one moon's band to the other's and prints the lowest density on it, for the flow and for the exact density.
+# Positivity alone does not explain it: the exact density is positive everywhere too (the noise is Gaussian), yet
+# it falls orders of magnitude lower on that path. What does is the cost of a deep valley for a flow. Its $g$ is a
+# continuous bijection of the plane: it cannot cut the latent Gaussian in two, so a path in latent space from one
+# moon's region to the other's is mapped to a path between the moons, and to make the density there as small as the
+# data's, $g$ must stretch that part of the plane enormously, which a few coupling layers with bounded scales
+# ($\tanh$ times a factor) cannot do. The flow spends a little likelihood on that filament, part of its gap to the
+# data's entropy. (Mixtures of flows, or a discrete latent choosing the moon, avoid it.)
 
 # %% nbgrader={"grade": false, "grade_id": "plot_filament", "locked": true, "schema_version": 3, "solution": false, "task": false}
 LOG10_FLOOR = -6

@@ -394,7 +394,7 @@ for dim, batch in [(16, 32), (5, 7), (64, 3)]:
 # %% [markdown] nbgrader={"grade": true, "grade_id": "written_dequantization", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false} autograder={"rubric": ["0.5: yes, still an upper bound: Q(x) = 2^-D ∫_[0,2)^D p(x + u) du is a (sub-)probability over the images (each point v lies in the boxes [x, x + 2) of 2^D integer corners, so the Q(x) sum to at most 1, less than 1 by what the boxes that start below 0 would hold), and Jensen's inequality on the average over u gives E_u[-log p(x + u)] ≥ -log Q(x).", "0.5: the two numbers compare only once both are bits/dim of the pixels: their rescaling is by 18, so their term is -D log 18 (not -D log 17). Then both are upper bounds on NLLs of proper models of the same 17-level images, and the lower one is the better bound (theirs models a blurred image, two levels per box)."]}
 # (1) Yes. Let $Q(x) = 2^{-D} \int_{[0,2)^D} p(x + u)\,du$, the average of the density over a box of side 2 that
 # starts at the image $x$. Every point lies in the boxes of $2^D$ integer corners, so the $Q(x)$ of all images add up
-# to at most 1 (less by what boxes starting below 0 would hold): a proper model of the images, up to a missing mass
+# to at most 1 (less near the edges of the range, where fewer boxes cover a point): a proper model of the images, up to a missing mass
 # that only makes $-\log Q$ larger. Jensen's inequality on the average over $u$ gives
 # $\mathbb{E}_u[-\log p(x + u)] \ge -\log Q(x)$: still an upper bound. (2) Their rescaling is by 18, so their
 # term is $-D \log 18$, not $-D \log 17$; with it, both numbers are bits/dim of the same 17-level images, each an
@@ -598,7 +598,7 @@ for dim, batch in [(16, 40), (5, 9), (64, 2)]:
 # at once that something is wrong?
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "written_bits_per_dim", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false} autograder={"rubric": ["0.5: 2.10 bits/dim × 64 pixels × ln 2 ≈ 93.2 nats for one whole image (2.10 × 64 = 134.4 bits).", "0.5: y' = 2(x + u)/17 - 1 has the density of x + u times (17/2)^D, so without their term the NLL is D log 8.5 nats too low: log2(8.5) ≈ 3.09 bits/dim lower, about -0.99 bits/dim here; a negative number of bits per pixel is impossible for discrete images (P(x) ≤ 1), which gives the slip away."]}
-# (1) $2.10 \times 64 = 134.4$ bits per image, times $\log 2$: about 93.2 nats. (2) Too low. $y'$ stretches each
+# (1) $2.10 \times 64 = 134.4$ bits per image, times $\log 2$: about 93.2 nats. (2) Too low. $y'$ shrinks each
 # pixel's range by $2/17$, so the density of $y'$ is $(17/2)^D$ times the density of $x + u$, and the NLL of $y'$ is
 # $D \log 8.5$ nats below that of the pixels: $\log_2 8.5 \approx 3.09$ bits/dim too low, so they would report about
 # $2.10 - 3.09 = -0.99$ bits/dim. A negative number of bits per pixel is impossible for discrete images (each
@@ -978,7 +978,10 @@ show_figure(fig, "Three rows of ten digits, each a path in latent space decoded 
 # second cross-fades their pixels, for comparison.
 #
 # **What to try:** two digits of the same class, then of two classes that share strokes (a 1 and a 7, a 3 and an 8):
-# the latent path keeps every step a plausible stroke, while the cross-fade overlays two faint digits.
+# compare the middle images of the two rows. The cross-fade is two half-intensity digits laid over each other;
+# the latent path goes through images that this flow maps near its prior's mode, which need not look like either
+# digit (a flow of 8×8 images trained for seconds keeps much of the pixels' layout, so the two rows can look
+# alike).
 
 
 # %% nbgrader={"grade": false, "grade_id": "explore_interpolation", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -1014,7 +1017,7 @@ Explorer(
 # bits/dim on images that are not the test digits: the same digits at half intensity, the average training image,
 # a blank image, the digits shifted two pixels to the right, inverted ($16 - x$), and uniform noise. The cell prints
 # them from the most likely to the least likely, each with its gap to the real digits. Read the order before the
-# numbers: where do images that nobody would call a digit of these data (faint digits, the blurry average, a blank
+# numbers: where do images unlike the training digits (faint digits at half intensity, the blurry average, a blank
 # square) land, and where do the same digits moved by two pixels land, which a person reads at once? A likelihood
 # measures how predictable the pixels are under the model, pixel position by pixel position; it is not a test of
 # whether an image looks like
@@ -1090,6 +1093,9 @@ else:
 # - a **normalisation layer** that is itself a flow layer, with its log-determinant (we use Glow's ActNorm);
 # - the **multi-scale** architecture: after the first scale, half of the variables are *factored out*: they go
 #   straight to the prior, and only the other half is transformed further.
+#
+# One departure from the paper: at its last scale the paper applies four couplings with checkerboard masks and no
+# squeeze; here the last scale squeezes the remaining $(2, 4, 4)$ to $(8, 2, 2)$ and uses channel-wise couplings.
 #
 # The coupling networks are then small convolutional networks ($3 \times 3 \to 1 \times 1 \to 3 \times 3$): each
 # output pixel's $s$ and $t$ see a neighbourhood of kept pixels, and the same weights serve every position.
@@ -1772,9 +1778,10 @@ Explorer(
 #
 # Answer in the cell below, in two to four sentences. Factoring out does not change how many latent numbers there
 # are (64 in, 64 out), and $z_1$ gets the same prior as $z_2$. (1) Compare our flow with one in which $z_1$ is *not*
-# factored out but passed through the second scale's layers unchanged (each of them applies the identity to it): is
-# its $\log p(x)$ a different function of $x$? (2) Then what does factoring out buy? Count how many numbers the
-# second scale's couplings work on.
+# factored out but passed through the second scale's layers unchanged (each of them applies the identity to it, and
+# their $s$ and $t$ read only what our second scale reads, never $z_1$): is its $\log p(x)$ a different function of
+# $x$? (2) Then what does factoring out buy? Count how many numbers the second scale's couplings work on, against a
+# second scale whose couplings transform all 64.
 
 # %% [markdown] nbgrader={"grade": true, "grade_id": "written_factoring_out", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false} autograder={"rubric": ["0.5: no: a layer that applies the identity to z1 has log-determinant 0 and leaves z1 as it is, so that flow's log p(x) = log N(z1) + log N(z2) + the same log-determinants: the same function of x. Factoring out is a restriction of the architecture (the later layers leave z1 alone), not a different way of computing a density.", "0.5: it buys computation: the second scale's couplings work on 32 numbers (8 x 2 x 2) instead of 64, so the convolutions of that scale need about half the multiply-adds (0.53: 7,936 against 14,848 per position, for 3 x 3 -> 1 x 1 -> 3 x 3 convolutions of 32 channels), and in a deeper flow each further scale halves again. The layers after the first scale can be spent on the half that is left."]}
 # (1) No. A layer that applies the identity to $z_1$ has a log-determinant of 0 and leaves $z_1$ unchanged, so that
