@@ -46,6 +46,15 @@ def submissions(n, assignment):
     return {f"s{i:03d}": buggy if i % 5 == 4 else good[: len(good) // 2] if i % 10 == 9 else good for i in range(n)}
 
 
+def flat_class(root, notebooks):
+    """root/flat/ holding one notebook per student (student id -> notebook text), as `grade` reads a class."""
+    flat = Path(root) / "flat"
+    flat.mkdir()
+    for student, text in notebooks.items():
+        (flat / f"{student}.ipynb").write_text(text)
+    return flat
+
+
 def course_folder(root, notebooks, assignment):
     """A plain nbgrader course: source/, the release made by generate_assignment (gradebook), submitted/."""
     (root / "source" / assignment).mkdir(parents=True)
@@ -90,10 +99,7 @@ def compare_checkouts(notebooks, workers, assignment, against, rounds=2):
     round to round; print seconds per submission and the ratio of the means."""
     checkouts = {"this checkout": Path(__file__).resolve().parent.parent, str(against): Path(against).resolve()}
     with tempfile.TemporaryDirectory(prefix="bench-checkouts-") as scratch:
-        flat = Path(scratch) / "flat"
-        flat.mkdir()
-        for student, text in notebooks.items():
-            (flat / f"{student}.ipynb").write_text(text)
+        flat = flat_class(Path(scratch), notebooks)
         times = {label: [] for label in checkouts}
         for k in range(rounds):
             for label in list(checkouts)[:: 1 if k % 2 == 0 else -1]:
@@ -112,10 +118,7 @@ def compare_explorers(notebooks, workers, assignment, rounds=2):
     with tempfile.TemporaryDirectory(prefix="bench-explorers-") as scratch:
         root = Path(scratch)
         bare = without_explorers(master, root)
-        flat = root / "flat"
-        flat.mkdir()
-        for student, text in notebooks.items():
-            (flat / f"{student}.ipynb").write_text(text)
+        flat = flat_class(root, notebooks)
         times = {"with explorers": [], "without": []}
         for k in range(rounds):
             for label, path in (("with explorers", master), ("without", bare)):
@@ -154,10 +157,7 @@ def main(argv=None):
             started = time.perf_counter()
             subprocess.run([*nbgrader, "autograde", args.assignment, "--force", "--log-level=ERROR"], cwd=root / "course", check=True)
             plain = time.perf_counter() - started
-        flat = root / "flat"
-        flat.mkdir()
-        for student, text in notebooks.items():
-            (flat / f"{student}.ipynb").write_text(text)
+        flat = flat_class(root, notebooks)
         started = time.perf_counter()
         command = [sys.executable, "-m", "autograder", "grade", str(flat), "--out", str(root / "out")]
         command += ["--workers", str(args.workers), "--quiet"]

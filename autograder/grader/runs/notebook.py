@@ -30,8 +30,6 @@ from autograder.grader.pipeline.execute import Limits, execute_confined
 from autograder.grader.pipeline.leaderboard import leaderboard
 from autograder.grader.pipeline.score import Outcome, score_run
 
-STEPS = ("read", "extract", "assemble", "execute", "score", "flags", "leaderboard", "view")
-
 
 @dataclass
 class NotebookResult:
