@@ -1584,7 +1584,7 @@ def true_log_density(x, n_angles=1000):
     centres = np.concatenate([np.stack([np.cos(theta), np.sin(theta)], 1), np.stack([1 - np.cos(theta), 0.5 - np.sin(theta)], 1)])
     x = np.asarray(x, dtype=np.float64)
     log_mean = np.empty(len(x))
-    for start in range(0, len(x), 1024):  # in chunks: all points at once would take gigabytes (1024 rows fit in the cache)
+    for start in range(0, len(x), 1024):  # in chunks: all points at once would take gigabytes
         chunk = x[start : start + 1024]
         squared = (chunk**2).sum(1)[:, None] - 2 * chunk @ centres.T + (centres**2).sum(1)[None]  # |x - c|^2, as a matrix product
         log_kernels = -0.5 * squared / MOONS_NOISE**2
@@ -1802,8 +1802,8 @@ Explorer(draw_flow, {
 # it falls orders of magnitude lower on that path. What does is the cost of a deep valley for a flow. Its $g$ is a
 # continuous bijection of the plane: it cannot cut the latent Gaussian in two, so a path in latent space from one
 # moon's region to the other's is mapped to a path between the moons, and to make the density there as small as the
-# data's, $g$ must stretch that part of the plane enormously, which a few coupling layers with bounded scales
-# ($\tanh$ times a factor) cannot do. The flow spends a little likelihood on that filament, part of its gap to the
+# data's, $g$ must stretch that part of the plane enormously; the trained flow does not (the cell below measures by
+# how much it falls short). The flow spends a little likelihood on that filament, part of its gap to the
 # data's entropy. (Mixtures of flows, or a discrete latent choosing the moon, avoid it.)
 
 # %% nbgrader={"grade": false, "grade_id": "plot_filament", "locked": true, "schema_version": 3, "solution": false, "task": false}
