@@ -27,7 +27,7 @@ from synthetic_class import student_ids, synthetic_codes, synthetic_records, wri
 from autograder.grader.core.files import write_atomic  # noqa: E402
 from autograder.grader.core.ids import safe_name  # noqa: E402
 from autograder.grader.core.layout import read_records  # noqa: E402
-from autograder.grader.core.masters import exercise_named  # noqa: E402
+from autograder.grader.core.masters import assignment_named  # noqa: E402
 from autograder.grader.reports.class_report import report_html  # noqa: E402
 from autograder.grader.reports.similarity import MIN_SHARED, THRESHOLD  # noqa: E402
 from autograder.grader.reports.similarity_report import write_similarity  # noqa: E402
@@ -46,7 +46,7 @@ def main():
     parser.add_argument("--exercise", default="realnvp")
     args = parser.parse_args()
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
-    exercise = exercise_named(args.exercise)
+    exercise = assignment_named(args.exercise)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
         started = time.perf_counter()

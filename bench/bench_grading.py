@@ -33,7 +33,7 @@ import nbformat  # noqa: E402
 
 from autograder.course.build import generated_paths  # noqa: E402
 from autograder.course.examples import CLASSIC_BUGS, answers, filled, with_bug  # noqa: E402
-from autograder.grader.core.masters import exercise_named  # noqa: E402
+from autograder.grader.core.masters import notebook_named  # noqa: E402
 
 DEFAULT_ASSIGNMENT = "realnvp"
 
@@ -60,7 +60,7 @@ def course_folder(root, notebooks, assignment):
     (root / "source" / assignment).mkdir(parents=True)
     shutil.copy(generated_paths(assignment)["source"], root / "source" / assignment / f"{assignment}.ipynb")
     (root / "nbgrader_config.py").write_text("c = get_config()\nc.Execute.timeout = 180\n")
-    data = exercise_named(assignment).data_files()
+    data = notebook_named(assignment).data_files()
     for student, text in notebooks.items():
         folder = root / "submitted" / student / assignment
         (folder / "data").mkdir(parents=True)
@@ -114,7 +114,7 @@ def compare_checkouts(notebooks, workers, assignment, against, rounds=2):
 
 def compare_explorers(notebooks, workers, assignment, rounds=2):
     """Grade the notebooks with and without the master's explorer cells, alternating; print seconds per submission."""
-    master = exercise_named(assignment).master_path
+    master = notebook_named(assignment).master_path
     with tempfile.TemporaryDirectory(prefix="bench-explorers-") as scratch:
         root = Path(scratch)
         bare = without_explorers(master, root)

@@ -154,7 +154,7 @@ def _pool_start(grade, worker, exercise, scratch, limits, isolation):
         initargs = (worker.WorkerContext(**context_args, assignment=exercise),)
     else:  # older checkouts: seven positional arguments, the last a path before it was the assignment
         last = list(inspect.signature(worker.init_worker).parameters)[-1]
-        exercise_arg = exercise if last in ("exercise", "assignment") else str(exercise.master_path)
+        exercise_arg = exercise if last in ("exercise", "assignment") else str(exercise.source)
         initargs = (os.getpid(), slots, str(scratch), limits, [], isolation, exercise_arg)
     with ProcessPoolExecutor(1, mp_context=context, initializer=worker.init_worker, initargs=initargs) as pool:
         pool.submit(os.getpid).result()
@@ -201,7 +201,10 @@ def phases(folder, scratch):
     if hasattr(grade, "identify_exercise"):  # older checkouts
         found["exercise"], exercise = _timed(lambda: grade.identify_exercise(discover(folder, None)))
     else:
-        from autograder.grader.runs.assignment import resolve_assignment
+        try:
+            from autograder.grader.runs.resolve import resolve_assignment
+        except ImportError:  # checkouts before runs/assignment.py was named for what it does
+            from autograder.grader.runs.assignment import resolve_assignment
 
         found["exercise"], exercise = _timed(lambda: resolve_assignment(submissions=discover(folder, None)))
     notebook = exercise.notebooks[0] if hasattr(exercise, "notebooks") else exercise  # an assignment's one notebook
@@ -209,7 +212,7 @@ def phases(folder, scratch):
     limits, out = Limits(), scratch / "out"
     out.mkdir()
     with run_scratch(scratch) as root, UidLease(1 if os.geteuid() == 0 else 0) as uids:
-        probe = lambda: measure(root, uids.uids, [str(out), str(folder)], [str(exercise.master_path)], private=[])  # noqa: E731
+        probe = lambda: measure(root, uids.uids, [str(out), str(folder)], [str(exercise.source)], private=[])  # noqa: E731
         found["probe"], isolation = _timed(probe)
         found["pool start-up"], _ = _timed(_pool_start, grade, worker, exercise, root / "pool", limits, isolation)
         sandbox = Sandbox(root / "worker", uids.uids[0] if uids.uids else None, limits, isolation, [str(out), str(folder)])

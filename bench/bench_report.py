@@ -23,8 +23,8 @@ sys.path.insert(0, str(REPO))
 from autograder.grader.core.files import write_atomic  # noqa: E402
 from autograder.grader.core.layout import autograded_path, read_records  # noqa: E402
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades  # noqa: E402
-from autograder.grader.runs.assignment import resolve_assignment  # noqa: E402
 from autograder.grader.runs.outputs import write_outputs  # noqa: E402
+from autograder.grader.runs.resolve import resolve_assignment  # noqa: E402
 
 
 def build_class(source, out, n):

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from autograder.cli import parser  # noqa: E402
 from autograder.grader.core.files import write_atomic  # noqa: E402
-from autograder.grader.core.masters import exercise_named  # noqa: E402
+from autograder.grader.core.masters import assignment_named  # noqa: E402
 from autograder.grader.core.record import Record, TestResult  # noqa: E402
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades  # noqa: E402
 from autograder.grader.reports.feedback import NOTEBOOK_MARK, feedback_head  # noqa: E402
@@ -83,7 +83,7 @@ def main():
     options.add_argument("--rounds", type=int, default=3)
     options.add_argument("--assignment", default="realnvp", help="the exercise whose tests the records hold (default realnvp)")
     args = options.parse_args()
-    exercise = exercise_named(args.assignment)
+    exercise = assignment_named(args.assignment)
     rounds = [one_round(args.n, exercise) for _ in range(args.rounds)]
     for label, values in zip(("write_outputs, no term", "write_outputs, deadlines + overrides", "export --format canvas"), zip(*rounds)):
         median = statistics.median(values)

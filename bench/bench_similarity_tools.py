@@ -24,14 +24,14 @@ sys.path.insert(0, str(REPO / "tests"))
 from similarity_cases import copied, disguised, written_apart  # noqa: E402
 from synthetic_class import synthetic_codes  # noqa: E402
 
-from autograder.grader.core.masters import exercise_named  # noqa: E402
+from autograder.grader.core.masters import assignment_named  # noqa: E402
 from autograder.grader.reports.similarity import Code, compare, starter_hashes, starter_sources  # noqa: E402
 from autograder.notebooks import solution_answers  # noqa: E402
 
 
 def cases(exercise):
     """name -> (answers of a, answers of b)."""
-    apart, solution = written_apart(), solution_answers(exercise.nb)
+    apart, solution = written_apart(), solution_answers(exercise.notebooks[0].nb)
     return {
         "disguised copy": (apart, copied(apart, seed=3)),
         "one answer copied": (apart, {**solution, "coupling": disguised(apart["coupling"], seed=3)}),
@@ -101,7 +101,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="submissions for the timing (default 200)")
     args = parser.parse_args()
-    exercise = exercise_named("realnvp")
+    exercise = assignment_named("realnvp")
     codes = [c["answers"] for c in synthetic_codes(exercise, args.n, {}, seed=2).values()]
     pairs = args.n * (args.n - 1) // 2
     for name, make in TOOLS.items():

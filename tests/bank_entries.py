@@ -34,7 +34,7 @@ import nbformat
 
 from autograder.course.examples import answers as example_answers
 from autograder.course.examples import filled
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import notebook_named
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.grade import Options, grade_batch
 from autograder.notebooks import solution_answers
@@ -58,7 +58,7 @@ def exercises_with_banks():
 def bank_settings(exercise):
     """tests/banks/<exercise>/settings.toml, with the exercise's test and answer ids from its master."""
     settings = tomllib.loads((BANKS / exercise / "settings.toml").read_text(encoding="utf-8"))
-    declared = exercise_named(exercise)
+    declared = notebook_named(exercise)
     settings["test_ids"] = tuple(gid for gid, _ in declared.tests)
     settings["answer_ids"] = declared.answer_ids
     return settings
@@ -84,7 +84,7 @@ class BankEntry:
 
     def graded_answers(self):
         """grade_id -> source for every answer cell: the entry's, else the master's solution (train per mode)."""
-        answers = solution_answers(exercise_named(self.exercise).nb)
+        answers = solution_answers(notebook_named(self.exercise).nb)
         answers.update(self.answers)
         if self.train == "stub":
             answers["train"] = bank_settings(self.exercise)["stub_train"].lstrip("\n")

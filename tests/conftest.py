@@ -17,7 +17,7 @@ from session_guards import pytest_collection_modifyitems as bound_by_marker  # n
 from session_guards import pytest_configure, pytest_terminal_summary  # noqa: E402, F401
 
 from autograder.course.build import generated_paths  # noqa: E402
-from autograder.grader.core.masters import load_exercise  # noqa: E402
+from autograder.grader.core.masters import load_notebook  # noqa: E402
 
 # The tests' example exercise (the package names none): its master and the notebooks the build makes from it.
 ASSIGNMENT = "realnvp"
@@ -28,7 +28,7 @@ SOURCE_NOTEBOOK, STUDENT_NOTEBOOK, SOLUTION_NOTEBOOK = _BUILT["source"], _BUILT[
 
 @pytest.fixture(scope="session")
 def exercise():
-    return load_exercise(MASTER)
+    return load_notebook(MASTER)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import nbformat
 
 from autograder.course.examples import answers, filled, with_bug
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import notebook_named
 from autograder.notebooks import grade_id
 
 NO_TRAINING = (
@@ -19,7 +19,7 @@ NO_TRAINING = (
 )
 STRAY_MARK = "9731"  # `sleep 9731.5`: a process the stray-process check looks for after the batch
 # The master's answers with a training cell that does not train: every test cell's points but test_train's.
-CORRECT_WITHOUT_TRAINING = {gid: 0 if gid == "test_train" else points for gid, points in exercise_named("realnvp").tests}
+CORRECT_WITHOUT_TRAINING = {gid: 0 if gid == "test_train" else points for gid, points in notebook_named("realnvp").tests}
 MASKS_BUG = ("first if i % 2 == 0 else 1 - first", "first")
 LOG_DET_BUG = ("s.sum(dim=1)", "-s.sum(dim=1)")
 NLL_BUG = ("return -flow.log_prob(x).mean()", "return flow.log_prob(x).mean()")

@@ -74,7 +74,7 @@ def _bins(labels, scores):
     return [sum(lo <= s < (starts[i + 1] if i + 1 < len(starts) else float("inf")) for s in scores) for i, lo in enumerate(starts)]
 
 
-def report_differences(report_text, grades_csv, exercise):
+def report_differences(report_text, grades_csv, assignment):
     """Every number of report.html that differs from what grades.csv says ([] when they agree)."""
     shown, rows = read_report(report_text), csv_rows(grades_csv)
     scores = [float(r["score"]) for r in rows]
@@ -94,8 +94,8 @@ def report_differences(report_text, grades_csv, exercise):
     statuses = {r["status"]: int(r["submissions"]) for r in shown["tables"]["status"]}
     same("status counts", statuses, {s: sum(r["status"] == s for r in rows) for s in {r["status"] for r in rows}})
     tests = {r["test"]: r for r in shown["tables"]["part"]}
-    same("tests, in the master's order", list(tests)[: len(exercise.tests)], [gid for gid, _ in exercise.tests])
-    for gid, points in exercise.tests:
+    same("tests, in the master's order", list(tests)[: len(assignment.tests)], [gid for gid, _ in assignment.tests])
+    for gid, points in assignment.tests:
         passed = sum(float(r[gid]) >= points for r in rows)
         row = tests[gid]
         same(f"{gid} passed", int(row["passed"]), passed)

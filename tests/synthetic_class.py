@@ -35,9 +35,9 @@ def _message(rng, gid, hidden):
     return f"a hidden test failed (the visible checks passed): dim {dim}, {text}" if hidden else text
 
 
-def _tests(rng, exercise, difficulty):
+def _tests(rng, assignment, difficulty):
     tests = []
-    for gid, points in exercise.tests:
+    for gid, points in assignment.tests:
         roll = rng.random()
         if roll > difficulty[gid]:
             tests.append(TestResult(gid, points, points, "", True))
@@ -53,21 +53,22 @@ def student_ids(n):
     return [odd[i] if i < len(odd) else f"student{i:04d}" for i in range(n)]
 
 
-def synthetic_records(exercise, n, seed=0):
+def synthetic_records(assignment, n, seed=0):
     """n Records of exercise: mostly graded, some not a notebook or timed out; each test failed by some."""
     rng = random.Random(seed)
-    difficulty = {gid: rng.uniform(0.05, 0.5) for gid, _ in exercise.tests}
+    difficulty = {gid: rng.uniform(0.05, 0.5) for gid, _ in assignment.tests}
     records = []
     for student in student_ids(n):
         status = rng.choices([s for s, _ in STATUSES], [w for _, w in STATUSES])[0]
         if status == "not a notebook":
-            record = ungraded_record(student, exercise, status, "not a notebook (corrupt JSON: Expecting value: line 1 column 1 (char 0))")
+            corrupt = "not a notebook (corrupt JSON: Expecting value: line 1 column 1 (char 0))"
+            record = ungraded_record(student, assignment, status, corrupt)
         else:
             message = "" if status == "ok" else f"cell {rng.randint(3, 30)}: {status}"
-            record = Record(student, status, message, _tests(rng, exercise, difficulty), assignment=exercise.name)
+            record = Record(student, status, message, _tests(rng, assignment, difficulty), assignment=assignment.name)
         record.seconds, record.isolation = round(rng.lognormvariate(3.2, 0.35), 1), ISOLATION
-        spec = exercise.leaderboard
-        if spec and record.points().get(spec["grade_id"]) == dict(exercise.tests)[spec["grade_id"]]:
+        spec = assignment.leaderboard
+        if spec and record.points().get(spec["grade_id"]) == dict(assignment.tests)[spec["grade_id"]]:
             record.leaderboard = [Metric(spec["name"], round(rng.uniform(0.3, 0.45), 4), spec.get("order", "asc"))]
         records.append(record)
     return records
@@ -111,12 +112,12 @@ def _with_own_lines(rng, source, tries=20):
     return "\n".join(lines) + "\n"
 
 
-def synthetic_codes(exercise, n, implementations, seed=0, copies=5):
+def synthetic_codes(assignment, n, implementations, seed=0, copies=5):
     """{student_id: {"answers", "extras"}} for n students: each answer one of implementations[grade_id] with lines
     of their own, and an added cell of their own; the last `copies` students hand in a disguised copy of one of the
     first `copies` (similarity_cases.disguised: renamed, reordered, reformatted, commented)."""
     rng = random.Random(seed)
-    solution = solution_answers(exercise.nb)
+    solution = solution_answers(assignment.notebooks[0].nb)
     codes, ids = {}, student_ids(n)
     for i, student in enumerate(ids):
         if i >= n - copies:
@@ -129,7 +130,7 @@ def synthetic_codes(exercise, n, implementations, seed=0, copies=5):
     return codes
 
 
-def write_class(out, exercise, records, codes=None):
+def write_class(out, assignment, records, codes=None):
     """An OUT folder as grading leaves it: records/, code/ (for the students in codes) and feedback/ pages."""
     from autograder.grader.reports.feedback import feedback_html
 
@@ -138,9 +139,9 @@ def write_class(out, exercise, records, codes=None):
     for record in records:
         name = safe_name(record.student_id)
         (out / "records" / f"{name}.json").write_text(record.to_json(), encoding="utf-8")
-        page = feedback_path(out, record.student_id, exercise.name, exercise.name)
+        page = feedback_path(out, record.student_id, assignment.name, assignment.name)
         page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(feedback_html(record, title=exercise.title), encoding="utf-8")
+        page.write_text(feedback_html(record, title=assignment.title), encoding="utf-8")
         if codes and record.student_id in codes and record.status != "not a notebook":
             text = json.dumps({"student_id": record.student_id, **codes[record.student_id]}, ensure_ascii=False)
             (out / "code" / f"{name}.json").write_text(text, encoding="utf-8")

@@ -4,12 +4,12 @@ import nbformat
 import pytest
 from conftest import REPO
 
-from autograder.grader.core.exercise import ExerciseError
+from autograder.grader.core.assignment import AssignmentError
 from autograder.grader.core.layout import feedback_path
-from autograder.grader.core.masters import load_exercise
+from autograder.grader.core.masters import load_notebook
 from autograder.grader.intake.submissions import discover
-from autograder.grader.runs.assignment import resolve_assignment
 from autograder.grader.runs.grade import Options, grade_batch
+from autograder.grader.runs.resolve import resolve_assignment
 from autograder.notebooks import grade_id, solution_notebook
 
 TINY = REPO / "tests" / "fixtures" / "tiny_master.py"
@@ -18,7 +18,7 @@ HIDDEN_BUG = ("return SCALE * x", "return x + 2.0")
 
 
 def _submission(folder, name, replace=None):
-    nb = solution_notebook(load_exercise(TINY).nb)
+    nb = solution_notebook(load_notebook(TINY).nb)
     for cell in nb.cells:
         if replace and grade_id(cell) == "scaled":
             cell.source = cell.source.replace(*replace)
@@ -26,7 +26,7 @@ def _submission(folder, name, replace=None):
 
 
 def test_the_tiny_master_declares_itself():
-    exercise = load_exercise(TINY)
+    exercise = load_notebook(TINY)
     assert (exercise.name, exercise.title, exercise.max_score) == ("tiny_master", "A tiny exercise", 2.0)
     assert exercise.defines == {"scaled": ("scaled",)} and exercise.timeouts == {"scaled": 20.0}
     assert [p.name for p in exercise.data_files()] == ["tiny_scale.txt"]
@@ -55,5 +55,5 @@ def test_the_exercise_is_found_from_the_notebooks(tmp_path, exercise):
 
 def test_notebooks_of_no_known_exercise_ask_for_assignment(tmp_path, exercise):
     (tmp_path / "x.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()), encoding="utf-8")
-    with pytest.raises(ExerciseError, match="--assignment"):
+    with pytest.raises(AssignmentError, match="--assignment"):
         resolve_assignment(submissions=discover(tmp_path, None), candidates=[exercise.master_path, TINY])

@@ -12,7 +12,7 @@ from conftest import REPO, exercise_of_test
 from report_reading import csv_rows, report_differences
 from similarity_cases import flagged_for_own_code
 
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import assignment_named
 from autograder.grader.reports.similarity import compare, starter_hashes, starter_sources
 from autograder.grader.reports.similarity_report import read_codes
 
@@ -165,7 +165,7 @@ def test_every_hidden_block_fails_on_some_planted_bug_that_passes_the_visible_ch
 def test_the_banks_class_report_shows_the_numbers_of_its_grades_csv(exercise, graded):
     out = ARTIFACTS / exercise / "out"
     assert len(csv_rows(out / "grades.csv")) == len(graded[exercise])
-    assert report_differences((out / "report.html").read_text(encoding="utf-8"), out / "grades.csv", exercise_named(exercise)) == []
+    assert report_differences((out / "report.html").read_text(encoding="utf-8"), out / "grades.csv", assignment_named(exercise)) == []
 
 
 @pytest.mark.slow
@@ -177,7 +177,7 @@ def test_the_similarity_check_compares_every_entry_of_the_bank_and_flags_no_vari
     records = list(graded[exercise].values())
     codes, missing = read_codes(out, records)
     assert sorted(c.student_id for c in codes) == sorted(graded[exercise]) and missing == {}
-    comparison = compare(codes, starter_hashes(starter_sources(exercise_named(exercise))))
+    comparison = compare(codes, starter_hashes(starter_sources(assignment_named(exercise))))
     assert flagged_for_own_code(comparison, exercise) == []
     assert len(csv_rows(out / "similarity.csv")) >= len(comparison.flagged()) and (out / "similarity.html").is_file()
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 
 from autograder.course import examples
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import notebook_named
 from autograder.notebooks import grade_id, is_answer, is_manual, is_test, solution_answers, written_answers
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -69,7 +69,7 @@ def _course_copy(root, master):
     nbformat.write(_notebook_with_answers(answers), root / SOLVED)
     assert BUG[0] in answers["nll"], "the planted bug no longer applies to the master's nll_loss: update BUG"
     nbformat.write(_notebook_with_answers({**answers, "nll": answers["nll"].replace(*BUG)}), root / PLANTED_BUG)
-    digits = {**examples.answers("realnvp_digits", quick=True), **written_answers(exercise_named("realnvp_digits").nb)}
+    digits = {**examples.answers("realnvp_digits", quick=True), **written_answers(notebook_named("realnvp_digits").nb)}
     nbformat.write(examples.filled(digits, "realnvp_digits"), root / DIGITS_SOLVED)  # its written answers too
     assert LOG_DET_SIGN[0] in answers["coupling"], "the planted log_det bug no longer applies to the master's coupling layer"
     broken = _notebook_with_answers({**answers, "coupling": answers["coupling"].replace(*LOG_DET_SIGN)})

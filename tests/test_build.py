@@ -7,7 +7,7 @@ import pytest
 from conftest import REPO, SOLUTION_NOTEBOOK, SOURCE_NOTEBOOK, STUDENT_NOTEBOOK
 
 from autograder.course import build
-from autograder.grader.core.masters import exercise_named, master_paths
+from autograder.grader.core.masters import master_paths, notebook_named
 from autograder.notebooks import grade_id, is_answer, is_manual, is_test
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -71,7 +71,7 @@ def test_every_answer_cell_is_followed_by_tests(student):
 
 @pytest.mark.parametrize("name", [p.stem for p in master_paths()])
 def test_points_in_headings_match_the_test_cells_and_the_written_answers(name):
-    exercise = exercise_named(name)
+    exercise = notebook_named(name)
     markdown = "\n".join(c.source for c in exercise.nb.cells if c.cell_type == "markdown")
     parts = [float(m) for m in re.findall(r"^## Part \d+ — .*\((\d+) points?\)$", markdown, re.M)]
     written = [float(m) for m in re.findall(r"^### Written question \((\d+(?:\.\d+)?) points?, graded by hand\)$", markdown, re.M)]
@@ -81,7 +81,7 @@ def test_points_in_headings_match_the_test_cells_and_the_written_answers(name):
 
 @pytest.mark.parametrize("name", [p.stem for p in master_paths()])
 def test_written_answers_are_blank_in_the_release_and_their_rubrics_reach_no_student_or_reader(name):
-    exercise, paths = exercise_named(name), build.generated_paths(name)
+    exercise, paths = notebook_named(name), build.generated_paths(name)
     assert exercise.manual and all(m.rubric for m in exercise.manual), "each master asks written questions, each with a rubric"
     released = {grade_id(c): c for c in nbformat.read(paths["student"], as_version=4).cells}
     for answer in exercise.manual:

@@ -26,7 +26,7 @@ from autograder.cli import main as cli
 from autograder.course.build import generated_paths
 from autograder.course.examples import EXAMPLE_NAMES, EXAMPLES, filled
 from autograder.course.examples import answers as example_answers
-from autograder.grader.core.masters import exercise_named, load_exercise, master_paths
+from autograder.grader.core.masters import load_notebook, master_paths, notebook_named
 from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.answers import extract, read_cells, redact_hidden
 from autograder.grader.pipeline.assemble import assemble_graded
@@ -77,7 +77,7 @@ def results_in(stdout):
 def _tiny_notebook(folder, name, bug=None, test_source=None, master=TINY, written=None):
     """The tiny exercise solved, with a bug (TINY_BUGS, or TAIL_BUGS for the tail master) in its answer, its test cell
     edited, and its written answer replaced, if given."""
-    nb = solution_notebook(load_exercise(master).nb)
+    nb = solution_notebook(load_notebook(master).nb)
     for cell in nb.cells:
         if bug and grade_id(cell) in ("scaled", "train"):
             cell.source = cell.source.replace(*(TAIL_BUGS if master == TAIL else TINY_BUGS)[bug])
@@ -121,18 +121,18 @@ def _hidden_texts(exercise):
 
 @pytest.mark.parametrize("name", EXERCISES)
 def test_check_runs_exactly_the_test_cells_the_released_notebook_shows(name):
-    exercise = exercise_named(name)
+    exercise = notebook_named(name)
     released = nbformat.read(generated_paths(name)["student"], as_version=4)
     shown = {grade_id(c): c.source.strip() for c in released.cells if is_test(c)}
     checked = {grade_id(c): c.source.strip() for c in visible_exercise(exercise).nb.cells if is_test(c)}
     assert checked == shown
     assert any(BEGIN_HIDDEN in c.source for c in exercise.nb.cells if is_test(c)), "the master has hidden tests to remove"
-    assert exercise.nb.cells == exercise_named(name).nb.cells, "the exercise itself is left as it was"
+    assert exercise.nb.cells == notebook_named(name).nb.cells, "the exercise itself is left as it was"
 
 
 @pytest.mark.parametrize("name", EXERCISES)
 def test_no_hidden_line_reaches_the_notebook_check_executes(name):
-    exercise = exercise_named(name)
+    exercise = notebook_named(name)
     solved = nbformat.writes(solution_notebook(exercise.nb)).encode()
     graded = assemble_graded(visible_exercise(exercise), extract(read_cells(solved), exercise))
     executed = "\n".join(c.source for c in graded.nb.cells)
@@ -144,7 +144,7 @@ def test_no_hidden_line_reaches_the_notebook_check_executes(name):
 
 
 def test_check_assembles_the_cells_after_the_last_test_and_grade_does_not():
-    exercise = load_exercise(TAIL)
+    exercise = load_notebook(TAIL)
     extracted = extract(read_cells(nbformat.writes(solution_notebook(exercise.nb)).encode()), exercise)
     graded = {}
     for tail in (False, True):
@@ -402,7 +402,7 @@ EXAMPLE_CASES = [(name, kind) for name in EXERCISES for kind in (0, 1)]
 @pytest.mark.slow
 @pytest.mark.parametrize("name, kind", EXAMPLE_CASES, ids=[f"{n}-{EXAMPLE_NAMES[n][k]}" for n, k in EXAMPLE_CASES])
 def test_check_prints_what_jupyter_shows_for_each_bundled_example(name, kind, tmp_path):
-    exercise = exercise_named(name)
+    exercise = notebook_named(name)
     notebook = EXAMPLES / name / f"{EXAMPLE_NAMES[name][kind]}.ipynb"
     with ThreadPoolExecutor(1) as pool:  # check and Jupyter's run side by side
         checking = pool.submit(_check, notebook, "--quiet")
@@ -429,6 +429,6 @@ def test_a_bank_bug_only_hidden_tests_catch_passes_check_as_validate_would(tmp_p
     code, out, err = _check(notebook, "--quiet")
     assert code == 0, f"{entry.name}: {out}{err}"
     assert {status for status, _ in results_in(out).values()} == {"PASSED"}
-    lines, texts = _hidden_texts(exercise_named("realnvp"))
+    lines, texts = _hidden_texts(notebook_named("realnvp"))
     assert not [text for text in lines | texts if text in out + err]
     assert "hidden test failed" not in out

@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 from report_reading import csv_rows, report_differences
 
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import assignment_named
 from autograder.grader.reports.similarity import MIN_SHARED, THRESHOLD
 
 pytestmark = pytest.mark.slow
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def test_grading_the_examples_writes_a_report_with_the_numbers_of_grades_csv(examples_one_shot):
     out, _ = examples_one_shot
     text = (out / "report.html").read_text(encoding="utf-8")
-    assert report_differences(text, out / "grades.csv", exercise_named("realnvp")) == []
+    assert report_differences(text, out / "grades.csv", assignment_named("realnvp")) == []
 
 
 def test_grading_the_examples_keeps_what_each_student_wrote_and_compares_it(examples_one_shot):
@@ -27,7 +27,7 @@ def test_grading_the_examples_keeps_what_each_student_wrote_and_compares_it(exam
     assert sorted(p.stem for p in (out / "code").glob("*.json")) == ran
     for student in ran:
         code = json.loads((out / "code" / f"{student}.json").read_text(encoding="utf-8"))
-        assert code["student_id"] == student and set(code["answers"]) == set(exercise_named("realnvp").answer_ids)
+        assert code["student_id"] == student and set(code["answers"]) == set(assignment_named("realnvp").answer_ids)
     # the buggy example is the correct one with one line changed: the same code, and flagged as such
     [pair] = [r for r in csv_rows(out / "similarity.csv") if float(r["score"]) >= THRESHOLD and int(r["shared"]) >= MIN_SHARED]
     assert sorted((pair["student_a"], pair["student_b"])) == ran

@@ -13,7 +13,7 @@ from conftest import REPO
 from similarity_cases import implementations
 from synthetic_class import synthetic_codes, synthetic_records, write_class
 
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import assignment_named
 from autograder.grader.runs.outputs import write_outputs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -33,7 +33,7 @@ def artifacts():
 @pytest.fixture(scope="module")
 def synthetic_out(tmp_path_factory):
     """The OUT of a synthetic moons class of 60 (five disguised copies), as grading leaves it."""
-    exercise, out = exercise_named("realnvp"), tmp_path_factory.mktemp("synthetic-class")
+    exercise, out = assignment_named("realnvp"), tmp_path_factory.mktemp("synthetic-class")
     records = synthetic_records(exercise, 60, seed=11)
     write_class(out, exercise, records, synthetic_codes(exercise, 60, implementations("realnvp"), seed=11))
     write_outputs(out, exercise, records)

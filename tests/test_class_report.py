@@ -11,7 +11,7 @@ from report_reading import read_report, report_differences
 from synthetic_class import synthetic_records, write_class
 
 from autograder.cli import main
-from autograder.grader.core.masters import exercise_named, master_paths
+from autograder.grader.core.masters import assignment_named, master_paths
 from autograder.grader.core.record import Record, TestResult
 from autograder.grader.reports.class_report import CellStats, leaderboard_top, message_group, parts_of, report_html, time_summary
 from autograder.grader.reports.html_page import Links
@@ -23,7 +23,7 @@ EXERCISES = [p.stem for p in master_paths()]
 @pytest.fixture(params=EXERCISES)
 def graded_class(request, tmp_path):
     """(exercise, records, OUT) of a synthetic class of 60, its pages written as grade writes them."""
-    exercise = exercise_named(request.param)
+    exercise = assignment_named(request.param)
     records = synthetic_records(exercise, 60, seed=3)
     write_class(tmp_path, exercise, records)
     write_outputs(tmp_path, exercise, records, similarity=False)
@@ -87,7 +87,7 @@ def test_parts_come_from_the_last_section_heading_above_each_cell():
         cell = nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
         cell.metadata["nbgrader"] = {"grade_id": f"cell{i}"} if kind == "code" else {}
         nb.cells.append(cell)
-    parts = parts_of(type("Exercise", (), {"cells": nb.cells})())
+    parts = parts_of(type("Notebook", (), {"cells": nb.cells})())
     assert parts == {"cell1": "Part 0 — Warm-up", "cell3": "Part 1 — Masks", "cell5": ""}
 
 
@@ -145,7 +145,7 @@ def test_time_summary_gives_the_median_the_90th_percentile_and_the_slowest_five(
 def test_the_leaderboard_lists_the_best_ten_in_the_masters_order(order):
     from autograder.grader.core.record import Metric
 
-    exercise = exercise_named("realnvp")
+    exercise = assignment_named("realnvp")
     spec = {**exercise.leaderboard, "order": order}
     records = [Record(f"s{i:02d}", "ok", "", [], leaderboard=[Metric(spec["name"], float(i), order)]) for i in range(15)]
     top = leaderboard_top(type("E", (), {"leaderboard": spec})(), records)
@@ -154,15 +154,15 @@ def test_the_leaderboard_lists_the_best_ten_in_the_masters_order(order):
 
 
 def test_an_exercise_without_a_leaderboard_has_no_leaderboard_section(tmp_path):
-    from autograder.grader.core.masters import load_exercise
+    from autograder.grader.core.masters import load_assignment
 
-    tiny = load_exercise(REPO / "tests" / "fixtures" / "tiny_master.py")
+    tiny = load_assignment(REPO / "tests" / "fixtures" / "tiny_master.py")
     text = report_html(tiny, synthetic_records(tiny, 5))
     assert "Leaderboard" not in text and "Part 1 — Scale a number" in text
 
 
 def test_an_empty_class_gets_a_page_that_says_so():
-    assert "No submission has been graded" in report_html(exercise_named("realnvp"), [])
+    assert "No submission has been graded" in report_html(assignment_named("realnvp"), [])
 
 
 def test_the_report_is_one_self_contained_file(graded_class):

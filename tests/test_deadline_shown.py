@@ -9,7 +9,7 @@ import pytest
 from autograder import REPO
 from autograder.cli.check import _deadline
 from autograder.course.release import DEADLINE_CELL, dated
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import notebook_named
 from autograder.grader.pipeline.answers import extract, read_cells
 from autograder.grader.scoring.deadlines import due_line, load_deadlines
 
@@ -55,7 +55,7 @@ def test_the_released_notebook_states_the_deadline_first_and_still_grades_as_bef
     assert once.cells[0].metadata["autograder"]["kind"] == DEADLINE_CELL and len(twice.cells) == len(once.cells) == len(released.cells) + 1
     assert once.cells[0].source.startswith("**Due Tuesday 15 December 2026, 23:59 (UTC+01:00).**")
     assert "10% per started day, at most 50%" in once.cells[0].source
-    exercise = exercise_named("realnvp")
-    plain = extract(read_cells(nbformat.writes(released).encode()), exercise)
-    with_date = extract(read_cells(nbformat.writes(once).encode()), exercise)
+    notebook = notebook_named("realnvp")
+    plain = extract(read_cells(nbformat.writes(released).encode()), notebook)
+    with_date = extract(read_cells(nbformat.writes(once).encode()), notebook)
     assert with_date.answers == plain.answers and with_date.extras == plain.extras

@@ -5,11 +5,11 @@ from conftest import ASSIGNMENT
 
 from autograder.course.examples import EXAMPLES
 from autograder.grader.core.layout import feedback_path
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import notebook_named
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.grade import Options, grade_batch
 
-FULL = exercise_named("realnvp").auto_max_score  # every autograded point (the written answers await a person)
+FULL = notebook_named("realnvp").auto_max_score  # every autograded point (the written answers await a person)
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from strays import is_stray, stray_processes
 
 from autograder.course import examples
 from autograder.grader.core.ids import safe_name
-from autograder.grader.core.masters import exercise_named, master_paths
+from autograder.grader.core.masters import assignment_named, master_paths
 from autograder.grader.core.record import Record
 from autograder.grader.intake.archive import extract_zip
 from autograder.grader.intake.submissions import discover
@@ -160,7 +160,7 @@ def test_a_rerun_grades_again_what_a_changed_master_would_grade_differently(tmp_
     notebook = tmp_path / "ann.ipynb"
     notebook.write_text("{}")
     record = Record("ann", "ok", "", [], sha256=_digest([notebook]), master_sha256="old")
-    submission, exercise = Submission("ann", notebook), exercise_named("realnvp")
-    assert still_valid(record, submission, exercise, "old") and not still_valid(record, submission, exercise, "new")
+    submission, assignment = Submission("ann", notebook), assignment_named("realnvp")
+    assert still_valid(record, submission, assignment, "old") and not still_valid(record, submission, assignment, "new")
     notebook.write_text('{"cells": []}')
-    assert not still_valid(record, submission, exercise, "old")
+    assert not still_valid(record, submission, assignment, "old")

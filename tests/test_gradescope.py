@@ -24,13 +24,13 @@ from test_grader import HIDDEN_MARKERS
 
 from autograder.cli.gradescope_run import find_notebook, student_id
 from autograder.course.examples import EXAMPLES
-from autograder.grader.core.masters import load_exercise
+from autograder.grader.core.masters import load_notebook
 from autograder.grader.core.record import Metric, Record, TestResult
-from autograder.grader.integrations.gradescope.package import build_zip, exercises
+from autograder.grader.integrations.gradescope.package import assignments, build_zip
 from autograder.grader.integrations.gradescope.results import failure_results, problems, results
 from autograder.grader.pipeline.leaderboard import leaderboard
 
-TEST_IDS = [gid for gid, _ in load_exercise(MASTER).tests]  # the autograded test cells, from the master
+TEST_IDS = [gid for gid, _ in load_notebook(MASTER).tests]  # the autograded test cells, from the master
 
 
 # --- the zip ---------------------------------------------------------------------------------------------------
@@ -110,8 +110,8 @@ def test_an_unknown_exercise_is_refused_with_the_list_of_exercises(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 2 and "no exercise named 'glow'" in result.stderr and ASSIGNMENT in result.stderr
-    assert ASSIGNMENT in exercises()
+    assert result.returncode == 2 and "no assignment named 'glow'" in result.stderr and ASSIGNMENT in result.stderr
+    assert ASSIGNMENT in assignments()
 
 
 # --- results.json ----------------------------------------------------------------------------------------------
@@ -212,7 +212,7 @@ def _executed_test_cell(stdout):
 
 
 def test_the_leaderboard_reads_the_training_tests_line_once_and_only_once_when_its_visible_checks_passed():
-    spec = load_exercise(MASTER).leaderboard  # what the master declares
+    spec = load_notebook(MASTER).leaderboard  # what the master declares
     line = "held-out NLL on the test split: 0.312 nats per sample (target below 0.45; floor about 0.289)\n"
     passed, failed = [TestResult("test_train", 0.0, 2.0, "a hidden test failed", True)], [TestResult("test_train", 0.0, 2.0)]
     assert leaderboard(_executed_test_cell(line), passed, spec) == [Metric(spec["name"], 0.312, "asc")]
@@ -355,7 +355,7 @@ def test_gradescope_gives_each_example_the_scores_grade_gives_it(simulated, exam
         ("two notebooks", "2 notebooks in the submission"),
         ("broken", "not a notebook"),
         ("python missing", "The grader could not run on this submission"),
-        ("grader crashes", "The grader failed on this submission (ExerciseError"),
+        ("grader crashes", "The grader failed on this submission (AssignmentError"),
     ],
 )
 def test_a_submission_that_cannot_be_graded_scores_0_with_the_reason(simulated, name, says):

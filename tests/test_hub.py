@@ -32,14 +32,14 @@ import pytest
 from conftest import REPO
 
 from autograder.course import examples, hub
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import notebook_named
 from autograder.notebooks import written_answers
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 GRADER = os.environ.get("HUB_TEST_GRADER", "autograder")  # or "nbgrader": nbgrader's own autograde + generate_feedback
 ARTIFACTS = REPO / "artifacts" / "hub"
-EXERCISE = exercise_named("realnvp")
+EXERCISE = notebook_named("realnvp")
 NAME = EXERCISE.name
 STUDENTS = [f"{hub.PREFIX}s{i}" for i in (1, 2, 3)]
 BUGGY, LATE = STUDENTS[1], STUDENTS[2]

@@ -9,10 +9,10 @@ import pytest
 from autograder.cli import parser
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import assignment_named
 from autograder.grader.core.record import Record, TestResult
 
-EXERCISE = exercise_named("realnvp")
+EXERCISE = assignment_named("realnvp")
 TOP = EXERCISE.auto_max_score  # the records below hold the autograded tests only
 
 

@@ -23,11 +23,11 @@ from conftest import REPO
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import ClearSolutions
 
-from autograder.grader.core.exercise import ExerciseError
-from autograder.grader.core.exercise import source_digest as master_digest
+from autograder.grader.core.assignment import AssignmentError
+from autograder.grader.core.assignment import source_digest as master_digest
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.layout import autograded_path, feedback_path, source_path
-from autograder.grader.core.masters import exercise_named, load_exercise, master_paths
+from autograder.grader.core.masters import assignment_named, load_assignment, load_notebook, master_paths
 from autograder.grader.core.record import AWAITING, GRADED, Record, TestResult, pending
 from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
@@ -43,7 +43,8 @@ from autograder.grader.runs.merge import merge, write_merged
 from autograder.notebooks import grade_id, solution_notebook
 
 TINY = REPO / "tests" / "fixtures" / "tiny_written_master.py"
-EXERCISE = load_exercise(TINY)
+TINY_ASSIGNMENT = load_assignment(TINY)
+EXERCISE = TINY_ASSIGNMENT.notebooks[0]
 NAME = EXERCISE.name
 HOSTILE_CODE = "print('THE WRITTEN ' + 'ANSWER RAN')\n"  # what it prints is not in its source: output only if it ran
 COMMENT = "Right idea; say what linearity means for sums."
@@ -72,7 +73,7 @@ def _bytes(nb):
 
 
 def _record(student, status="ok", points=2.0, message=""):
-    tests = [TestResult("test_scaled", points, 2.0, message, points == 2.0)] + pending(EXERCISE, message or AWAITING)
+    tests = [TestResult("test_scaled", points, 2.0, message, points == 2.0)] + pending(TINY_ASSIGNMENT.notebooks, message or AWAITING)
     return Record(student, status, message, tests, assignment=NAME)
 
 
@@ -81,7 +82,7 @@ def empty_gradebook(tmp_path_factory):
     """A gradebook with every exercise declared and no student: a new gradebook costs seconds (nbgrader runs alembic)."""
     path = tmp_path_factory.mktemp("gradebook") / "empty.db"
     for name in [p.stem for p in master_paths()] + [str(TINY)]:
-        open_gradebook(path, exercise_named(name)).close()
+        open_gradebook(path, assignment_named(name)).close()
     return path
 
 
@@ -91,7 +92,7 @@ def gradebook_at(empty_gradebook):
 
     def open_copy(path, name=str(TINY)):
         shutil.copy(empty_gradebook, path)
-        return open_gradebook(path, exercise_named(name))
+        return open_gradebook(path, assignment_named(name))
 
     return open_copy
 
@@ -134,8 +135,8 @@ def test_a_manual_cell_without_points_is_refused_with_what_to_do(tmp_path):
     text = TINY.read_text(encoding="utf-8")
     assert edit[0] in text
     (tmp_path / "bad_master.py").write_text(text.replace(*edit), encoding="utf-8")
-    with pytest.raises(ExerciseError, match="points > 0"):
-        load_exercise(tmp_path / "bad_master.py")
+    with pytest.raises(AssignmentError, match="points > 0"):
+        load_notebook(tmp_path / "bad_master.py")
 
 
 def test_a_task_cell_is_a_question_graded_by_hand_as_nbgrader_s_task_cells_are(tmp_path):
@@ -144,7 +145,7 @@ def test_a_task_cell_is_a_question_graded_by_hand_as_nbgrader_s_task_cells_are(t
     text = TINY.read_text(encoding="utf-8")
     assert edit[0] in text
     (tmp_path / "task_master.py").write_text(text.replace(*edit), encoding="utf-8")
-    task = next(m for m in load_exercise(tmp_path / "task_master.py").manual if m.grade_id == "why_linear")
+    task = next(m for m in load_notebook(tmp_path / "task_master.py").manual if m.grade_id == "why_linear")
     assert (task.kind, task.points) == ("task", 1.0)
 
 
@@ -218,12 +219,13 @@ def test_the_autograded_notebook_keeps_text_and_images_and_escapes_a_written_ans
 
 @pytest.mark.parametrize("name", [p.stem for p in master_paths()] + [str(TINY)])
 def test_no_autograded_grade_is_flagged_for_manual_grading_and_every_written_answer_is(tmp_path, gradebook_at, name):
-    exercise = exercise_named(name)
+    exercise = assignment_named(name)
     passed = [TestResult(gid, points, points) for gid, points in exercise.tests]
     failed = [TestResult(gid, 0.0, points, "AssertionError: wrong") for gid, points in exercise.tests]
     gb = gradebook_at(tmp_path / "gradebook.db", name)
     for student, tests, status in (("ann", passed, "ok"), ("bob", failed, "timeout"), ("cy", failed, "not a notebook")):
-        record = Record(student, status, "", tests + pending(exercise, AWAITING if status == "ok" else status), assignment=exercise.name)
+        written = pending(exercise.notebooks, AWAITING if status == "ok" else status)
+        record = Record(student, status, "", tests + written, assignment=exercise.name)
         record_grades(gb, exercise.name, record)
     gb.close()
     flags = _flags(tmp_path / "gradebook.db", exercise.name)
@@ -243,7 +245,7 @@ def test_a_new_gradebook_is_what_nbgrader_makes_and_a_second_opening_changes_not
 
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]  # nbgrader runs `alembic`
     Gradebook(f"sqlite:///{tmp_path / 'nbgrader.db'}").close()
-    open_gradebook(tmp_path / "ours.db", exercise_named(str(TINY))).close()
+    open_gradebook(tmp_path / "ours.db", assignment_named(str(TINY))).close()
 
     def schema(path):
         with sqlite3.connect(path) as db:
@@ -253,7 +255,7 @@ def test_a_new_gradebook_is_what_nbgrader_makes_and_a_second_opening_changes_not
     ours, theirs = schema(tmp_path / "ours.db"), schema(tmp_path / "nbgrader.db")
     assert ours == theirs and len(ours[1]) == 1 and len(ours[0]) > 10
     before = (tmp_path / "ours.db").stat().st_mtime_ns
-    open_gradebook(tmp_path / "ours.db", exercise_named(str(TINY))).close()
+    open_gradebook(tmp_path / "ours.db", assignment_named(str(TINY))).close()
     assert (tmp_path / "ours.db").stat().st_mtime_ns == before
 
 
@@ -276,17 +278,17 @@ def test_hand_grades_are_folded_into_the_records_clamped_and_unfolded_when_clear
     _score_by_hand(gb, "ann", "table", 7.0)  # formgrader accepts any number
     _score_by_hand(gb, "bob", "test_scaled", 0.0)
     gb.close()
-    assert fold_hand_grades(path, EXERCISE, records) == [records[0]]
+    assert fold_hand_grades(path, TINY_ASSIGNMENT, records) == [records[0]]
     ann = {t.grade_id: t for t in records[0].tests}
     assert (ann["why_linear"].points, ann["why_linear"].message, ann["why_linear"].manual) == (0.5, COMMENT, True)
     assert ann["table"].points == 2.0 and ann["table"].message.startswith(GRADED) and "counted as 2" in ann["table"].message
     assert (records[0].score, records[0].max_score) == (4.5, 5.0) and records[0].points()["why_linear"] == 0.5
     assert [t.message for t in records[1].tests if t.manual] == [AWAITING, AWAITING] and records[1].score == 2.0
     assert "bob: the gradebook's manual score for the autograded test test_scaled is not counted" in capsys.readouterr().err
-    assert fold_hand_grades(path, EXERCISE, records) == []  # nothing changes twice
+    assert fold_hand_grades(path, TINY_ASSIGNMENT, records) == []  # nothing changes twice
     with Gradebook(f"sqlite:///{path}") as gb:
         _score_by_hand(gb, "ann", "why_linear", None)
-    fold_hand_grades(path, EXERCISE, records)
+    fold_hand_grades(path, TINY_ASSIGNMENT, records)
     assert {t.grade_id: (t.points, t.message) for t in records[0].tests}["why_linear"] == (0.0, AWAITING)
 
 
@@ -295,7 +297,7 @@ def test_a_fresh_gradebook_gets_the_hand_grades_carried_over(tmp_path, gradebook
     _score_by_hand(gb, "ann", "why_linear", 1.0, COMMENT)
     gb.close()
     fresh = _gradebook(gradebook_at, tmp_path / "fresh.db", _record("ann"), _record("bob"))
-    assert carry_hand_grades(tmp_path / "old.db", fresh, EXERCISE, ["ann", "bob"]) == 1
+    assert carry_hand_grades(tmp_path / "old.db", fresh, TINY_ASSIGNMENT, ["ann", "bob"]) == 1
     grade = fresh.find_grade("why_linear", NAME, NAME, "ann")
     assert (grade.manual_score, grade.needs_manual_grade) == (1.0, False)
     assert fresh.find_comment("why_linear", NAME, NAME, "ann").manual_comment == COMMENT
@@ -304,12 +306,12 @@ def test_a_fresh_gradebook_gets_the_hand_grades_carried_over(tmp_path, gradebook
 
 @pytest.mark.slow
 def test_a_merge_again_into_the_same_out_keeps_the_scores_a_person_gave_there(tmp_path):
-    exercise = exercise_named("realnvp")
+    exercise = assignment_named("realnvp")
     shard = tmp_path / "shard"
     for student in ("ann", "bob"):
-        tests = [TestResult(gid, points, points) for gid, points in exercise.tests] + pending(exercise)
+        tests = [TestResult(gid, points, points) for gid, points in exercise.tests] + pending(exercise.notebooks)
         record = Record(
-            student, "ok", "", tests, assignment=exercise.name, master_sha256=master_digest(exercise.master_path), graded_at=1.0
+            student, "ok", "", tests, assignment=exercise.name, master_sha256=master_digest(exercise.source), graded_at=1.0
         )
         write_atomic(shard / "records" / f"{student}.json", record.to_json())
     out, gid = tmp_path / "merged", exercise.manual_ids[0]
@@ -376,7 +378,7 @@ def test_feedback_shows_the_written_answer_and_only_once_graded_its_score_commen
 
 def test_the_class_report_counts_written_answers_apart_from_the_tests():
     records = [_graded_record(), _record("bob"), _record("cy", status="not a notebook", points=0.0, message="not a notebook")]
-    page = report_html(EXERCISE, records)
+    page = report_html(TINY_ASSIGNMENT, records)
     tests, written = page.split("<h2>Tests</h2>")[1].split("<h2>Common failures</h2>")[0], page.split("<h2>Written answers</h2>")[1]
     assert "test_scaled" in tests and "why_linear" not in tests and AWAITING not in page.split("<h2>Written answers</h2>")[0]
     rows = re.findall(r"<tr><td><code>(\w+)</code></td>((?:<td class=n>[^<]*</td>)+)</tr>", written)

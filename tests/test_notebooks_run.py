@@ -11,7 +11,7 @@ from conftest import REPO, SOLUTION_NOTEBOOK, STUDENT_NOTEBOOK
 from nbclient.exceptions import CellExecutionError
 
 from autograder.course import build, examples
-from autograder.grader.core.masters import exercise_named, master_paths
+from autograder.grader.core.masters import master_paths, notebook_named
 from autograder.grader.core.record import AWAITING
 from autograder.grader.runs.grade import Options, grade_batch
 from autograder.notebooks import grade_id, solution_answers
@@ -66,10 +66,10 @@ def test_nbgrader_validate_invert_passes_on_the_blank_notebook():
 def test_solution_gets_full_marks_from_the_grader(name, tmp_path):
     """Each master's own answers, its full training included, graded by the grader as a student's notebook."""
     (tmp_path / "submissions").mkdir()
-    notebook = examples.filled(solution_answers(exercise_named(name).nb), name)
+    notebook = examples.filled(solution_answers(notebook_named(name).nb), name)
     (tmp_path / "submissions" / "solution.ipynb").write_text(nbformat.writes(notebook), encoding="utf-8")
     [record] = grade_batch(tmp_path / "submissions", tmp_path / "out", Options(workers=1, progress=False))
-    exercise = exercise_named(name)
+    exercise = notebook_named(name)
     # every autograded point; the written answers (the master's model answers here) await a person's score
     assert (record.assignment, record.status, record.score) == (name, "ok", exercise.auto_max_score), record.message
     assert record.max_score == exercise.max_score

@@ -31,7 +31,7 @@ from strays import stray_processes
 
 from autograder.course.examples import answers, filled
 from autograder.grader.core.layout import feedback_path
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import notebook_named
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.grade import Options, run_batch
 
@@ -189,7 +189,7 @@ def _probes(graded):
 
 def autograded_points(record):
     """{grade_id: points} of the record's autograded tests; its written answers (left blank here) must score 0."""
-    manual = set(exercise_named("realnvp").manual_ids)
+    manual = set(notebook_named("realnvp").manual_ids)
     written = {t["grade_id"]: t["points"] for t in record["tests"] if t["grade_id"] in manual}
     assert written == dict.fromkeys(manual, 0.0), written
     return {t["grade_id"]: t["points"] for t in record["tests"] if t["grade_id"] not in manual}
@@ -198,7 +198,7 @@ def autograded_points(record):
 @pytest.mark.slow
 def test_a_correct_submission_gets_full_marks(graded):
     record = graded["records"]["correct"]
-    assert (record["score"], record["status"]) == (exercise_named("realnvp").auto_max_score, "ok"), record["message"]
+    assert (record["score"], record["status"]) == (notebook_named("realnvp").auto_max_score, "ok"), record["message"]
     assert record["isolation"].startswith("full:"), record["isolation"]
 
 

@@ -17,8 +17,8 @@ from nbgrader.api import Gradebook
 from report_reading import report_differences
 
 from autograder.course.examples import EXAMPLES
-from autograder.grader.core.exercise import source_digest as master_digest
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.assignment import source_digest as master_digest
+from autograder.grader.core.masters import assignment_named
 from autograder.grader.core.record import Record, TestResult
 from autograder.grader.intake.shards import MANIFEST, parse_shard, select_shard
 from autograder.grader.runs.merge import merge
@@ -198,7 +198,7 @@ def test_shard_and_merge_give_the_one_shot_grades_row_for_row(merged, examples_o
     assert sorted(p.name for p in (merged / "merged" / "code").iterdir()) == sorted(p.name for p in (one_shot / "code").iterdir())
     assert (merged / "merged" / "similarity.csv").read_text(encoding="utf-8") == (one_shot / "similarity.csv").read_text(encoding="utf-8")
     report = (merged / "merged" / "report.html").read_text(encoding="utf-8")
-    assert report_differences(report, merged / "merged" / "grades.csv", exercise_named(ASSIGNMENT)) == []
+    assert report_differences(report, merged / "merged" / "grades.csv", assignment_named(ASSIGNMENT)) == []
 
 
 @pytest.mark.slow

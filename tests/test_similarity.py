@@ -14,7 +14,7 @@ from synthetic_class import synthetic_codes, synthetic_records, write_class
 from autograder.cli import main, parser
 from autograder.course.build import generated_paths
 from autograder.course.examples import EXAMPLES
-from autograder.grader.core.masters import exercise_named, master_paths
+from autograder.grader.core.masters import assignment_named, master_paths, notebook_named
 from autograder.grader.reports.similarity import (
     MIN_SHARED,
     THRESHOLD,
@@ -41,7 +41,7 @@ MARGIN = 0.2
 
 
 def _starter(exercise):
-    return starter_hashes(starter_sources(exercise_named(exercise)))
+    return starter_hashes(starter_sources(assignment_named(exercise)))
 
 
 def _alone(a, b, exercise="realnvp"):
@@ -118,7 +118,7 @@ def test_the_check_of_a_variants_own_code_fails_when_a_variant_is_copied():
 
 def test_a_disguised_copy_of_the_digits_solution_is_the_top_pair():
     exercise = "realnvp_digits"
-    solution = solution_answers(exercise_named(exercise).nb)
+    solution = solution_answers(notebook_named(exercise).nb)
     codes = [Code.of("solution", solution, []), Code.of("copier", copied(solution), [])]
     codes += [Code.of(name, answers, []) for (e, name), answers in variants().items() if e == exercise]  # the cells each wrote
     comparison = compare(codes, _starter(exercise))
@@ -126,14 +126,14 @@ def test_a_disguised_copy_of_the_digits_solution_is_the_top_pair():
 
 
 def test_two_submissions_written_apart_are_not_flagged_even_alone_with_the_measured_margin():
-    pair = _alone(Code.of("solution", solution_answers(exercise_named("realnvp").nb), []), Code.of("apart", written_apart(), []))
+    pair = _alone(Code.of("solution", solution_answers(notebook_named("realnvp").nb), []), Code.of("apart", written_apart(), []))
     assert pair.score <= THRESHOLD - MARGIN and not pair.flagged, pair
 
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("which", ["solution", "written apart"])
 def test_a_disguised_copy_is_flagged_alone_with_the_measured_margin(which, seed):
-    answers = solution_answers(exercise_named("realnvp").nb) if which == "solution" else written_apart()
+    answers = solution_answers(notebook_named("realnvp").nb) if which == "solution" else written_apart()
     pair = _alone(Code.of("original", answers, []), Code.of("copy", copied(answers, seed=10 * seed), []))
     assert pair.score >= THRESHOLD + MARGIN and pair.flagged, pair
 
@@ -141,13 +141,13 @@ def test_a_disguised_copy_is_flagged_alone_with_the_measured_margin(which, seed)
 @pytest.mark.parametrize("answer", ["coupling", "realnvp", "train"])
 def test_one_copied_answer_among_answers_of_ones_own_is_flagged_in_that_cell(answer):
     apart = written_apart()
-    mixed = {**solution_answers(exercise_named("realnvp").nb), answer: disguised(apart[answer], seed=3)}
+    mixed = {**solution_answers(notebook_named("realnvp").nb), answer: disguised(apart[answer], seed=3)}
     pair = _alone(Code.of("apart", apart, []), Code.of("mixed", mixed, []))
     assert pair.flagged and pair.cells[answer][0] >= THRESHOLD + MARGIN and pair.whole < THRESHOLD, pair
 
 
 def test_the_starter_code_never_counts_even_pasted_into_a_cell_of_ones_own():
-    exercise = exercise_named("realnvp")
+    exercise = notebook_named("realnvp")
     released = nbformat.read(generated_paths("realnvp")["student"], as_version=4)
     templates = {grade_id(c): c.source for c in released.cells if is_answer(c)}  # the blanks as students get them
     given = [c.source for c in released.cells if c.cell_type == "code" and not is_answer(c) and not is_test(c)]
@@ -161,7 +161,7 @@ def test_the_starter_code_never_counts_even_pasted_into_a_cell_of_ones_own():
 def test_the_starter_is_the_release_nbgrader_makes_answer_for_answer(exercise):
     released = nbformat.read(generated_paths(exercise)["student"], as_version=4)
     blanks = {grade_id(c): c.source.strip() for c in released.cells if is_answer(c)}
-    assert blanks == {grade_id(c): released_answer(c.source).strip() for c in exercise_named(exercise).nb.cells if is_answer(c)}
+    assert blanks == {grade_id(c): released_answer(c.source).strip() for c in notebook_named(exercise).nb.cells if is_answer(c)}
 
 
 def test_code_held_by_more_submissions_than_the_rarity_limit_counts_for_no_one():
@@ -179,11 +179,11 @@ def compared_class(tmp_path):
     """(OUT, copier, original) of a synthetic class (the solution, each with lines of their own) where one student
     copied another's coupling layer (written apart) disguised, one's code file is broken, and one added a cell that
     prints HTML; the class's pages written."""
-    exercise = exercise_named("realnvp")
+    exercise = assignment_named("realnvp")
     records = synthetic_records(exercise, 30, seed=5)
     # one not a notebook, whatever is drawn
     records[0] = ungraded_record(records[0].student_id, exercise, "not a notebook", "not a notebook (corrupt JSON)")
-    apart, solution = written_apart(), solution_answers(exercise.nb)
+    apart, solution = written_apart(), solution_answers(exercise.notebooks[0].nb)
     codes = synthetic_codes(exercise, len(records), {}, seed=5, copies=0)  # the solution, with lines of their own
     original, copier, broken = [r.student_id for r in records if r.status == "ok"][-3:]
     codes[original] = {"answers": {**solution, "coupling": apart["coupling"]}, "extras": ["print('<b>mine</b>')"]}
@@ -216,7 +216,7 @@ def test_the_worker_writes_what_the_student_wrote_and_nothing_of_the_masters(tmp
     from autograder.grader.pipeline.answers import extract, read_cells
     from autograder.grader.reports.similarity_report import code_json
 
-    exercise = exercise_named("realnvp")
+    exercise = notebook_named("realnvp")
     nb = json.loads((EXAMPLES / "realnvp" / "ada_correct.ipynb").read_text(encoding="utf-8"))
     nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "print('mine')", "outputs": [], "execution_count": None})
     extracted = extract(read_cells(json.dumps(nb).encode()), exercise)
@@ -225,7 +225,7 @@ def test_the_worker_writes_what_the_student_wrote_and_nothing_of_the_masters(tmp
 
 
 def test_no_similarity_writes_neither_file_and_every_command_takes_the_option(tmp_path):
-    exercise = exercise_named("realnvp")
+    exercise = assignment_named("realnvp")
     records = synthetic_records(exercise, 4)
     write_class(tmp_path, exercise, records)
     written = write_outputs(tmp_path, exercise, records, similarity=False)
@@ -258,7 +258,7 @@ def test_merge_copies_each_students_code_and_drops_a_stale_one(tmp_path, monkeyp
     monkeypatch.setattr(shards, "open_gradebook", NoGradebook)
     monkeypatch.setattr(shards, "record_grades", lambda *args: None)
 
-    exercise = exercise_named("realnvp")
+    exercise = assignment_named("realnvp")
     records = synthetic_records(exercise, 6, seed=1)
     write_class(tmp_path / "s0", exercise, records[:3], {r.student_id: {"answers": written_apart(), "extras": []} for r in records})
     write_class(tmp_path / "s1", exercise, records[3:])

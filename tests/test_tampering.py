@@ -7,9 +7,9 @@ from hostile_bank import write_bank
 from tampering_bank import honest_cases, tampering_cases
 
 from autograder.grader.pipeline.execute import Limits
-from autograder.grader.runs.assignment import notebook_of, resolve_assignment
 from autograder.grader.runs.check import run_visible
 from autograder.grader.runs.grade import Options, grade_batch
+from autograder.grader.runs.resolve import notebook_of, resolve_assignment
 
 CASES = {case.name: case for case in tampering_cases() + honest_cases()}
 LIMITS = Limits(cell_timeout=60, timeouts={"train": 60}, wall_timeout=400)

@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import assignment_named
 from autograder.grader.core.record import Override, Record, TestResult
 from autograder.grader.core.tables import TableError
 from autograder.grader.scoring.deadlines import Policy, describe_duration, load_deadlines, parse_duration, parse_instant
 from autograder.grader.scoring.overrides import load_overrides
 from autograder.grader.scoring.term import Term, apply_term, load_term, term_warnings
 
-EXERCISE = exercise_named("realnvp")
+EXERCISE = assignment_named("realnvp")
 MAXIMA = dict(EXERCISE.tests)  # the records below hold the autograded tests only (their maximum: auto_max_score)
 FIRST, LAST = EXERCISE.tests[0][0], EXERCISE.tests[-1][0]
 
@@ -121,7 +121,7 @@ def test_overrides_are_read_and_checked_against_the_exercise(tmp_path):
 @pytest.mark.parametrize(
     ("row", "says"),
     [
-        ("ana,test_nothing,1,x", "'test_nothing' is not a test of this exercise"),
+        ("ana,test_nothing,1,x", "'test_nothing' is not a test of this assignment"),
         (f"ana,{FIRST},lots,x", "points 'lots' is not a number"),
         (f"ana,{FIRST},99,x", "outside 0 to"),
         ("ana,total,-1,x", "outside 0 to"),

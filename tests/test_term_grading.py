@@ -19,11 +19,11 @@ from nbgrader.api import Gradebook
 from autograder.cli import parser
 from autograder.course.examples import EXAMPLES
 from autograder.grader.core.layout import feedback_path
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import assignment_named
 from autograder.grader.integrations.gradescope.results import problems
 
 pytestmark = pytest.mark.slow
-EXERCISE = exercise_named("realnvp")
+EXERCISE = assignment_named("realnvp")
 ONLY = "ben_inverse_bug"  # the example with a classic bug: it loses one part's points
 DEADLINES = """student,due,penalty,cap,grace,reason
 *,2025-03-14T23:59:00+01:00,10% per started day,50%,PT15M,

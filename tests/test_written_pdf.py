@@ -11,7 +11,7 @@ import pytest
 from autograder import REPO
 from autograder.course.examples import EXAMPLES
 from autograder.grader.core.layout import autograded_path
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import notebook_named
 from autograder.grader.core.record import Record, TestResult
 from autograder.grader.reports.written_pdf import CHROMIUM, answers_of, questions, written_html
 from autograder.grader.runs.written import write_class_pdfs
@@ -54,7 +54,7 @@ def test_check_pdf_puts_each_written_answer_on_its_own_question_s_page(tmp_path)
         capture_output=True, text=True, cwd=REPO, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    exercise = exercise_named("realnvp")
+    exercise = notebook_named("realnvp")
     asked = questions(exercise)
     pages = _pages(pdf)
     answers = answers_of(nbformat.read(EXAMPLES / "realnvp" / "ada_correct.ipynb", as_version=4), exercise)
@@ -67,7 +67,7 @@ def test_check_pdf_puts_each_written_answer_on_its_own_question_s_page(tmp_path)
 
 
 def test_a_blank_answer_says_no_answer(tmp_path):
-    exercise = exercise_named("realnvp_digits")
+    exercise = notebook_named("realnvp_digits")
     released = nbformat.read(REPO / "notebooks" / "realnvp_digits.ipynb", as_version=4)
     html = written_html(exercise, answers_of(released, exercise))
     assert html.count("no answer") == len(questions(exercise)) >= 2
@@ -75,7 +75,7 @@ def test_a_blank_answer_says_no_answer(tmp_path):
 
 def test_grade_writes_one_pdf_per_student_with_written_answers(tmp_path):
     out = tmp_path / "out"
-    exercise = exercise_named("realnvp")
+    exercise = notebook_named("realnvp")
     records = []
     for student, source in (("ada", EXAMPLES / "realnvp" / "ada_correct.ipynb"), ("bo", REPO / "notebooks" / "realnvp.ipynb")):
         path = autograded_path(out, student, "realnvp")

@@ -33,30 +33,30 @@ def _deadline(path, student, max_score):
 
 
 def run(args):
-    from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.assignment import AssignmentError
     from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.intake.submissions import Submission
     from autograder.grader.pipeline.answers import NotANotebook
     from autograder.grader.pipeline.execute import Limits
-    from autograder.grader.runs.assignment import notebook_of, resolve_assignment
     from autograder.grader.runs.check import CellProgress, exit_status, read_notebook, report, run_visible, staged_for
+    from autograder.grader.runs.resolve import notebook_of, resolve_assignment
 
     path = Path(args.notebook)
     try:
         read_notebook(path)
         assignment = resolve_assignment(args.assignment, course=args.course, submissions=[Submission(path.stem, path)])
-        exercise = notebook_of(assignment, path)
-    except (NotANotebook, ExerciseError) as error:
+        notebook = notebook_of(assignment, path)
+    except (NotANotebook, AssignmentError) as error:
         print(f"error: {printable(str(path))}: {printable_lines(error)}", file=sys.stderr)
         return 2
-    title = exercise.title or (exercise.name if assignment.name == exercise.name else f"{assignment.name}, {exercise.name}")
+    title = notebook.title or (notebook.name if assignment.name == notebook.name else f"{assignment.name}, {notebook.name}")
     if args.pdf:
         import nbformat
 
         from autograder.grader.reports.written_pdf import answers_of, write_pdfs, written_html
 
-        answers = answers_of(nbformat.read(path, as_version=4), exercise)
-        write_pdfs([(args.pdf, written_html(exercise, answers, path.stem))])
+        answers = answers_of(nbformat.read(path, as_version=4), notebook)
+        write_pdfs([(args.pdf, written_html(notebook, answers, path.stem))])
         print(f"wrote {args.pdf}: your written answers, a page per question ({len(answers)} questions)")
         return 0
     print(f"checking {path} ({title}): its visible tests, in a fresh kernel", flush=True)
@@ -65,7 +65,7 @@ def run(args):
     progress = CellProgress() if sys.stderr.isatty() and not args.quiet else None
     limits = Limits(cell_timeout=args.timeout, timeouts=dict(args.cell_timeout), wall_timeout=args.wall_timeout)
     try:
-        checked = run_visible(path, exercise, limits, progress, staged_for(path, assignment, exercise))
+        checked = run_visible(path, notebook, limits, progress, staged_for(path, assignment, notebook))
     except RuntimeError as error:  # the kernel did not start: the host's trouble, not the notebook's
         print(f"error: {printable_lines(error)}", file=sys.stderr)
         return 2

@@ -12,11 +12,11 @@ def add(command):
 
 def run(args):
     from autograder.course.demo import run_solution
-    from autograder.grader.core.masters import load_exercise, master_paths
+    from autograder.grader.core.masters import load_notebook, master_paths
 
     out = Path(args.out).resolve()
     if out.exists():
         shutil.rmtree(out)
     for master in master_paths():
-        run_solution(load_exercise(master), out / master.stem)
+        run_solution(load_notebook(master), out / master.stem)
     return 0

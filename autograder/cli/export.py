@@ -22,14 +22,14 @@ def add(command):
 
 
 def run(args):
-    from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.assignment import AssignmentError
     from autograder.grader.core.files import write_csv
     from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.core.layout import read_records
     from autograder.grader.core.tables import TableError
     from autograder.grader.integrations.lms import canvas_rows, moodle_rows, print_matching, roster_matching
-    from autograder.grader.runs.assignment import resolve_assignment
     from autograder.grader.runs.outputs import class_grades
+    from autograder.grader.runs.resolve import resolve_assignment
 
     out = Path(args.out)
     records, problems = read_records(out)
@@ -40,14 +40,14 @@ def run(args):
         print("export: --format canvas needs --roster: Canvas's gradebook export (Grades > Export), to match its students", file=sys.stderr)
         return 2
     try:
-        exercise = resolve_assignment(args.assignment, records=records, out=out)
-        class_grades(out, exercise, records)  # a person's scores of the written answers count, then the term
+        assignment = resolve_assignment(args.assignment, records=records, out=out)
+        class_grades(out, assignment, records)  # a person's scores of the written answers count, then the term
         found = roster_matching(records, args.format, args.roster, args.moodle_id)
         if args.format == "canvas":
-            rows = canvas_rows(found, args.title, exercise.max_score, args.assignment_id)
+            rows = canvas_rows(found, args.title, assignment.max_score, args.assignment_id)
         else:
             rows = moodle_rows(found, args.title, args.moodle_id)
-    except (ExerciseError, TableError, ValueError) as error:
+    except (AssignmentError, TableError, ValueError) as error:
         print(f"export: {printable_lines(error)}", file=sys.stderr)
         return 2
     path = write_csv(args.output or out / f"{args.format}.csv", rows, args.bom)

@@ -43,7 +43,7 @@ def add(command):
 
 
 def run(args):
-    from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.assignment import AssignmentError
     from autograder.grader.core.ids import printable_lines
     from autograder.grader.core.tables import TableError
     from autograder.grader.intake.archive import ArchiveError
@@ -75,7 +75,7 @@ def run(args):
     started = time.monotonic()
     try:
         records = grade_batch(args.submissions, args.out, chosen)
-    except (ExerciseError, BatchBusy, TableError, ArchiveError, UnknownStudent) as error:
+    except (AssignmentError, BatchBusy, TableError, ArchiveError, UnknownStudent) as error:
         print(f"error: {printable_lines(error)}", file=sys.stderr)
         return 2
     print(summary(records))

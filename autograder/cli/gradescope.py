@@ -22,9 +22,9 @@ def add(command):
 
 
 def run(args):
-    from autograder.grader.integrations.gradescope.package import build_zip, exercises
+    from autograder.grader.integrations.gradescope.package import assignments, build_zip
 
-    for name in [args.assignment] if args.assignment else exercises():
+    for name in [args.assignment] if args.assignment else assignments():
         try:
             from autograder.cli.gradescope_run import parse_budget
 

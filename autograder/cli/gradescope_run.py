@@ -19,9 +19,10 @@ import time
 import traceback
 from pathlib import Path
 
+from autograder.grader.core.assignment import AssignmentError
 from autograder.grader.core.files import is_ignored, write_atomic
 from autograder.grader.core.ids import safe_name
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import assignment_named
 from autograder.grader.integrations.gradescope.results import failure_results, problems, results, test_titles
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.reports.summary import summary
@@ -54,15 +55,15 @@ def find_notebook(folder, assignment):
     return found[0], ""
 
 
-def grade_one(notebook, student, limits, exercise):
-    """The Record of one notebook, graded by the batch grader exactly as `grade` grades a class."""
+def grade_one(path, student, limits, assignment):
+    """The Record of the notebook at path, graded by the batch grader exactly as `grade` grades a class."""
     from autograder.grader.runs.grade import Options, grade_batch  # here: the batch's imports are slow and a failure must be caught
 
     with tempfile.TemporaryDirectory(prefix="gradescope-") as scratch:
         folder = Path(scratch) / "submission"
         folder.mkdir()
-        (folder / f"{safe_name(student)}.ipynb").write_bytes(Path(notebook).read_bytes())
-        options = Options(workers=1, limits=limits, progress=False, assignment=str(exercise.master_path))
+        (folder / f"{safe_name(student)}.ipynb").write_bytes(Path(path).read_bytes())
+        options = Options(workers=1, limits=limits, progress=False, assignment=str(assignment.source))
         records = grade_batch(folder, Path(scratch) / "out", options)
     print(summary(records))
     return records[0]
@@ -132,7 +133,10 @@ def graded_results(root, limits, assignment, hidden_until="after_due_date", budg
     """results.json's content for the submission in root."""
     from autograder.grader.runs.worker import ungraded_record
 
-    exercise = exercise_named(assignment)
+    declared = assignment_named(assignment)
+    if len(declared.notebooks) != 1:
+        raise AssignmentError(f"{assignment} is an assignment of {len(declared.notebooks)} notebooks: Gradescope's autograder grades one")
+    notebook = declared.notebooks[0]
     try:
         metadata = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -142,17 +146,17 @@ def graded_results(root, limits, assignment, hidden_until="after_due_date", budg
         print(f"over the submission budget {budget}: the last graded submission's results carried over")
         return budget_results(*past, budget)
     student = student_id(root / "submission_metadata.json")
-    notebook, why_not = find_notebook(root / "submission", exercise.name)
-    record = grade_one(notebook, student, limits, exercise) if notebook else ungraded_record(student, exercise, "not a notebook", why_not)
+    path, why_not = find_notebook(root / "submission", notebook.name)
+    record = grade_one(path, student, limits, declared) if path else ungraded_record(student, declared, "not a notebook", why_not)
     print(f"{student}: {record.status}, {record.score:g} / {record.max_score:g}; {record.message}")
     print(f"isolation: {record.isolation or 'not measured (the notebook was not run)'}")
-    return results(record, test_titles(exercise.nb), hidden_until)
+    return results(record, test_titles(notebook.nb), hidden_until)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="grade the submission in Gradescope's /autograder tree")
     parser.add_argument("--root", default="/autograder", help="Gradescope's tree (default /autograder)")
-    parser.add_argument("--assignment", required=True, help="the exercise this autograder grades (its master's name)")
+    parser.add_argument("--assignment", required=True, help="the assignment this autograder grades (its master's name)")
     parser.add_argument("--wall-timeout", type=int, default=WALL_TIMEOUT, help=f"seconds for the notebook in all (default {WALL_TIMEOUT})")
     parser.add_argument("--hidden-until", default="after_due_date", choices=("after_due_date", "after_published", "visible"))
     parser.add_argument("--budget", default="", help="graded submissions per hours, like 3/24h (default: no budget)")

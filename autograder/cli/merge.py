@@ -28,7 +28,7 @@ def run(args):
         print(f"merge: --out {args.out} is one of the shard folders: give a new folder", file=sys.stderr)
         return 2
     merged = merge(args.shards)
-    if not merged.refusals and merged.exercise is None:
+    if not merged.refusals and merged.assignment is None:
         merged.refusals.append("no record or manifest names the exercise: nothing to merge")
     for line in merged.refusals:
         print(f"merge refused: {printable(line)}", file=sys.stderr)
@@ -36,7 +36,7 @@ def run(args):
         return 2
     try:
         kept = shard_term_files(args.shards, out)
-        term = load_term(out, merged.exercise, args.deadlines or kept.get("deadlines"), args.overrides or kept.get("overrides"))
+        term = load_term(out, merged.assignment, args.deadlines or kept.get("deadlines"), args.overrides or kept.get("overrides"))
     except (ValueError, TableError) as error:
         print(f"merge refused: {printable_lines(error)}", file=sys.stderr)
         return 2

@@ -16,23 +16,23 @@ def add(command):
 
 
 def run(args):
-    from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.assignment import AssignmentError
     from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.core.tables import TableError
     from autograder.grader.reports.summary import summary
-    from autograder.grader.runs.outputs import class_of, closing_lines, print_warnings, write_outputs
+    from autograder.grader.runs.outputs import closing_lines, print_warnings, read_graded_class, write_outputs
     from autograder.grader.scoring.term import load_term
 
     out, similarity = Path(args.out), not args.no_similarity
     try:
-        exercise, records, problems = class_of(out, args.assignment)
-        term = load_term(out, exercise, args.deadlines, args.overrides)
-    except (ExerciseError, TableError) as error:
+        assignment, records, problems = read_graded_class(out, args.assignment)
+        term = load_term(out, assignment, args.deadlines, args.overrides)
+    except (AssignmentError, TableError) as error:
         print(f"report: {printable_lines(error)}", file=sys.stderr)
         return 2
     for line in term.said:
         print(line)
-    written = write_outputs(out, exercise, records, term, similarity=similarity)
+    written = write_outputs(out, assignment, records, term, similarity=similarity)
     print(summary(records))
     print_warnings(out)
     for line in problems:

@@ -11,19 +11,19 @@ def add(command):
 
 
 def run(args):
-    from autograder.grader.core.exercise import ExerciseError
+    from autograder.grader.core.assignment import AssignmentError
     from autograder.grader.core.ids import printable, printable_lines
     from autograder.grader.reports.similarity_report import write_similarity
-    from autograder.grader.runs.outputs import class_of
+    from autograder.grader.runs.outputs import read_graded_class
 
     out = Path(args.out)
     try:
-        exercise, records, problems = class_of(out)
-    except ExerciseError as error:
+        assignment, records, problems = read_graded_class(out)
+    except AssignmentError as error:
         print(f"similarity: {printable_lines(error)}", file=sys.stderr)
         return 2
     for line in problems:
         print(f"problem: {printable(line)}", file=sys.stderr)
-    csv_path, html_path = write_similarity(out, exercise, records)
+    csv_path, html_path = write_similarity(out, assignment, records)
     print(f"wrote {csv_path}\nsimilarity: {html_path}")
     return 1 if problems else 0

@@ -31,11 +31,11 @@ def printed_by(nb, grade_ids):
     return [line for line in text.splitlines() if line.strip()]
 
 
-def run_solution(exercise, out):
-    """Execute the exercise's solution notebook in out (its data staged there) and report."""
+def run_solution(notebook, out):
+    """Execute the notebook's solution in out (its data staged there) and report."""
     out.mkdir(parents=True, exist_ok=True)
-    stage_data(out, exercise)
-    solution = generated_paths(exercise.name)["solution"]
+    stage_data(out, notebook)
+    solution = generated_paths(notebook.name)["solution"]
     nb = nbformat.read(solution, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -45,8 +45,8 @@ def run_solution(exercise, out):
     seconds = time.perf_counter() - started
     nbformat.write(nb, out / solution.name)
     figures = save_figures(nb, out / "figures")
-    print(f"== {exercise.title}: solution notebook executed headless in {seconds:.1f} s: {os.path.relpath(out / solution.name)}")
-    training_cells = [gid for gid in exercise.timeouts] + [gid for gid, _ in exercise.tests if gid.startswith("test_train")]
+    print(f"== {notebook.title}: solution notebook executed headless in {seconds:.1f} s: {os.path.relpath(out / solution.name)}")
+    training_cells = [gid for gid in notebook.timeouts] + [gid for gid, _ in notebook.tests if gid.startswith("test_train")]
     for line in printed_by(nb, training_cells):
         print(f"   {line}")
     print(f"   {len(figures)} figures in {os.path.relpath(out / 'figures')}/: " + ", ".join(p.name for p in figures))

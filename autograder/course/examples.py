@@ -13,7 +13,7 @@ import nbformat
 
 from autograder import REPO
 from autograder.course.build import generated_paths
-from autograder.grader.core.masters import exercise_named, master_paths
+from autograder.grader.core.masters import master_paths, notebook_named
 from autograder.notebooks import grade_id, solution_answers, written_answers
 
 EXAMPLES = REPO / "examples"
@@ -45,7 +45,7 @@ EXAMPLE_NAMES = {
 
 def answers(exercise="realnvp", quick=True):
     """The master's answers, with the exercise's short training recipe when quick."""
-    solved = solution_answers(exercise_named(exercise).nb)
+    solved = solution_answers(notebook_named(exercise).nb)
     if quick:
         line, recipe = RECIPES[exercise]
         assert re.search(line, solved["train"], re.M), f"the {exercise} master's training cell no longer sets its recipe on one line"
@@ -70,7 +70,7 @@ def with_bug(answer_sources, grade, old, new):
 
 def example_files(exercise):
     """file name -> text of each bundled example submission of the exercise: correct, a classic bug, broken."""
-    solved = {**answers(exercise), **written_answers(exercise_named(exercise).nb)}  # the written answers too, for formgrader
+    solved = {**answers(exercise), **written_answers(notebook_named(exercise).nb)}  # the written answers too, for formgrader
     correct, buggy, broken = EXAMPLE_NAMES[exercise]
     text = nbformat.writes(filled(solved, exercise))
     return {

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from autograder.course.build import generated_paths
-from autograder.grader.core.masters import exercise_named
+from autograder.grader.core.masters import notebook_named
 from autograder.notebooks import without_rubric
 
 # nbgrader's default is 30 s per cell; the training cell takes up to a minute alone, more when the class validates at once
@@ -71,7 +71,7 @@ def stage_source(course, name):
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "data").mkdir(parents=True)
     shutil.copy(generated_paths(name)["source"], folder / f"{name}.ipynb")
-    for path in exercise_named(name).data_files():
+    for path in notebook_named(name).data_files():
         shutil.copy(path, folder / "data" / path.name)
     return folder
 

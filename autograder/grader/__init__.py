@@ -3,7 +3,7 @@
 Each folder is a layer; a module imports from its own layer and the layers below it, never above
 (tests/test_layers.py fails when one does). Bottom to top:
 
-    core          the types every layer shares and OUT's layout: the exercise as its master declares it, a student's
+    core          the types every layer shares and OUT's layout: an assignment and its notebooks as their source declares them, a student's
                   Record and its TestResults, where each file of OUT lives, the one atomic writer, student ids,
                   a cell's text outputs, times in a zone, an instructor's CSV tables
     intake        what was handed in: an LMS download unpacked, the survey of submissions (who, which file, when),

@@ -1,1 +1,1 @@
-"""The bottom layer: the exercise, a student's record and its test results, OUT's layout, the atomic writer."""
+"""The bottom layer: the assignment and its notebooks, a student's record and its test results, OUT's layout, the atomic writer."""

@@ -30,7 +30,7 @@ from autograder.grader.core.ids import safe_name
 from autograder.grader.core.record import Record
 
 if TYPE_CHECKING:
-    from autograder.grader.core.exercise import Assignment
+    from autograder.grader.core.assignment import Assignment
 
 GRADEBOOK, GRADES, INTAKE, WARNINGS, ORIGIN = "gradebook.db", "grades.csv", "intake.json", "warnings.txt", "assignment.json"
 

@@ -1,26 +1,26 @@
 """Reading an assignment: a master (autograder/master/<name>.py) or an nbgrader source folder into the types of
-core/exercise.py, every declaration checked (a malformed one raises ExerciseError naming the file and the cell), and
+core/assignment.py, every declaration checked (a malformed one raises AssignmentError naming the file and the cell), and
 finding one by name among the masters or a course's source folders."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.grader.core.exercise import (
+from autograder.grader.core.assignment import (
     AUTOTEST,
     MANUAL_CELL,
     MASTERS,
     Assignment,
-    Exercise,
-    ExerciseError,
+    AssignmentError,
     ManualAnswer,
+    Notebook,
     _folder_files,
 )
 from autograder.notebooks import grade_id, is_answer, is_manual, is_task, is_test, nbgrader_meta, read_master, rubric
 
 
 def _fail(path, message):
-    raise ExerciseError(f"{'master' if path.suffix == '.py' else 'source notebook'} {path.name}: {message}")
+    raise AssignmentError(f"{'master' if path.suffix == '.py' else 'source notebook'} {path.name}: {message}")
 
 
 def _points_of_cell(path, cell, what):
@@ -43,7 +43,7 @@ def _manual_answer(path, cell):
 
 
 def _cells_declared(path, nb):
-    """(defines, timeouts, tests, manual) of the notebook's cells; ExerciseError on a malformed one."""
+    """(defines, timeouts, tests, manual) of the notebook's cells; AssignmentError on a malformed one."""
     defines, timeouts, tests, manual, seen = {}, {}, [], [], set()
     for cell in nb.cells:
         meta, gid = cell.metadata.get("autograder", {}), grade_id(cell)
@@ -67,7 +67,7 @@ def _cells_declared(path, nb):
     return defines, timeouts, tests, manual
 
 
-def _notebook_exercise(path, nb, name):
+def _declared_notebook(path, nb, name):
     declared = nb.metadata.get("autograder") or {}
     if not isinstance(declared, dict):
         _fail(path, "its autograder metadata is not a mapping")
@@ -76,7 +76,7 @@ def _notebook_exercise(path, nb, name):
     blank = str(declared.get("blank_answers", "person" if master else "zero"))
     if blank not in ("zero", "person"):
         _fail(path, f"autograder: {{blank_answers: {blank}}} must be zero or person")
-    return Exercise(
+    return Notebook(
         name=name,
         master_path=path,
         nb=nb,
@@ -94,22 +94,22 @@ def _notebook_exercise(path, nb, name):
     )
 
 
-def load_exercise(path: str | Path) -> Exercise:
-    """The Exercise (one notebook) its master (.py) or nbgrader source notebook (.ipynb) at path declares."""
+def load_notebook(path: str | Path) -> Notebook:
+    """The Notebook (one notebook) its master (.py) or nbgrader source notebook (.ipynb) at path declares."""
     path = Path(path)
     if path.suffix == ".py":
         nb = read_master(path)
         declared = nb.metadata.get("autograder")
         if not isinstance(declared, dict) or not declared.get("title"):
             _fail(path, "declare 'autograder: {title: ...}' in the jupytext header's jupyter metadata")
-        exercise = _notebook_exercise(path, nb, path.stem)
-        if not exercise.defines or not exercise.tests:
+        notebook = _declared_notebook(path, nb, path.stem)
+        if not notebook.defines or not notebook.tests:
             _fail(path, "it has no answer cell or no test cell")
-        missing = [gid for gid, names in exercise.defines.items() if not names]
+        missing = [gid for gid, names in notebook.defines.items() if not names]
         if missing:
             _fail(path, f"answer cell '{missing[0]}' must declare autograder={{\"defines\": [names]}}")
-        return exercise
-    return _notebook_exercise(path, _read_source_notebook(path), path.stem)
+        return notebook
+    return _declared_notebook(path, _read_source_notebook(path), path.stem)
 
 
 def _read_source_notebook(path):
@@ -122,7 +122,7 @@ def _read_source_notebook(path):
             warnings.simplefilter("ignore", nbformat.validator.MissingIDFieldWarning)
             return nbformat.read(path, as_version=4)
     except (OSError, ValueError) as error:
-        raise ExerciseError(f"source notebook {path}: cannot be read ({error})") from None
+        raise AssignmentError(f"source notebook {path}: cannot be read ({error})") from None
 
 
 def load_assignment(path: str | Path) -> Assignment:
@@ -132,11 +132,11 @@ def load_assignment(path: str | Path) -> Assignment:
         files = _folder_files(path)
         notebooks = [p for relative, p in files if p.suffix == ".ipynb" and len(relative.parts) == 1]
         if not notebooks:
-            raise ExerciseError(f"source folder {path}: no notebook (.ipynb) in it")
+            raise AssignmentError(f"source folder {path}: no notebook (.ipynb) in it")
         others = tuple((relative, p) for relative, p in files if p not in notebooks)
-        assignment = Assignment(path.name, tuple(load_exercise(p) for p in notebooks), path, others)
+        assignment = Assignment(path.name, tuple(load_notebook(p) for p in notebooks), path, others)
     else:
-        assignment = Assignment(path.stem, (load_exercise(path),), path)
+        assignment = Assignment(path.stem, (load_notebook(path),), path)
     _unique_ids(assignment)
     return assignment
 
@@ -146,7 +146,7 @@ def _unique_ids(assignment):
     for nb in assignment.notebooks:
         for gid in [*nb.answer_ids, *(g for g, _ in nb.tests), *nb.manual_ids]:
             if seen.setdefault(gid, nb.name) != nb.name:
-                raise ExerciseError(
+                raise AssignmentError(
                     f"assignment {assignment.name}: the grade_id '{gid}' is in {seen[gid]} and {nb.name}: "
                     "give each cell of the assignment its own grade_id"
                 )
@@ -164,12 +164,12 @@ def source_folders(course: str | Path) -> list[Path]:
 
 def assignment_named(name: str, folder: str | Path = MASTERS, course: str | Path | None = None) -> Assignment:
     """The assignment name names: a master's name (or a master's path, a source folder's path), or with course the
-    folder <course>/source/<name>/; ExerciseError lists the known ones otherwise."""
+    folder <course>/source/<name>/; AssignmentError lists the known ones otherwise."""
     if course is not None:
         path = Path(course) / "source" / name
         if not path.is_dir():
             known = ", ".join(p.name for p in source_folders(course)) or "none"
-            raise ExerciseError(f"no assignment {name!r} in {Path(course) / 'source'} (known: {known})")
+            raise AssignmentError(f"no assignment {name!r} in {Path(course) / 'source'} (known: {known})")
         return load_assignment(path)
     given = Path(name)
     if given.suffix in (".py", ".ipynb") and given.is_file() or "/" in name and given.is_dir():
@@ -177,13 +177,13 @@ def assignment_named(name: str, folder: str | Path = MASTERS, course: str | Path
     path = Path(folder) / f"{name}.py"
     if not path.is_file():
         known = ", ".join(p.stem for p in master_paths(folder)) or "none"
-        raise ExerciseError(f"no master named {name!r} in {folder} (known: {known})")
+        raise AssignmentError(f"no master named {name!r} in {folder} (known: {known})")
     return load_assignment(path)
 
 
-def exercise_named(name: str, folder: str | Path = MASTERS) -> Exercise:
-    """The one-notebook exercise of the master name names (a name or the master's path)."""
+def notebook_named(name: str, folder: str | Path = MASTERS) -> Notebook:
+    """The notebook of the one-notebook assignment name names (a name or the master's path)."""
     assignment = assignment_named(name, folder)
     if len(assignment.notebooks) != 1:
-        raise ExerciseError(f"{name} is an assignment of {len(assignment.notebooks)} notebooks, not one")
+        raise AssignmentError(f"{name} is an assignment of {len(assignment.notebooks)} notebooks, not one")
     return assignment.notebooks[0]

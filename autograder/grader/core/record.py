@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from autograder.grader.core.exercise import Assignment, Exercise
+    from collections.abc import Iterable
+
+    from autograder.grader.core.assignment import Notebook
 
 TOTAL = "total"  # an override's test that names the whole score instead of one test cell
 AWAITING = "awaiting manual grading"  # a written answer nobody has scored yet
@@ -53,12 +55,12 @@ def points_text(points: float) -> str:
     return f"{points:g} point" + ("" if points == 1 else "s")
 
 
-def pending(exercise: Exercise | Assignment, message: str = AWAITING, decided: bool = False) -> list[TestResult]:
-    """One TestResult per question graded by hand of exercise (one notebook or an assignment), none scored yet
+def pending(notebooks: Iterable[Notebook], message: str = AWAITING, decided: bool = False) -> list[TestResult]:
+    """One TestResult per question graded by hand of the notebooks (one, or an assignment's), none scored yet
     (message: why, when it is not AWAITING; decided: the grader scored it 0 itself, nobody need read it)."""
     return [
         TestResult(m.grade_id, 0.0, m.points, message, manual=True, notebook=nb.name, decided=decided)
-        for nb in exercise.notebooks
+        for nb in notebooks
         for m in nb.manual
     ]
 
@@ -95,7 +97,7 @@ class Record:
     file: str = ""
     sha256: str = ""  # of the submitted file: a re-run grades again only a changed file
     seconds: float = 0.0
-    assignment: str = ""  # the exercise: its master's name
+    assignment: str = ""  # the assignment's name
     master_sha256: str = ""  # of the master it was graded with: merge refuses to mix masters
     graded_at: float = 0.0  # Unix time it was written: of two records of a student, merge keeps the newest
     leaderboard: list[Metric] = field(default_factory=list)

@@ -54,8 +54,8 @@ class Wanted:
     course: bool = False  # an nbgrader course's submitted/: a student submitted this assignment iff <student>/<assignment>/ exists
 
     @classmethod
-    def of(cls, assignment, course=False):
-        """What to look for to grade assignment (an Assignment or an Exercise), in a course's submitted/ or not."""
+    def for_assignment(cls, assignment, course=False):
+        """What to look for to grade assignment (an Assignment), in a course's submitted/ or not."""
         known = {str(relative) for relative, _ in assignment.files}
         known |= {f"data/{p.name}" for nb in assignment.notebooks for p in nb.data_files()}
         return cls(assignment.name, assignment.notebook_names, frozenset(known), course)
@@ -98,7 +98,7 @@ def _walk(folder, found):
     return sorted(files), sorted(odd)
 
 
-def _pick(folder, files, wanted):
+def _notebook_to_grade(folder, files, wanted):
     """The notebook to grade among files: <assignment>/<notebook>.ipynb first, else the first notebook, else
     the first file (which then gets its 'not a notebook' row)."""
     name = wanted.notebooks[0] if wanted.notebooks else wanted.assignment
@@ -121,27 +121,27 @@ def _by_name(entry, files, wanted):
     return found
 
 
-def _folder(entry, student_id, wanted, found):
+def _folder_submission(entry, student_id, wanted, found):
     files, odd = _walk(entry, found)
     for path in odd:
         found.warnings.append(f"{entry.name}/{path.parent.relative_to(entry)}: {_why_not_read(path)}".replace("/.:", ":"))
     files = [p for p in files if p.name not in NBGRADER_FILES]
-    chosen = _pick(entry, files, wanted)
+    chosen = _notebook_to_grade(entry, files, wanted)
     if chosen is None and odd:
         return Submission(student_id, None, refused=f"the folder {entry.name}/ holds no file that can be read")
     if chosen is None:
         return Submission(student_id, None)  # an empty folder: its row says so
     if wanted.single():
-        notes = _others(entry, [chosen], files, found, wanted)
+        notes = _ungraded_notes(entry, [chosen], files, found, wanted)
         return Submission(student_id, chosen, notes=notes, folder=chosen.parent)
     named = _by_name(entry, files, wanted)
     strays = tuple(p for p in files if p.suffix == ".ipynb" and p not in named.values())
-    notes = _others(entry, [*named.values(), *strays], files, found, wanted)
+    notes = _ungraded_notes(entry, [*named.values(), *strays], files, found, wanted)
     first = next(iter(named.values()), strays[0] if strays else chosen)
     return Submission(student_id, first, notes=notes, notebooks=tuple(named.items()), strays=strays, folder=first.parent)
 
 
-def _others(entry, graded, files, found, wanted):
+def _ungraded_notes(entry, graded, files, found, wanted):
     """Notes on the files not graded beside the graded ones in the folder entry (and a warning naming them); the
     assignment's own files (released beside the notebook) are not named."""
     where = lambda p: str(p.relative_to(entry))  # noqa: E731
@@ -183,7 +183,7 @@ def _canvas_submission(student_id, group, wanted, found):
         if match:
             named[name] = match[-1]  # Canvas's last copy: <name>-1 after <name>
     preferred = [e for e in notebooks if stem(e) in (wanted.notebooks[:1] or (wanted.assignment,))]
-    chosen = next(iter(named.values()), preferred[0] if preferred else _pick(None, files, Wanted()))
+    chosen = next(iter(named.values()), preferred[0] if preferred else _notebook_to_grade(None, files, Wanted()))
     graded = list(named.values()) or [chosen]
     strays = tuple(e for e in notebooks if e not in graded) if not wanted.single() else ()
     canvas = dict(group)[chosen]
@@ -198,11 +198,11 @@ def _canvas_submission(student_id, group, wanted, found):
     return Submission(student_id, chosen, notes, "", "", CANVAS_NAME, marks, canvas.user_id, tuple(named.items()), strays)
 
 
-def _one(student_id, entry, wanted, found, entry_times):
+def _entry_submission(student_id, entry, wanted, found, entry_times):
     """The Submission of one top-level entry, with its submission time."""
     if entry.is_symlink() or not (entry.is_dir() or entry.is_file()):
         return Submission(student_id, None, refused=_why_not_read(entry))
-    submission = _folder(entry, student_id, wanted, found) if entry.is_dir() else Submission(student_id, entry)
+    submission = _folder_submission(entry, student_id, wanted, found) if entry.is_dir() else Submission(student_id, entry)
     return _timed(submission, entry, entry_times)
 
 
@@ -267,7 +267,7 @@ def survey(folder, wanted, entry_times=None, refused=None):
         if named and not entry.is_symlink() and entry.is_file():
             canvas.setdefault(student_id, []).append((entry, named))
         else:
-            plain.append(_one(student_id, entry, wanted, found, entry_times))
+            plain.append(_entry_submission(student_id, entry, wanted, found, entry_times))
     plain += [_canvas_submission(s, group, wanted, found) for s, group in canvas.items()]
     plain = _with_refused(plain, refused or {}) if refused else plain
     found.submissions = sorted(_deduplicate(sorted(plain, key=lambda s: (s.student_id, str(s.path))), found), key=lambda s: s.student_id)

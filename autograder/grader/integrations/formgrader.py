@@ -1,4 +1,4 @@
-"""OUT as nbgrader's course directory: the executed notebook of each submission and the exercise's source notebook,
+"""OUT as nbgrader's course directory: the executed notebook of each submission and the assignment's source notebook,
 where nbgrader's formgrader looks for them.
 
     OUT/autograded/<student>/<assignment>/<assignment>.ipynb    each graded notebook, as it ran
@@ -34,9 +34,9 @@ def write_source(out, assignment):
     if in_course(out):
         return []
     written = []
-    for exercise in assignment.notebooks:
-        path = source_path(out, assignment.name, exercise.name)
-        write_if_changed(path, nbformat.writes(exercise.nb))
+    for notebook in assignment.notebooks:
+        path = source_path(out, assignment.name, notebook.name)
+        write_if_changed(path, nbformat.writes(notebook.nb))
         written.append(path)
     return written
 
@@ -72,10 +72,10 @@ def _rubric_cell(master_cell):
     return cell
 
 
-def autograded_notebook(nb, graded, exercise, flags=()):
+def autograded_notebook(nb, graded, notebook, flags=()):
     """The executed notebook nb (of assemble.Graded graded) as formgrader shows it; a new notebook. flags: what the
     instructor must read first (a tampered run's findings), in a cell at the top."""
-    master = {grade_id(c): c for c in exercise.nb.cells if grade_id(c)}
+    master = {grade_id(c): c for c in notebook.nb.cells if grade_id(c)}
     tokens = graded.all_tokens()
     cells = []
     if flags:

@@ -61,11 +61,11 @@ def _create(path):
         engine.dispose()
 
 
-def _declarations(exercise):
+def _declarations(notebook):
     """What the gradebook must hold of one notebook: {grade cell: (max score, type)}, {task cell: (max score, type)},
     {solution cells}, {source cell: (type, locked, source)}, as nbgrader's generate_assignment declares them."""
     grades, tasks, solutions, sources = {}, {}, set(), {}
-    for cell in exercise.nb.cells:
+    for cell in notebook.nb.cells:
         gid = grade_id(cell)
         if is_task(cell):
             tasks[gid] = (float(nbgrader_meta(cell)["points"]), cell.cell_type)
@@ -106,7 +106,7 @@ def _declare(gb, assignment, notebook, declarations):
 
 
 def open_gradebook(path, assignment):
-    """The gradebook at path with the assignment (an Assignment, or an Exercise: one notebook) declared: its
+    """The gradebook at path with the Assignment declared: its
     notebooks and their cells, as nbgrader's generate_assignment declares them. What it holds already (an nbgrader
     course's gradebook: students, due date, other assignments) is kept."""
     gb = gradebook_at(path)
@@ -120,7 +120,7 @@ def open_gradebook(path, assignment):
 
 
 def _notebook(assignment, test):
-    """The notebook of the assignment (its name, or an Assignment / Exercise) that a test belongs to."""
+    """The notebook of the assignment (its name, or an Assignment) that a test belongs to."""
     if test.notebook:
         return test.notebook
     return assignment if isinstance(assignment, str) else assignment.notebooks[0].name
@@ -128,7 +128,7 @@ def _notebook(assignment, test):
 
 def record_grades(gb, assignment, record):
     """Insert or update one student's submission and auto scores from their Record, in the assignment (its name, or
-    an Assignment / Exercise); idempotent: a re-run changes nothing twice."""
+    an Assignment); idempotent: a re-run changes nothing twice."""
     name = assignment if isinstance(assignment, str) else assignment.name
     with warnings.catch_warnings():  # nbgrader's add_submission trips SQLAlchemy autoflush warnings, harmlessly
         warnings.simplefilter("ignore")

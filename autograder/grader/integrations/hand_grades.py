@@ -51,7 +51,7 @@ def _comments(gb, assignment):
     return {(student, gid): text.strip() for student, gid, text in _per_cell(gb, assignment, comment, comment.manual_comment)}
 
 
-def read_hand_grades(path, exercise):
+def read_hand_grades(path, assignment):
     """(student -> grade_id -> HandGrade of each manual answer a person scored, notes) from the gradebook at path.
 
     The notes name what is not counted: a person's score on an autograded test (a test's points are the grader's;
@@ -60,10 +60,10 @@ def read_hand_grades(path, exercise):
     grades, notes = {}, []
     if not Path(path).is_file():
         return grades, notes
-    manual, tests = set(exercise.manual_ids), {gid for gid, _ in exercise.tests}
+    manual, tests = set(assignment.manual_ids), {gid for gid, _ in assignment.tests}
     with gradebook_at(path) as gb:
-        comments = _comments(gb, exercise.name)
-        for student, gid, score, extra in _scored_by_hand(gb, exercise.name):
+        comments = _comments(gb, assignment.name)
+        for student, gid, score, extra in _scored_by_hand(gb, assignment.name):
             if gid in manual:
                 grades.setdefault(student, {})[gid] = HandGrade(float(score), comments.get((student, gid), ""))
                 if extra:  # (an autograded cell's extra credit is the overrides', scoring/term.py)
@@ -89,14 +89,14 @@ def folded(test, grade, status):
     return TestResult(test.grade_id, score, test.max_points, message, **keep)
 
 
-def fold_hand_grades(gradebook_path, exercise, records):
+def fold_hand_grades(gradebook_path, assignment, records):
     """Put the gradebook's manual scores into each record's manual results, in place; returns the records changed.
 
     Without a gradebook the records are left as they are (a person's grading lives only there).
     """
     if not records or not Path(gradebook_path).is_file():
         return []
-    grades, notes = read_hand_grades(gradebook_path, exercise)
+    grades, notes = read_hand_grades(gradebook_path, assignment)
     changed = []
     for record in records:
         mine = grades.get(record.student_id, {})
@@ -109,18 +109,18 @@ def fold_hand_grades(gradebook_path, exercise, records):
     return changed
 
 
-def carry_hand_grades(source_path, gb, exercise, students):
+def carry_hand_grades(source_path, gb, assignment, students):
     """Copy the manual scores and comments of students' manual answers from the gradebook at source_path into gb
     (a merge's fresh gradebook), so that a person's grading survives the merge; returns how many were copied."""
     if not Path(source_path).is_file():
         return 0
-    copied, grades = 0, read_hand_grades(source_path, exercise)[0]
+    copied, grades = 0, read_hand_grades(source_path, assignment)[0]
     for student in students:
         for gid, grade in grades.get(student, {}).items():
             try:
-                notebook = exercise.notebook_of(gid)
-                target = gb.find_grade(gid, notebook, exercise.name, student)
-                comment = gb.find_comment(gid, notebook, exercise.name, student)
+                notebook = assignment.notebook_of(gid)
+                target = gb.find_grade(gid, notebook, assignment.name, student)
+                comment = gb.find_comment(gid, notebook, assignment.name, student)
             except api().MissingEntry:
                 continue
             target.manual_score, target.needs_manual_grade = grade.score, False

@@ -17,7 +17,7 @@ from autograder.grader.pipeline.names import defined_names
 from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, without_region
 
 if TYPE_CHECKING:
-    from autograder.grader.core.exercise import Exercise
+    from autograder.grader.core.assignment import Notebook
 
 MAX_CELL_CHARS = 200_000
 
@@ -115,9 +115,9 @@ class _MasterIndex:
         return None
 
 
-def extract(cells: list[dict], exercise: Exercise) -> Extracted:
-    """Answers and added cells of a submission (cells from read_cells), judged against the exercise's master."""
-    index = _MasterIndex(exercise.nb)
+def extract(cells: list[dict], notebook: Notebook) -> Extracted:
+    """Answers and added cells of a submission (cells from read_cells), judged against the notebook's source."""
+    index = _MasterIndex(notebook.nb)
     result = Extracted()
     anchor = None
     for cell in cells:
@@ -134,7 +134,7 @@ def extract(cells: list[dict], exercise: Exercise) -> Extracted:
             result.notes.append(f"a second cell claims to be answer '{gid}': ignored")
         elif gid is None and cell["type"] == "code" and source.strip():
             copy_of = index.known_copy(source)
-            recognised = None if copy_of else exercise.recognise(source, result.answers)
+            recognised = None if copy_of else notebook.recognise(source, result.answers)
             if recognised:
                 result.answers[recognised] = source
                 result.notes.append(f"answer '{recognised}' recognised by what it defines (no nbgrader metadata)")
@@ -147,7 +147,7 @@ def extract(cells: list[dict], exercise: Exercise) -> Extracted:
             anchor = gid
     for gid in sorted(index.answer_ids - set(result.answers) - set(result.written)):
         result.notes.append(f"answer cell '{gid}' is missing")
-    released = exercise.released_answers
+    released = notebook.released_answers
     result.blank = [gid for gid, text in {**result.answers, **result.written}.items() if gid in released and text == released[gid]]
     return result
 

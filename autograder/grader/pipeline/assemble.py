@@ -28,7 +28,7 @@ from autograder.grader.pipeline.names import defined_names
 from autograder.notebooks import BEGIN_HIDDEN, END_HIDDEN, grade_id, is_answer, is_manual, is_solution, is_test
 
 if TYPE_CHECKING:
-    from autograder.grader.core.exercise import Exercise
+    from autograder.grader.core.assignment import Notebook
     from autograder.grader.pipeline.answers import Extracted
 
 GUARD_SOURCE = (KERNEL / "guard.py").read_text()  # run in the kernel, never imported
@@ -171,10 +171,10 @@ def _manual_cell(cell, source, timeout):
     return text
 
 
-def assemble_graded(exercise: Exercise, extracted: Extracted, seed: int = 0, nonce: str | None = None, tail: bool = False) -> Graded:
-    """The graded notebook for one submission of exercise (extracted: answers.Extracted); tail: with the course's
+def assemble_graded(notebook: Notebook, extracted: Extracted, seed: int = 0, nonce: str | None = None, tail: bool = False) -> Graded:
+    """The graded notebook for one submission of the notebook (extracted: answers.Extracted); tail: with the course's
     code cells after the last test too, which grade nothing (check runs them: Run All does)."""
-    master = exercise.nb
+    master = notebook.nb
     nonce = nonce or secrets.token_hex(4)
     guard = f"_ag_{nonce[:6]}"
     graded = Graded(nbformat.v4.new_notebook(metadata=master.metadata), guard=guard, nonce=nonce)
@@ -191,36 +191,36 @@ def assemble_graded(exercise: Exercise, extracted: Extracted, seed: int = 0, non
             continue
         if index == first_answer:
             # cells the student added above the first answer run after the snapshot, never before it
-            cells.append(_code(_guard_cell(guard, given_before, seed, list(exercise.protect)), None, "guard"))
+            cells.append(_code(_guard_cell(guard, given_before, seed, list(notebook.protect)), None, "guard"))
             early = [None] + [grade_id(c) for c in master.cells[:first_answer]]
             cells += [_code(s, None, "student", anchor or "the top") for anchor in early for s in extracted.extras.get(anchor, [])]
         if is_manual(cell):
             source = (extracted.answers if cell.cell_type == "code" else extracted.written).get(gid)
-            cells.append(_manual_cell(cell, source, exercise.timeouts.get(gid)))
+            cells.append(_manual_cell(cell, source, notebook.timeouts.get(gid)))
         elif cell.cell_type != "code":
             cells.append(nbformat.from_dict(cell))
             continue
         elif is_answer(cell):
-            cells.append(_code(extracted.answers.get(gid, MISSING_ANSWER), gid, "answer", timeout=exercise.timeouts.get(gid)))
+            cells.append(_code(extracted.answers.get(gid, MISSING_ANSWER), gid, "answer", timeout=notebook.timeouts.get(gid)))
         elif index < first_answer:
             cells.append(_code(cell.source, gid, "given"))
         elif is_test(cell):
             # a test cell stands alone: no later cell reads what it defines, so nothing of it joins the snapshot
             cells.append(_restore_cell(graded, gid))
             cells += [
-                _code(part, gid, kind, timeout=exercise.timeouts.get(gid)) for part, kind in _test_sources(graded, guard, gid, cell.source)
+                _code(part, gid, kind, timeout=notebook.timeouts.get(gid)) for part, kind in _test_sources(graded, guard, gid, cell.source)
             ]
             cells[-1].metadata["nbgrader"] = dict(cell.metadata.get("nbgrader", {}))  # the graded part: the last
-            if exercise.check_outside_kernel:
+            if notebook.check_outside_kernel:
                 graded.hidden[gid] = hidden_checks(cell.source)
         else:
             keep = f"\n{guard}.keep(globals(), {defined_names(cell.source)!r})\n"
             cells.append(_restore_cell(graded, gid or f"cell {index}"))
-            cells.append(_code(cell.source + keep, gid, "given", timeout=exercise.timeouts.get(gid)))
+            cells.append(_code(cell.source + keep, gid, "given", timeout=notebook.timeouts.get(gid)))
         if index >= first_answer:
             cells += [_code(s, None, "student", gid) for s in extracted.extras.get(gid, [])]
     if first_answer == len(master.cells):
-        cells.append(_code(_guard_cell(guard, given_before, seed, list(exercise.protect)), None, "guard"))
+        cells.append(_code(_guard_cell(guard, given_before, seed, list(notebook.protect)), None, "guard"))
         cells += [
             _code(s, None, "student", anchor or "the top")
             for anchor in [None, *map(grade_id, master.cells)]

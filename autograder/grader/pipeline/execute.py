@@ -30,7 +30,7 @@ from autograder.grader.pipeline.assemble import KEY_FILE
 
 if TYPE_CHECKING:
     from autograder.grader.confine.sandbox import Sandbox
-    from autograder.grader.core.exercise import Exercise
+    from autograder.grader.core.assignment import Notebook
     from autograder.grader.pipeline.assemble import Graded
 
 MAX_RUNS = 3
@@ -113,16 +113,16 @@ def _timeout_for(limits):
     return timeout
 
 
-def stage_data(folder: str | Path, exercise: Exercise) -> None:
-    """Copy the exercise's data files into folder/data, where its notebook looks for them."""
-    stage(folder, staged_files(exercise))
+def stage_data(folder: str | Path, notebook: Notebook) -> None:
+    """Copy the notebook's data files into folder/data, where its notebook looks for them."""
+    stage(folder, staged_files(notebook))
 
 
-def staged_files(exercise: Exercise, assignment_files: Iterable = (), student_files: Iterable = ()) -> list[tuple[Path, Path]]:
+def staged_files(notebook: Notebook, assignment_files: Iterable = (), student_files: Iterable = ()) -> list[tuple[Path, Path]]:
     """(path relative to the notebook's folder, file) of what runs beside a notebook, in the order nbgrader's autograde
     copies them, the later winning: the student's own other files, the assignment's other files (its source
     folder's), the data files the notebook's source declares (in data/)."""
-    return [*student_files, *assignment_files, *((Path("data") / p.name, p) for p in exercise.data_files())]
+    return [*student_files, *assignment_files, *((Path("data") / p.name, p) for p in notebook.data_files())]
 
 
 def stage(folder: str | Path, files: Iterable[tuple[Path, Path]]) -> None:
@@ -188,16 +188,16 @@ def _stub(cell, why):
 
 
 def execute_confined(
-    graded: Graded, sandbox: Sandbox, job_name: str, limits: Limits, exercise: Exercise, files: list | None = None
+    graded: Graded, sandbox: Sandbox, job_name: str, limits: Limits, notebook: Notebook, files: list | None = None
 ) -> tuple[Any, list[tuple[str, int]]]:
     """Run graded.nb (assemble.Graded) in a fresh scratch folder holding files (staged_files; default: the
-    exercise's data); returns (nb, problems)."""
+    notebook's data); returns (nb, problems)."""
     job = sandbox.scratch / job_name
     shutil.rmtree(job, ignore_errors=True)
     for sub in ("work", "runtime", "mpl", "ipython", "tmp", "shm"):
         (job / sub).mkdir(parents=True)
     job.chmod(0o700)  # without namespaces, other workers' uids must not read this student's folder
-    stage(job / "work", files if files is not None else staged_files(exercise))
+    stage(job / "work", files if files is not None else staged_files(notebook))
     for path in sandbox.font_cache():  # the run's font list, built in the sandbox by no student's code
         shutil.copy(path, job / "mpl" / path.name)
     deadline = time.monotonic() + limits.wall_timeout

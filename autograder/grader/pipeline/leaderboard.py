@@ -4,7 +4,7 @@ The master declares its leaderboard (if any) in its notebook metadata, as
 
     autograder: {leaderboard: {name: ..., grade_id: <test cell>, pattern: <regex, one group>, order: asc|desc}}
 
-(exercise.Exercise.leaderboard). The number comes from a kernel
+(assignment.Notebook.leaderboard). The number comes from a kernel
 that ran the student's code, so it is for a leaderboard, never for a grade: it is reported only when its test's
 visible checks passed (what the student's own notebook shows them: posting it reveals nothing of the hidden checks,
 which Gradescope shows only after the due date) and the line appears exactly once (a second, faked line drops it).

@@ -1,7 +1,7 @@
 """Check each test's hidden checks again outside the student's kernel, on the values the student's code returned.
 
 The kernel is the student's process: whatever runs there after their code, a test's assertions and the token that
-says it passed included, their code can change (it can rewrite how IPython runs a cell). So for an exercise that
+says it passed included, their code can change (it can rewrite how IPython runs a cell). So for a notebook that
 declares `check_outside_kernel` (its hidden checks written for it), a test earns its points only when its hidden checks
 also pass here, in a process where no student code ever runs:
 
@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from autograder.grader.core.exercise import Exercise
+    from autograder.grader.core.assignment import Notebook
     from autograder.grader.pipeline.assemble import Graded
 
 MAX_ARRAY_BYTES = 256 * 2**20  # what the saved values of one test may unpack to
@@ -49,24 +49,24 @@ MEMORY_BYTES = 4 * 2**30
 TIMEOUT = 600  # seconds for all the hidden checks of one notebook
 
 
-def given_sources(exercise: Exercise) -> list[str]:
-    """The source of each given code cell of the exercise, in order, up to its last test: what the checks may use."""
+def given_sources(notebook: Notebook) -> list[str]:
+    """The source of each given code cell of the notebook, in order, up to its last test: what the checks may use."""
     from autograder.notebooks import is_manual, is_solution, is_test
 
-    cells = exercise.nb.cells
+    cells = notebook.nb.cells
     last_test = max((i for i, c in enumerate(cells) if is_test(c)), default=-1)
     return [c.source for c in cells[:last_test] if c.cell_type == "code" and not (is_solution(c) or is_test(c) or is_manual(c))]
 
 
-def recheck(exercise: Exercise, graded: Graded, passed: list[str], files: list, seed: int = 0) -> dict[str, str]:
+def recheck(notebook: Notebook, graded: Graded, passed: list[str], files: list, seed: int = 0) -> dict[str, str]:
     """grade_id -> "" (its hidden checks pass outside the kernel) or why not, for each test of passed (the grade_ids that
-    passed in the kernel) whose hidden checks the exercise checks outside the kernel. files: what to stage beside the
+    passed in the kernel) whose hidden checks the notebook declares to be checked outside the kernel. files: what to stage beside the
     checks, as for the notebook (execute.staged_files). Raises RuntimeError when the checks could not run at all."""
     wanted = [gid for gid in passed if gid in graded.hidden]
     if not wanted:
         return {}
-    names = sorted({name for names in exercise.defines.values() for name in names})
-    checker = _checker(given_sources(exercise), names, files, seed)
+    names = sorted({name for names in notebook.defines.values() for name in names})
+    checker = _checker(given_sources(notebook), names, files, seed)
     with tempfile.TemporaryDirectory(prefix="recheck-") as folder:
         tests = []
         for n, gid in enumerate(wanted):

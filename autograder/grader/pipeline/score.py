@@ -14,7 +14,7 @@ from autograder.grader.pipeline.replay import recheck
 from autograder.notebooks import nbgrader_utils
 
 if TYPE_CHECKING:
-    from autograder.grader.core.exercise import Exercise
+    from autograder.grader.core.assignment import Notebook
     from autograder.grader.pipeline.assemble import Graded
     from autograder.grader.pipeline.execute import Limits
 
@@ -151,10 +151,10 @@ def _after(nb, label):
     return set(order[start:])
 
 
-def _checked_outside(outcome, graded, exercise, files, limits):
+def _checked_outside(outcome, graded, notebook, files, limits):
     """Each test that passed in the kernel whose hidden checks fail outside it earns nothing; what was found."""
     passed = [t.grade_id for t in outcome.tests if t.points > 0]
-    verdicts = recheck(exercise, graded, passed, files, limits.seed) if exercise.check_outside_kernel else {}
+    verdicts = recheck(notebook, graded, passed, files, limits.seed) if notebook.check_outside_kernel else {}
     found = []
     for n, test in enumerate(outcome.tests):
         if verdicts.get(test.grade_id):
@@ -163,7 +163,7 @@ def _checked_outside(outcome, graded, exercise, files, limits):
     return found
 
 
-def tampering_checks(outcome: Outcome, graded: Graded, exercise: Exercise, files: list, limits: Limits) -> list[str]:
+def tampering_checks(outcome: Outcome, graded: Graded, notebook: Notebook, files: list, limits: Limits) -> list[str]:
     """Messages of everything that says the kernel's verdicts were not produced by the tests ([] for a clean run), the
     points of the tests they concern taken away: a tampered submission is never graded as if it were clean."""
     report = guard_report(outcome.nb)
@@ -171,7 +171,7 @@ def tampering_checks(outcome: Outcome, graded: Graded, exercise: Exercise, files
         f"changed how the kernel runs a cell: {what} (found before '{where}')"
         for what, where in _kernel_changes(outcome.nb, graded, report)
     ]
-    if found and not exercise.check_outside_kernel:
+    if found and not notebook.check_outside_kernel:
         # nothing outside the kernel can tell whether a test after the change really passed: none of them counts
         first = _kernel_changes(outcome.nb, graded, report)[0][1]
         after = _after(outcome.nb, first)
@@ -181,7 +181,7 @@ def tampering_checks(outcome: Outcome, graded: Graded, exercise: Exercise, files
             else t
             for t in outcome.tests
         ]
-    found += _checked_outside(outcome, graded, exercise, files, limits)
+    found += _checked_outside(outcome, graded, notebook, files, limits)
     if report.get("subclasses"):
         found.append("faked comparisons (" + "; ".join(report["subclasses"]) + "): all tests score 0")
         outcome.tests = [TestResult(t.grade_id, 0.0, t.max_points, t.message or "tampering") for t in outcome.tests]
@@ -190,15 +190,15 @@ def tampering_checks(outcome: Outcome, graded: Graded, exercise: Exercise, files
     return found
 
 
-def score_run(nb: Any, problems: list, graded: Graded, exercise: Exercise, files: list, limits: Limits) -> Outcome:
+def score_run(nb: Any, problems: list, graded: Graded, notebook: Notebook, files: list, limits: Limits) -> Outcome:
     """The Outcome of one executed graded notebook (nb, and the problems execute_confined reported): each test's points,
     the earlier errors it names, the checks of the guard and outside the kernel (files: what was staged beside it),
     and the run's status and messages."""
-    outcome = Outcome(nb=nb, tests=with_earlier_errors(nb, score_graded(nb, graded), exercise.defines))
+    outcome = Outcome(nb=nb, tests=with_earlier_errors(nb, score_graded(nb, graded), notebook.defines))
     kinds = [why for why, _ in problems]
     for why, index in dict.fromkeys(problems):
         outcome.messages.append(f"{_cell_label(nb.cells[index], index)}: {why}")
-    tampered = tampering_checks(outcome, graded, exercise, files, limits)
+    tampered = tampering_checks(outcome, graded, notebook, files, limits)
     if tampered:
         outcome.status = "tampering"
         outcome.messages += tampered

@@ -34,10 +34,10 @@ _BRACKETED = re.compile(
 )
 
 
-def parts_of(exercise):
+def parts_of(assignment):
     """grade_id -> "Part N — title" of the master's "## Part N — title (k points)" heading above each cell."""
     part, parts = "", {}
-    for cell in exercise.cells:
+    for cell in assignment.cells:
         for heading in SECTION_HEADING.findall(cell.source) if cell.cell_type == "markdown" else ():
             found = PART_HEADING.match(heading)  # any other section ends the part ("## Does it invert? (not graded)")
             part = f"{found.group(1)} — {found.group(2)}" if found else ""
@@ -101,11 +101,11 @@ class CellStats:
         return sorted(by_group.items(), key=lambda item: (-len(item[1]), item[0]))
 
 
-def cell_stats(exercise, records):
+def cell_stats(assignment, records):
     """[CellStats] in the master's order (then any test only the records know), from each record's tests."""
-    order = [gid for gid, _ in exercise.tests]
+    order = [gid for gid, _ in assignment.tests]
     order += list(dict.fromkeys(t.grade_id for r in records for t in r.tests if t.grade_id not in order and not t.manual))
-    points, parts = dict(exercise.tests), parts_of(exercise)
+    points, parts = dict(assignment.tests), parts_of(assignment)
     stats = {gid: CellStats(gid, parts.get(gid, ""), points.get(gid, 0.0)) for gid in order}
     for record in records:
         results, ran = {t.grade_id: t for t in record.tests}, not never_ran(record)
@@ -192,13 +192,13 @@ def _tests_section(stats):
     )
 
 
-def _written_section(exercise, records):
+def _written_section(assignment, records):
     """The answers a person grades (not tests: no visible or hidden check), each with how many are graded and how
     many await a person in formgrader, and the mean score of those graded."""
-    if not exercise.manual:
+    if not assignment.manual:
         return ""
     rows = []
-    for answer in exercise.manual:
+    for answer in assignment.manual:
         results = [t for r in records if r.status not in UNREAD for t in r.tests if t.manual and t.grade_id == answer.grade_id]
         graded = [t.points for t in results if not is_awaiting(t)]
         mean = f"{statistics.mean(graded):.2f}" if graded else ""
@@ -261,9 +261,9 @@ def _time_section(records, links):
     )
 
 
-def leaderboard_top(exercise, records, top=TOP):
+def leaderboard_top(assignment, records, top=TOP):
     """[(student_id, value)] of the best `top` numbers posted to the master's leaderboard (none when it declares none)."""
-    spec = exercise.leaderboard
+    spec = assignment.leaderboard
     if not spec:
         return []
     posted = [(r.student_id, m.value) for r in records for m in r.leaderboard if m.name == spec["name"]]
@@ -271,13 +271,13 @@ def leaderboard_top(exercise, records, top=TOP):
     return sorted(posted, key=lambda item: (sign * item[1], item[0]))[:top]
 
 
-def _leaderboard_section(exercise, records, links):
-    if not exercise.leaderboard:
+def _leaderboard_section(assignment, records, links):
+    if not assignment.leaderboard:
         return ""
-    best = leaderboard_top(exercise, records)
+    best = leaderboard_top(assignment, records)
     rows = [[str(i), links.student(s), f"{v:.4g}"] for i, (s, v) in enumerate(best, 1)]
     listing = (
-        table(["rank", "student", html.escape(exercise.leaderboard["name"])], rows, (0, 2))
+        table(["rank", "student", html.escape(assignment.leaderboard["name"])], rows, (0, 2))
         if rows
         else "<p>No submission posted a number.</p>"
     )
@@ -285,24 +285,24 @@ def _leaderboard_section(exercise, records, links):
     return f"<h2>Leaderboard: top {TOP}</h2>{listing}{note}"
 
 
-def report_html(exercise, records, links=None):
-    """The class report of exercise's records (a list of Record) as one self-contained HTML page (links: where a
+def report_html(assignment, records, links=None):
+    """The class report of the assignment's records (a list of Record) as one self-contained HTML page (links: where a
     student id links to, html_page.Links; default their feedback in OUT)."""
-    links = links or Links.of(exercise)
-    title = f"{exercise.title}: class report"
+    links = links or Links.of(assignment)
+    title = f"{assignment.title}: class report"
     head = (
-        f"<h1>{html.escape(title)}</h1><p class=lead>{len(records)} submissions of <code>{html.escape(exercise.name)}</code>. "
+        f"<h1>{html.escape(title)}</h1><p class=lead>{len(records)} submissions of <code>{html.escape(assignment.name)}</code>. "
         "The numbers are grades.csv's.</p>"
     )
     if not records:
         return page(title, head + "<p>No submission has been graded.</p>")
-    stats = cell_stats(exercise, records)
+    stats = cell_stats(assignment, records)
     sections = [
         _scores_section(records),
         _tests_section(stats),
         _failures_section(stats, links),
-        _written_section(exercise, records),
+        _written_section(assignment, records),
         _time_section(records, links),
-        _leaderboard_section(exercise, records, links),
+        _leaderboard_section(assignment, records, links),
     ]
     return page(title, head + "".join(sections))

@@ -138,9 +138,9 @@ def released_answer(source):
     return "\n".join(lines) + "\n"
 
 
-def starter_sources(exercise):
+def starter_sources(assignment):
     """The code a student is given: the master's code cells as released (answer templates, given cells, visible tests)."""
-    code = [cell for cell in exercise.cells if cell.cell_type == "code"]
+    code = [cell for cell in assignment.cells if cell.cell_type == "code"]
     return [released_answer(c.source) if is_answer(c) else without_region(c.source, BEGIN_HIDDEN, END_HIDDEN) for c in code]
 
 

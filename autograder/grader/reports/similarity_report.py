@@ -172,11 +172,11 @@ def _method(n, starter_count):
     )
 
 
-def similarity_html(exercise, comparison, missing, starter_count, links=None):
+def similarity_html(assignment, comparison, missing, starter_count, links=None):
     """The similarity page of a compared class (missing: student_id -> why not compared; links: html_page.Links)."""
-    links = links or Links.of(exercise)
+    links = links or Links.of(assignment)
     flagged, closest = comparison.flagged(), comparison.closest()
-    title, n = f"{exercise.title}: similarity", len(comparison.codes)
+    title, n = f"{assignment.title}: similarity", len(comparison.codes)
     in_flagged = len({s for p in flagged for s in (p.a, p.b)})
     cards = [("compared", n), ("pairs flagged", len(flagged)), ("students in them", in_flagged), ("not compared", len(missing))]
     body = [
@@ -189,13 +189,13 @@ def similarity_html(exercise, comparison, missing, starter_count, links=None):
     return page(title, "".join(body), STYLE)
 
 
-def write_similarity(out, exercise, records):
+def write_similarity(out, assignment, records):
     """Compare the class of records from OUT/code and write similarity.csv and similarity.html; returns their paths."""
     out = Path(out)
     codes, missing = read_codes(out, records)
-    starter = starter_hashes(starter_sources(exercise))
+    starter = starter_hashes(starter_sources(assignment))
     comparison = compare(codes, starter)
     write_similarity_csv(out / "similarity.csv", comparison)
-    links = Links.of(exercise, links_prefix(out))
-    write_atomic(out / "similarity.html", similarity_html(exercise, comparison, missing, len(starter), links))
+    links = Links.of(assignment, links_prefix(out))
+    write_atomic(out / "similarity.html", similarity_html(assignment, comparison, missing, len(starter), links))
     return [out / "similarity.csv", out / "similarity.html"]

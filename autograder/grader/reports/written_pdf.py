@@ -27,10 +27,10 @@ STYLE = (
 )
 
 
-def questions(exercise):
+def questions(notebook):
     """[(grade_id, title, prompt)] of each question graded by hand, in order: the title and the text of the Markdown
     cell above its answer (the question as the notebook asks it)."""
-    cells, found = exercise.nb.cells, []
+    cells, found = notebook.nb.cells, []
     for index, cell in enumerate(cells):
         if not is_manual(cell):
             continue
@@ -76,10 +76,10 @@ def _blank(text):
     return text is None or not text.strip() or text.strip() in PLACEHOLDERS
 
 
-def written_html(exercise, answers, who=""):
+def written_html(notebook, answers, who=""):
     """The page of one student's written answers (answers: grade_id -> their text, None when missing)."""
     sections = []
-    for number, (gid, title, prompt) in enumerate(questions(exercise), start=1):
+    for number, (gid, title, prompt) in enumerate(questions(notebook), start=1):
         text = answers.get(gid)
         answer = "<p class=none>no answer</p>" if _blank(text) else _rendered(text)
         sections.append(
@@ -87,15 +87,15 @@ def written_html(exercise, answers, who=""):
             f"{' — ' + html.escape(who) if who else ''}</small></p><div class=prompt>{_rendered(prompt)}</div>"
             f"<div class=answer>{answer}</div></section>"
         )
-    title = html.escape(f"{exercise.title or exercise.name}: written answers")
+    title = html.escape(f"{notebook.title or notebook.name}: written answers")
     head = f"<head><meta charset=utf-8><title>{title}</title><style>{STYLE}</style></head>"
     return f"<!DOCTYPE html><html lang=en>{head}<body>{''.join(sections)}</body></html>"
 
 
-def answers_of(nb, exercise):
+def answers_of(nb, notebook):
     """grade_id -> the text of each written answer in a student's notebook (None when the cell is missing)."""
     found = {grade_id(c): c.source for c in nb.cells if grade_id(c)}
-    return {gid: found.get(gid) for gid, _, _ in questions(exercise)}
+    return {gid: found.get(gid) for gid, _, _ in questions(notebook)}
 
 
 def write_pdfs(pages):

@@ -2,7 +2,7 @@
 
 For students who work in VS Code or a terminal, and for instructors trying a file. The notebook goes through the
 grader's own path (runs/notebook.py's steps: read, extract, assemble, execute confined, score), with one difference:
-the exercise is a copy of its master whose test cells hold only their visible checks, the hidden blocks removed as
+the notebook is a copy of its source whose test cells hold only their visible checks, the hidden blocks removed as
 nbgrader's release removes them. So the kernel runs exactly the test cells the released notebook shows, in a fresh
 kernel with the data staged beside the notebook, and no hidden code or hidden message can reach the output. As in
 the grader, the test cells come from the master: a test cell the student edited or deleted runs as released. Unlike
@@ -13,7 +13,7 @@ after the last test apart), the written answers left blank, and a summary of the
 
 Exit status: 0 when every visible check passes and no cell after the last test stops with an error, 1 when a
 visible check fails or a cell after the last test stops with an error (ungraded, but Run All stops there), 2 when
-nothing could be checked (not a notebook, an exercise that cannot be told, a kernel that does not start). A written
+nothing could be checked (not a notebook, an assignment that cannot be told, a kernel that does not start). A written
 answer left blank is reported and changes no exit status: it is graded by hand, and a draft may be checked first.
 """
 
@@ -30,8 +30,8 @@ import nbformat
 
 from autograder.grader.confine.isolation import measure
 from autograder.grader.confine.sandbox import Sandbox
+from autograder.grader.core.assignment import Assignment, Notebook
 from autograder.grader.core.cell_text import cell_error, stream_text
-from autograder.grader.core.exercise import Assignment, Exercise
 from autograder.grader.core.record import points_text
 from autograder.grader.intake.junk import student_files
 from autograder.grader.pipeline.answers import Extracted, NotANotebook, extract, read_cells, redact_hidden
@@ -62,13 +62,13 @@ class Checked:
     blank: list = dataclasses.field(default_factory=list)  # grade_ids of the written answers left blank
 
 
-def visible_exercise(exercise: Exercise) -> Exercise:
-    """A copy of exercise whose test cells hold only their visible checks: what nbgrader's release leaves of them."""
-    nb = nbformat.from_dict(exercise.nb)
+def visible_exercise(notebook: Notebook) -> Notebook:
+    """A copy of the notebook whose test cells hold only their visible checks: what nbgrader's release leaves of them."""
+    nb = nbformat.from_dict(notebook.nb)
     for cell in nb.cells:
         if is_test(cell):
             cell.source = redact_hidden(cell.source)
-    return dataclasses.replace(exercise, nb=nb)
+    return dataclasses.replace(notebook, nb=nb)
 
 
 def read_notebook(path: str | Path) -> list[dict]:
@@ -82,49 +82,49 @@ def read_notebook(path: str | Path) -> list[dict]:
     return read_cells(data)
 
 
-def staged_for(path: str | Path, assignment: Assignment, exercise: Exercise) -> list[tuple[Path, Path]]:
+def staged_for(path: str | Path, assignment: Assignment, notebook: Notebook) -> list[tuple[Path, Path]]:
     """What runs beside the checked notebook, as the grader stages it: the student's own files beside it, the
     assignment's other files, the notebook's data (execute.staged_files)."""
     folder = Path(path).resolve().parent
-    mine = student_files(folder, set(folder.glob("*.ipynb"))) if exercise.student_files else []
-    return staged_files(exercise, assignment.files, mine)
+    mine = student_files(folder, set(folder.glob("*.ipynb"))) if notebook.student_files else []
+    return staged_files(notebook, assignment.files, mine)
 
 
-def _isolation_of_check(scratch, uids, path, exercise):
+def _isolation_of_check(scratch, uids, path, notebook):
     """The confinement this host allows the kernel (measured as `grade` measures it); check changes no permissions."""
-    hide, secrets = [str(Path(path).resolve().parent)], [str(exercise.master_path), str(Path(path).resolve())]
+    hide, secrets = [str(Path(path).resolve().parent)], [str(notebook.master_path), str(Path(path).resolve())]
     return measure(scratch, uids, hide, secrets, private=[])
 
 
-def blank_written(extracted: Extracted, exercise: Exercise) -> list[str]:
+def blank_written(extracted: Extracted, notebook: Notebook) -> list[str]:
     """grade_ids of the written answers (graded by hand) that still hold the release's placeholder or nothing."""
     texts = {**extracted.answers, **extracted.written}
-    return [gid for gid in exercise.manual_ids if gid in extracted.blank or (gid in texts and not texts[gid].strip())]
+    return [gid for gid in notebook.manual_ids if gid in extracted.blank or (gid in texts and not texts[gid].strip())]
 
 
 def run_visible(
-    path: str | Path, exercise: Exercise, limits: Limits, progress: "CellProgress | None" = None, files: list | None = None
+    path: str | Path, notebook: Notebook, limits: Limits, progress: "CellProgress | None" = None, files: list | None = None
 ) -> Checked:
-    """Run the notebook at path with exercise's visible tests in a fresh confined kernel: a Checked.
+    """Run the notebook at path with the notebook's visible tests in a fresh confined kernel: a Checked.
 
     progress (a CellProgress, optional) hears of each cell as it starts; files: what to stage beside it
-    (staged_for; default the exercise's data).
+    (staged_for; default the notebook's data).
     """
-    extracted = extract(read_notebook(path), exercise)
-    graded = assemble_graded(visible_exercise(exercise), extracted, seed=limits.seed, tail=True)
+    extracted = extract(read_notebook(path), notebook)
+    graded = assemble_graded(visible_exercise(notebook), extracted, seed=limits.seed, tail=True)
     if progress is not None:
         progress.expect(graded.nb)
     with run_scratch() as scratch, UidLease(1 if os.geteuid() == 0 else 0) as lease:
-        isolation = _isolation_of_check(scratch, lease.uids, path, exercise)
+        isolation = _isolation_of_check(scratch, lease.uids, path, notebook)
         folder = scratch / "check"
         folder.mkdir(mode=0o711)
         uid = isolation.uids[0] if isolation.uids else None
         on_cell = progress.start if progress is not None else None
         sandbox = Sandbox(folder, uid, limits, isolation, hide=[Path(path).resolve().parent], on_cell=on_cell, execution="validate")
-        files = staged_files(exercise) if files is None else files
-        outcome = run_graded(graded, exercise, sandbox=sandbox, job="notebook", limits=limits, files=files)
+        files = staged_files(notebook) if files is None else files
+        outcome = run_graded(graded, notebook, sandbox=sandbox, job="notebook", limits=limits, files=files)
     notes = extracted.notes + outcome.messages
-    return Checked(outcome, graded.all_tokens(), notes, isolation.describe(), blank_written(extracted, exercise))
+    return Checked(outcome, graded.all_tokens(), notes, isolation.describe(), blank_written(extracted, notebook))
 
 
 def printed_lines(cell: Any, tokens: Iterable[str]) -> list[str]:

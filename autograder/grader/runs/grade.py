@@ -45,9 +45,9 @@ from autograder.grader.intake.shards import select_shard, write_manifest
 from autograder.grader.intake.submissions import Submission, Wanted, discover, survey
 from autograder.grader.integrations.gradebook import open_gradebook, record_grades
 from autograder.grader.pipeline.execute import Limits
-from autograder.grader.runs.assignment import resolve_assignment
 from autograder.grader.runs.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
 from autograder.grader.runs.outputs import write_intake, write_outputs
+from autograder.grader.runs.resolve import resolve_assignment
 from autograder.grader.runs.worker import (
     WorkerContext,
     copy_exchange_files,
@@ -61,14 +61,14 @@ from autograder.grader.scoring.term import load_term
 
 
 def _pool_context():
-    """fork on Linux: a worker starts with the grader's modules imported and the exercise read (spawn re-imported the
+    """fork on Linux: a worker starts with the grader's modules imported and the assignment read (spawn re-imported the
     grader in each worker, and each then finalised a whole interpreter at its end: seconds per run). Nothing a worker
     uses is held by another thread at the fork: the gradebook's thread only touches the gradebook, tqdm's monitor
     only its bars. Elsewhere (macOS: fork is unsafe with its system libraries) spawn."""
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
-def _run_pool(todo, out, options, scratch_root, hide, isolation, helpers, bar, exercise):
+def _run_pool(todo, out, options, scratch_root, hide, isolation, helpers, bar, assignment):
     """Grade todo in a pool; returns the submissions left over if the pool broke. helpers: the gradebook and the font
     cache's threads, started once the workers have started (a fork beside a running thread is avoided)."""
     context = _pool_context()
@@ -82,7 +82,7 @@ def _run_pool(todo, out, options, scratch_root, hide, isolation, helpers, bar, e
         limits=options.limits,
         hide=hide,
         isolation=isolation,
-        assignment=exercise,
+        assignment=assignment,
     )
     with ProcessPoolExecutor(options.workers, mp_context=context, initializer=init_worker, initargs=(worker,)) as pool:
         futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}  # the workers start here
@@ -110,8 +110,8 @@ class _Gradebook:
     kernel need not wait for: the thread starts once the workers have started. Records are written in the order
     they come; close() waits for the last and raises what the thread raised."""
 
-    def __init__(self, path, exercise):
-        self.path, self.exercise, self.error, self.written = path, exercise, None, False
+    def __init__(self, path, assignment):
+        self.path, self.assignment, self.error, self.written = path, assignment, None, False
         self.records = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._write, name="gradebook", daemon=True)
 
@@ -125,13 +125,13 @@ class _Gradebook:
 
     def _write(self):
         try:
-            gb = open_gradebook(self.path, self.exercise)
+            gb = open_gradebook(self.path, self.assignment)
         except Exception as error:  # raised again by close(), in the run's own thread
             self.error = error
             return
         try:
             while (record := self.records.get()) is not None:
-                record_grades(gb, self.exercise, record)
+                record_grades(gb, self.assignment, record)
         except Exception as error:
             self.error = error
         finally:
@@ -156,7 +156,7 @@ class Options:
     force: bool = False  # grade again the students that already have a valid record
     gradescope: bool = False  # also write OUT/results/<student>.json for Gradescope
     progress: bool = True  # a progress bar, and the isolation line, on stderr
-    assignment: str | None = None  # the exercise's name (or its master's path); None: found from the notebooks
+    assignment: str | None = None  # the assignment's name (or its source's path); None: found from the notebooks
     shard: tuple[int, int] | None = None  # (k, n): grade only every n-th submission from the k-th on; None: all
     similarity: bool = True  # write similarity.csv and similarity.html at the end
     course: Path | None = None  # an nbgrader course directory (its sources, its files); resolved to an absolute path
@@ -218,12 +218,12 @@ def _uids(n):
     return UidLease(n if os.geteuid() == 0 else 0)
 
 
-def _measure_isolation(submissions, folder, out, scratch_root, uids, options, exercise):
+def _measure_isolation(submissions, folder, out, scratch_root, uids, options, assignment):
     """Measure what confines the kernels on this host, say it once, and keep it for the records and summary."""
     hide = [str(out), str(folder), str(submissions), str(submissions.parent if submissions.is_file() else submissions)]
     course = [str(options.course)] if options.course else []
-    hide += course + ([str(exercise.source)] if not str(exercise.source).startswith(str(REPO)) else [])
-    secrets = [str(exercise.master_path), str(out / LOCK_NAME), str(submissions), str(scratch_root / LOCK_NAME), *course]
+    hide += course + ([str(assignment.source)] if not str(assignment.source).startswith(str(REPO)) else [])
+    secrets = [str(assignment.source), str(out / LOCK_NAME), str(submissions), str(scratch_root / LOCK_NAME), *course]
     isolation = measure(scratch_root, uids.uids, hide, secrets, private=[str(REPO), str(out), str(submissions), *course])
     if isolation.missing or options.progress:
         print(f"isolation: {isolation.describe()}", file=sys.stderr)
@@ -256,14 +256,14 @@ def select_only(found: list[Submission], only: Iterable[str]) -> list[Submission
     return [by_id[unicodedata.normalize("NFC", i)] for i in dict.fromkeys(only)]
 
 
-def _to_grade(found, out, options, exercise):
+def _to_grade(found, out, options, assignment):
     """(the submissions to grade now, the records kept): --only's students, else those without a valid record."""
     done = {s: load_record(out, s.student_id) for s in found}
     if options.only:
         chosen = set(select_only(found, options.only))
         return [s for s in found if s in chosen], {s: r for s, r in done.items() if s not in chosen and r is not None}
-    digest = exercise.digest()
-    todo = [s for s in found if options.force or not still_valid(done[s], s, exercise, digest)]
+    digest = assignment.digest()
+    todo = [s for s in found if options.force or not still_valid(done[s], s, assignment, digest)]
     return todo, {s: done[s] for s in found if s not in todo}
 
 
@@ -271,42 +271,42 @@ def _grade_all(submissions, out, options, scratch_root, uids):
     unpacked = _unpacked(submissions, scratch_root)
     folder, warnings = unpacked.folder, unpacked.warnings
     found_here = discover(folder, None) if not options.assignment else []
-    exercise = resolve_assignment(options.assignment, course=options.course, submissions=found_here)
-    term = load_term(out, exercise, options.deadlines, options.overrides)  # a bad CSV stops the run before any grading
-    digest = exercise.digest()
-    write_origin(out, exercise, options.course)
-    found_all = survey(folder, Wanted.of(exercise, options.course is not None), unpacked.times, unpacked.refused)
+    assignment = resolve_assignment(options.assignment, course=options.course, submissions=found_here)
+    term = load_term(out, assignment, options.deadlines, options.overrides)  # a bad CSV stops the run before any grading
+    digest = assignment.digest()
+    write_origin(out, assignment, options.course)
+    found_all = survey(folder, Wanted.for_assignment(assignment, options.course is not None), unpacked.times, unpacked.refused)
     found = found_all.submissions
     if options.shard:
         found = select_shard(found, *options.shard)
-    todo, kept = _to_grade(found, out, options, exercise)
+    todo, kept = _to_grade(found, out, options, assignment)
     if options.shard:
-        write_manifest(out, *options.shard, found, exercise.name, digest)
+        write_manifest(out, *options.shard, found, assignment.name, digest)
     for line in term.said:
         print(line, file=sys.stderr)
     never = [s.student_id for s in found if s not in todo and s not in kept]
     unseen = [f"--only: {len(never)} students have no record yet, so no row ({', '.join(never)}): grade them without --only"]
     write_intake(out, warnings + found_all.warnings + (unseen if never else []))
-    gradebook = _Gradebook(gradebook_path(out), exercise)
+    gradebook = _Gradebook(gradebook_path(out), assignment)
     for record in kept.values():
         gradebook.put(record)
-    isolation, hide = _measure_isolation(submissions, folder, out, scratch_root, uids, options, exercise)
+    isolation, hide = _measure_isolation(submissions, folder, out, scratch_root, uids, options, assignment)
     fonts = _font_cache(todo, options, scratch_root, hide, isolation)
     with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
         for _ in range(3):
-            todo = _run_pool(todo, out, options, scratch_root, hide, isolation, (gradebook, fonts), bar, exercise) if todo else []
+            todo = _run_pool(todo, out, options, scratch_root, hide, isolation, (gradebook, fonts), bar, assignment) if todo else []
     if fonts is not None and fonts.ident is not None:
         fonts.join()  # before the scratch folder goes
     for s in todo:  # the pool broke three times on these: a row each all the same
         died = "the grading worker died three times"
-        record = ungraded_record(s.student_id, exercise, "grader error", died, str(s.path or ""), master_sha256=digest)
+        record = ungraded_record(s.student_id, assignment, "grader error", died, str(s.path or ""), master_sha256=digest)
         record.isolation = isolation.describe()
         write_atomic(record_path(out, s.student_id), record.to_json())
         gradebook.put(record)
     # a kept record takes what its file says now (a timestamp.txt added since, say); write_outputs saves it if changed
     records = [with_submission(r, s) for s, r in ((s, load_record(out, s.student_id)) for s in found) if r is not None]
     for s in found:  # a kept record's pages take the secret of the submission they now stand for (collect --update)
-        copy_exchange_files(s, feedback_path(out, s.student_id, exercise.name, exercise.notebook_names[0]).parent)
+        copy_exchange_files(s, feedback_path(out, s.student_id, assignment.name, assignment.notebook_names[0]).parent)
     gradebook.close()
-    write_outputs(out, exercise, records, term, gradescope=options.gradescope, similarity=options.similarity)
+    write_outputs(out, assignment, records, term, gradescope=options.gradescope, similarity=options.similarity)
     return Batch(records, isolation)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.grader.core.exercise import ExerciseError
+from autograder.grader.core.assignment import AssignmentError
 from autograder.grader.core.files import replacing, write_atomic
 from autograder.grader.core.layout import (
     autograded_path,
@@ -51,7 +51,7 @@ class Merged:
     problems: list = field(default_factory=list)  # missing shards, folders or students: merged all the same
     refusals: list = field(default_factory=list)  # mixed assignments or masters: nothing is written
     notes: list = field(default_factory=list)  # a student graded twice: which record was kept
-    exercise: Any = None  # the Assignment every shard graded, as this checkout's master declares it (None: none found)
+    assignment: Any = None  # the Assignment every shard graded, as this checkout's master declares it (None: none found)
 
 
 def _read_records(folder, merged):
@@ -121,11 +121,11 @@ def _this_checkout(merged, assignments, masters, master_sha256):
     kept = [origin(f) for folders in assignments.values() for f in folders if origin(f).get("name") == named[0]]
     source = next((k["source"] for k in kept if k.get("source") and Path(k["source"]).exists()), None)
     try:
-        merged.exercise = load_assignment(source) if source else assignment_named(named[0])
-    except ExerciseError as error:
+        merged.assignment = load_assignment(source) if source else assignment_named(named[0])
+    except AssignmentError as error:
         merged.refusals.append(str(error))
         return
-    masters.setdefault(master_sha256 or merged.exercise.digest(), set()).add("this checkout")
+    masters.setdefault(master_sha256 or merged.assignment.digest(), set()).add("this checkout")
 
 
 def merge(folders: Iterable[str | Path], master_sha256: str | None = None) -> Merged:
@@ -160,15 +160,15 @@ def _copy_if_there(source, target):
         shutil.copyfile(source, target)
 
 
-def _carry_hand_grades(merged, out, gb, exercise):
+def _carry_hand_grades(merged, out, gb, assignment):
     """A person's scores of written answers survive the merge: from each shard's gradebook, then from OUT's own (a
     grading session after an earlier merge), which wins."""
     by_shard = {}
     for student, folder in merged.sources.items():
         by_shard.setdefault(folder, []).append(student)
     for folder, students in sorted(by_shard.items()):
-        carry_hand_grades(folder / "gradebook.db", gb, exercise, students)
-    carry_hand_grades(out / "gradebook.db", gb, exercise, sorted(merged.records))
+        carry_hand_grades(folder / "gradebook.db", gb, assignment, students)
+    carry_hand_grades(out / "gradebook.db", gb, assignment, sorted(merged.records))
 
 
 def shard_term_files(folders: Iterable[str | Path], out: str | Path) -> dict[str, Path]:
@@ -195,27 +195,27 @@ def write_merged(
 ) -> list[Path]:
     """OUT/records, feedback, results (Gradescope's, when the shards wrote them), code, grades.csv, a fresh gradebook
     and the class's pages; term (default: OUT's kept deadlines and overrides) applied by write_outputs."""
-    out, exercise = Path(out), merged.exercise
-    write_origin(out, exercise)
+    out, assignment = Path(out), merged.assignment
+    write_origin(out, assignment)
     records = [merged.records[s] for s in sorted(merged.records)]
     for record in records:
         student, source = record.student_id, merged.sources[record.student_id]
         code_path(out, student).unlink(missing_ok=True)  # an earlier merge's, from another shard's record
         for path_of in (code_path, results_path):
             _copy_if_there(path_of(source, student), path_of(out, student))
-        for name in exercise.notebook_names:
-            _copy_if_there(feedback_path(source, student, exercise.name, name), feedback_path(out, student, exercise.name, name))
-            _copy_if_there(autograded_path(source, student, exercise.name, name), autograded_path(out, student, exercise.name, name))
-        pages = feedback_path(source, student, exercise.name, exercise.notebook_names[0]).parent
+        for name in assignment.notebook_names:
+            _copy_if_there(feedback_path(source, student, assignment.name, name), feedback_path(out, student, assignment.name, name))
+            _copy_if_there(autograded_path(source, student, assignment.name, name), autograded_path(out, student, assignment.name, name))
+        pages = feedback_path(source, student, assignment.name, assignment.notebook_names[0]).parent
         for name in EXCHANGE_FILES:  # what nbgrader's release_feedback reads beside the pages
-            _copy_if_there(pages / name, feedback_path(out, student, exercise.name, exercise.notebook_names[0]).parent / name)
+            _copy_if_there(pages / name, feedback_path(out, student, assignment.name, assignment.notebook_names[0]).parent / name)
         write_atomic(record_path(out, student), record.to_json())
     with replacing(out / "gradebook.db") as fresh:  # a gradebook of earlier merges would keep students no shard has now
-        gb = open_gradebook(fresh, exercise)
+        gb = open_gradebook(fresh, assignment)
         for record in records:
-            record_grades(gb, exercise, record)
-        _carry_hand_grades(merged, out, gb, exercise)
+            record_grades(gb, assignment, record)
+        _carry_hand_grades(merged, out, gb, assignment)
         gb.close()
     write_intake(out, merge_intake(folders))
-    write_outputs(out, exercise, records, term, similarity=similarity)
+    write_outputs(out, assignment, records, term, similarity=similarity)
     return records

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autograder.grader.confine.sandbox import Sandbox
-from autograder.grader.core.exercise import Exercise
+from autograder.grader.core.assignment import Notebook
 from autograder.grader.core.record import NO_RESPONSE, TestResult, pending
 from autograder.grader.integrations.formgrader import autograded_notebook
 from autograder.grader.pipeline.answers import Extracted, extract, read_cells
@@ -45,26 +45,26 @@ class NotebookResult:
     extras: list = field(default_factory=list)
 
 
-def run_graded(graded: Graded, exercise: Exercise, *, sandbox: Sandbox, job: str, limits: Limits, files: list) -> Outcome:
+def run_graded(graded: Graded, notebook: Notebook, *, sandbox: Sandbox, job: str, limits: Limits, files: list) -> Outcome:
     """Steps 4 and 5: execute the assembled notebook in a fresh confined kernel (files staged beside it:
     execute.staged_files), then score it."""
-    nb, problems = execute_confined(graded, sandbox, job, limits, exercise, files)
-    return score_run(nb, problems, graded, exercise, files, limits)
+    nb, problems = execute_confined(graded, sandbox, job, limits, notebook, files)
+    return score_run(nb, problems, graded, notebook, files, limits)
 
 
-def grade_notebook(exercise: Exercise, data: bytes, *, sandbox: Sandbox, job: str, limits: Limits, files: list) -> NotebookResult:
+def grade_notebook(notebook: Notebook, data: bytes, *, sandbox: Sandbox, job: str, limits: Limits, files: list) -> NotebookResult:
     """Every step, for the bytes of one submitted notebook; NotANotebook when they are not one."""
     cells = read_cells(data)
-    extracted = extract(cells, exercise)
-    graded = assemble_graded(exercise, extracted, seed=limits.seed)
-    outcome = run_graded(graded, exercise, sandbox=sandbox, job=job, limits=limits, files=files)
+    extracted = extract(cells, notebook)
+    graded = assemble_graded(notebook, extracted, seed=limits.seed)
+    outcome = run_graded(graded, notebook, sandbox=sandbox, job=job, limits=limits, files=files)
     flags = suspicious(extracted.answers, extracted.extras)
-    metrics = leaderboard(outcome.nb, outcome.tests, exercise.leaderboard) if outcome.status == "ok" else []
-    view = autograded_notebook(outcome.nb, graded, exercise, flags=outcome.messages if outcome.status == "tampering" else ())
+    metrics = leaderboard(outcome.nb, outcome.tests, notebook.leaderboard) if outcome.status == "ok" else []
+    view = autograded_notebook(outcome.nb, graded, notebook, flags=outcome.messages if outcome.status == "tampering" else ())
     notes = extracted.notes + outcome.messages + ([f"for review: the code uses {', '.join(flags)}"] if flags else [])
-    tests = [_of_notebook(t, exercise.name) for t in outcome.tests] + written_results(exercise, extracted)
+    tests = [_of_notebook(t, notebook.name) for t in outcome.tests] + written_results(notebook, extracted)
     extras = [source for sources in extracted.extras.values() for source in sources]
-    return NotebookResult(exercise.name, outcome.status, tests, notes, view, metrics, {**extracted.answers}, extras)
+    return NotebookResult(notebook.name, outcome.status, tests, notes, view, metrics, {**extracted.answers}, extras)
 
 
 def _of_notebook(test: TestResult, notebook: str) -> TestResult:
@@ -72,11 +72,11 @@ def _of_notebook(test: TestResult, notebook: str) -> TestResult:
     return test
 
 
-def written_results(exercise: Exercise, extracted: Extracted) -> list[TestResult]:
+def written_results(notebook: Notebook, extracted: Extracted) -> list[TestResult]:
     """The questions graded by hand of one run notebook: pending, or decided (0) when left as released and the
     notebook says nbgrader's rule applies (blank_answers: zero)."""
-    results = pending(exercise)
-    if exercise.blank_answers != "zero":
+    results = pending((notebook,))
+    if notebook.blank_answers != "zero":
         return results
     blank = set(extracted.blank)
     return [
@@ -85,8 +85,8 @@ def written_results(exercise: Exercise, extracted: Extracted) -> list[TestResult
     ]
 
 
-def not_run(exercise: Exercise, status: str, message: str) -> NotebookResult:
+def not_run(notebook: Notebook, status: str, message: str) -> NotebookResult:
     """The NotebookResult of a notebook that did not run: its tests at 0 with the reason."""
-    tests = [TestResult(gid, 0.0, points, message, notebook=exercise.name) for gid, points in exercise.tests]
-    return NotebookResult(exercise.name, status, tests + pending(exercise, message, True), [message] if message else [])
+    tests = [TestResult(gid, 0.0, points, message, notebook=notebook.name) for gid, points in notebook.tests]
+    return NotebookResult(notebook.name, status, tests + pending((notebook,), message, True), [message] if message else [])
 

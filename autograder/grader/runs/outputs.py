@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from autograder.grader.core.exercise import Assignment, ExerciseError
+from autograder.grader.core.assignment import Assignment, AssignmentError
 from autograder.grader.core.files import write_atomic, write_if_changed
 from autograder.grader.core.ids import printable
 from autograder.grader.core.layout import (
@@ -38,7 +38,7 @@ from autograder.grader.reports.feedback import refresh_feedback
 from autograder.grader.reports.grades_csv import write_grades_csv
 from autograder.grader.reports.html_page import Links
 from autograder.grader.reports.similarity_report import write_similarity
-from autograder.grader.runs.assignment import resolve_assignment
+from autograder.grader.runs.resolve import resolve_assignment
 from autograder.grader.scoring.term import Term, apply_term, load_term, term_warnings
 
 INTAKE = "intake.json"  # what `grade` found but did not grade, and why
@@ -57,12 +57,12 @@ def read_intake(out: str | Path) -> list[str]:
         return []
 
 
-def _rewrite_student_files(out, exercise, record, titles, gradescope):
+def _rewrite_student_files(out, assignment, record, titles, gradescope):
     write_if_changed(record_path(out, record.student_id), record.to_json())
-    for name in exercise.notebook_names:
-        page = feedback_path(out, record.student_id, exercise.name, name)
+    for name in assignment.notebook_names:
+        page = feedback_path(out, record.student_id, assignment.name, name)
         if page.is_file():
-            refresh_feedback(page, record, exercise.title, exercise.rubrics, name, exercise.notebook_names)
+            refresh_feedback(page, record, assignment.title, assignment.rubrics, name, assignment.notebook_names)
     result = results_path(out, record.student_id)
     if gradescope or result.is_file():
         write_if_changed(result, results_json(record, titles))
@@ -81,7 +81,7 @@ def class_grades(out: str | Path, assignment: Assignment, records: list[Record],
 
 def write_outputs(
     out: str | Path,
-    exercise: Assignment,
+    assignment: Assignment,
     records: list[Record],
     term: Term | None = None,
     gradescope: bool = False,
@@ -90,23 +90,23 @@ def write_outputs(
     """Apply term (default: OUT's kept deadlines and overrides) to records, then write grades.csv and every other
     class-level report into out (Gradescope's results for every student with gradescope, else where one exists;
     similarity.csv and .html unless not similarity; report.html); returns the paths written, the class report last.
-    exercise: the Assignment (or Exercise) graded. TableError when a kept CSV has a problem."""
+    assignment: the Assignment graded. TableError when a kept CSV has a problem."""
     out = Path(out)
-    term = class_grades(out, exercise, records, term)
-    titles = test_titles(exercise)
+    term = class_grades(out, assignment, records, term)
+    titles = test_titles(assignment)
     for record in records:
-        _rewrite_student_files(out, exercise, record, titles, gradescope)
+        _rewrite_student_files(out, assignment, record, titles, gradescope)
     grades = out / "grades.csv"
-    write_grades_csv(grades, records, [gid for gid, _ in exercise.tests] + list(exercise.manual_ids))
-    write_source(out, exercise)
+    write_grades_csv(grades, records, [gid for gid, _ in assignment.tests] + list(assignment.manual_ids))
+    write_source(out, assignment)
     if gradebook_path(out).is_file() and records:
-        gb = open_gradebook(gradebook_path(out), exercise)
-        record_term(gb, exercise, records, term.deadlines, clear_due=not in_course(out))
+        gb = open_gradebook(gradebook_path(out), assignment)
+        record_term(gb, assignment, records, term.deadlines, clear_due=not in_course(out))
         gb.close()
     warnings = read_intake(out) + term_warnings(records, term)
     write_atomic(out / WARNINGS, "".join(f"{line}\n" for line in warnings))
-    write_atomic(out / "report.html", report_html(exercise, records, Links.of(exercise, links_prefix(out))))
-    compared = write_similarity(out, exercise, records) if similarity else []  # last: the grades come first
+    write_atomic(out / "report.html", report_html(assignment, records, Links.of(assignment, links_prefix(out))))
+    compared = write_similarity(out, assignment, records) if similarity else []  # last: the grades come first
     return [grades, out / WARNINGS, *compared, out / "report.html"]
 
 
@@ -126,9 +126,9 @@ def closing_lines(out: str | Path, similarity: bool = True) -> str:
     return (f"similarity: {out / 'similarity.html'}\n" if similarity else "") + f"class report: {out / 'report.html'}"
 
 
-def class_of(out: Path, assignment: str | None = None) -> tuple[Assignment, list[Record], list[str]]:
-    """(exercise, records, problems) of OUT's records; ExerciseError when OUT holds no graded class."""
+def read_graded_class(out: Path, assignment: str | None = None) -> tuple[Assignment, list[Record], list[str]]:
+    """(assignment, records, problems) of OUT's records; AssignmentError when OUT holds no graded class."""
     if not (out / "records").is_dir():
-        raise ExerciseError(f"{out} has no records/ folder: not the OUT of a `grade` or `merge` run")
+        raise AssignmentError(f"{out} has no records/ folder: not the OUT of a `grade` or `merge` run")
     records, problems = read_records(out)
     return resolve_assignment(assignment, records=records, out=out), records, problems

@@ -17,7 +17,7 @@ import nbformat
 from autograder.grader.confine.isolation import Isolation
 from autograder.grader.confine.processes import become_subreaper, die_with_parent, reap_children
 from autograder.grader.confine.sandbox import Sandbox
-from autograder.grader.core.exercise import Assignment
+from autograder.grader.core.assignment import Assignment
 from autograder.grader.core.files import write_atomic
 from autograder.grader.core.ids import safe_name
 from autograder.grader.core.layout import autograded_path, code_path, feedback_path, record_path, results_path
@@ -29,8 +29,8 @@ from autograder.grader.pipeline.answers import NotANotebook
 from autograder.grader.pipeline.execute import Limits, staged_files
 from autograder.grader.reports.feedback import feedback_html
 from autograder.grader.reports.similarity_report import code_json
-from autograder.grader.runs.assignment import grade_ids
 from autograder.grader.runs.notebook import grade_notebook, not_run
+from autograder.grader.runs.resolve import grade_ids
 
 MAX_FILE_BYTES = 20 * 2**20
 # A status that says the submission was never run, in the order a record of several notebooks names the worst
@@ -97,7 +97,8 @@ def ungraded_record(
 ) -> Record:
     """The record of a submission that could not be run: every test cell at 0 points, with the reason."""
     tests = [TestResult(gid, 0.0, points, message, notebook=nb.name) for nb in assignment.notebooks for gid, points in nb.tests]
-    record = Record(student_id, status, message, tests + pending(assignment, message, True), file, digest, assignment=assignment.name)
+    tests += pending(assignment.notebooks, message, True)
+    record = Record(student_id, status, message, tests, file, digest, assignment=assignment.name)
     record.master_sha256, record.graded_at, record.isolation = master_sha256, time.time(), _this.isolation if _this else ""
     return record
 
@@ -139,25 +140,25 @@ def _read(path):
     except OSError as error:
         raise Unreadable(f"{path.name} cannot be read ({error.strerror or error}): not graded") from None
     if len(data) > MAX_FILE_BYTES:
-        raise NotANotebook(f"the file is {len(data) // 2**20} MiB, more than a notebook for this exercise can be")
+        raise NotANotebook(f"the file is {len(data) // 2**20} MiB, more than a notebook for this assignment can be")
     return data
 
 
-def _one_notebook(exercise, path, submission):
-    """NotebookResult of the notebook file path (None: not in the submission) for exercise."""
+def _one_notebook(notebook, path, submission):
+    """NotebookResult of the notebook file path (None: not in the submission) of the notebook."""
     if path is None:
-        return not_run(exercise, "not submitted", NOT_SUBMITTED)
+        return not_run(notebook, "not submitted", NOT_SUBMITTED)
     worker = _worker()
     several = len(worker.assignment.notebooks) > 1
-    job = safe_name(submission.student_id) + (f"-{exercise.name}" if several else "")
-    mine = _student_files(submission, worker.assignment) if exercise.student_files else []
-    files = staged_files(exercise, worker.assignment.files, mine)
+    job = safe_name(submission.student_id) + (f"-{notebook.name}" if several else "")
+    mine = _student_files(submission, worker.assignment) if notebook.student_files else []
+    files = staged_files(notebook, worker.assignment.files, mine)
     try:
-        return grade_notebook(exercise, _read(path), sandbox=worker.sandbox, job=job, limits=worker.limits, files=files)
+        return grade_notebook(notebook, _read(path), sandbox=worker.sandbox, job=job, limits=worker.limits, files=files)
     except NotANotebook as error:
-        return not_run(exercise, "not a notebook", f"{path.name}: {error}" if several else str(error))
+        return not_run(notebook, "not a notebook", f"{path.name}: {error}" if several else str(error))
     except Unreadable as error:
-        return not_run(exercise, "unreadable", str(error))
+        return not_run(notebook, "unreadable", str(error))
 
 
 def _matched(submission, assignment):
@@ -253,16 +254,16 @@ def _write_student_files(out, submission, assignment, record, notebooks, gradesc
     """The graded notebooks (formgrader's), one feedback page per notebook (nbgrader's layout, with what nbgrader's
     release_feedback needs beside them), Gradescope's results, then the record: a record on disk means graded."""
     student = submission.student_id
-    for exercise in assignment.notebooks:
-        nb, autograded = notebooks.get(exercise.name), autograded_path(out, student, assignment.name, exercise.name)
+    for notebook in assignment.notebooks:
+        nb, autograded = notebooks.get(notebook.name), autograded_path(out, student, assignment.name, notebook.name)
         if nb is not None:
             write_atomic(autograded, nbformat.writes(nb))
         else:
             autograded.unlink(missing_ok=True)  # a graded notebook of an earlier file is not this one's
         page = feedback_html(
-            record, nb, title=assignment.title, rubrics=assignment.rubrics, notebook=exercise.name, notebooks=assignment.notebook_names
+            record, nb, title=assignment.title, rubrics=assignment.rubrics, notebook=notebook.name, notebooks=assignment.notebook_names
         )
-        write_atomic(feedback_path(out, student, assignment.name, exercise.name), page)
+        write_atomic(feedback_path(out, student, assignment.name, notebook.name), page)
     copy_exchange_files(submission, feedback_path(out, student, assignment.name, assignment.notebook_names[0]).parent)
     if gradescope:
         write_atomic(results_path(out, student), results_json(record, _worker().titles))

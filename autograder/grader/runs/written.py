@@ -23,12 +23,12 @@ def write_class_pdfs(out: str | Path, records: list[Record]) -> list[Path]:
         if not any(t.manual for t in record.tests):
             continue
         assignment = assignment_named(record.assignment)
-        for exercise in assignment.notebooks:
-            path = autograded_path(out, record.student_id, assignment.name, exercise.name)
-            if not exercise.manual or not path.is_file():
+        for notebook in assignment.notebooks:
+            path = autograded_path(out, record.student_id, assignment.name, notebook.name)
+            if not notebook.manual or not path.is_file():
                 continue
-            answers = _unescaped(answers_of(nbformat.read(path, as_version=4), exercise))
-            suffix = "" if len(assignment.notebooks) == 1 else f"-{exercise.name}"
+            answers = _unescaped(answers_of(nbformat.read(path, as_version=4), notebook))
+            suffix = "" if len(assignment.notebooks) == 1 else f"-{notebook.name}"
             target = Path(out) / "written" / f"{safe_name(record.student_id)}{suffix}.pdf"
-            pages.append((target, written_html(exercise, answers, record.student_id)))
+            pages.append((target, written_html(notebook, answers, record.student_id)))
     return write_pdfs(pages) if pages else []

@@ -9,7 +9,7 @@
 - `due`: an ISO 8601 date and time with its UTC offset (`Z`, `+01:00`); on a student's row, also an ISO 8601
   duration (`P2D`, `PT36H`, `P1DT12H`) added to the class's due time.
 - `penalty`: `<n>% per day`, `<n>% per started day`, `<n> points per hour`, … (day or hour, "started" rounds
-  a part up), or `none`. A percentage is of the exercise's maximum score, as Canvas's late policy takes it.
+  a part up), or `none`. A percentage is of the assignment's maximum score, as Canvas's late policy takes it.
 - `cap`: the most the penalty can take, `50%` or `5 points`; blank: no cap. The score never goes below 0.
 - `grace`: an ISO 8601 duration (`PT15M`) by which a submission may be late and count as on time; lateness
   beyond it is counted from the due time itself.

@@ -7,7 +7,7 @@
 - `student`: the student id as grades.csv shows it;
 - `test`: a test cell's grade_id (that test is worth `points`), or `total` (the final score is `points`: no late
   penalty is taken from it);
-- `points`: from 0 to that test's (or the exercise's) maximum;
+- `points`: from 0 to that test's (or the assignment's) maximum;
 - `reason`: required; the student's feedback page shows it.
 """
 
@@ -31,11 +31,11 @@ class Overrides:
 
 
 def _override(row, maxima, label):
-    """The Override on row, checked against the exercise's tests ({grade_id: max points}); ValueError says why."""
+    """The Override on row, checked against the assignment's tests ({grade_id: max points}); ValueError says why."""
     cells, top = row.cells, sum(maxima.values())
     test = TOTAL if cells["test"].lower() == TOTAL else cells["test"]
     if test != TOTAL and test not in maxima:
-        raise ValueError(f"test {cells['test']!r} is not a test of this exercise (its tests: {', '.join(maxima)}, or '{TOTAL}')")
+        raise ValueError(f"test {cells['test']!r} is not a test of this assignment (its tests: {', '.join(maxima)}, or '{TOTAL}')")
     try:
         points = float(cells["points"])
     except ValueError:
@@ -49,7 +49,7 @@ def _override(row, maxima, label):
 
 
 def load_overrides(path, maxima, label=None):
-    """The Overrides in the CSV at path for an exercise whose tests are worth maxima ({grade_id: points});
+    """The Overrides in the CSV at path for an assignment whose tests are worth maxima ({grade_id: points});
     TableError lists every problem with its line number."""
     label = label or str(path)
     by_student, lines, seen, problems = defaultdict(list), defaultdict(list), {}, []

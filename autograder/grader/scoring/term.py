@@ -36,13 +36,13 @@ def _kept(out, kind):
     return Path(out) / KEPT[kind]
 
 
-def _load(kind, path, exercise, label):
+def _load(kind, path, assignment, label):
     if kind == "deadlines":
         return load_deadlines(path, label)
-    return load_overrides(path, dict(exercise.tests), label)
+    return load_overrides(path, dict(assignment.tests), label)
 
 
-def load_term(out, exercise, deadlines=None, overrides=None):
+def load_term(out, assignment, deadlines=None, overrides=None):
     """The Term for OUT: each file given checked and kept in OUT, else OUT's kept copy, else none.
 
     Raises csv_table.TableError (every problem, with line numbers) before anything is copied."""
@@ -52,7 +52,7 @@ def load_term(out, exercise, deadlines=None, overrides=None):
         source = Path(path) if path else kept if kept.is_file() else None
         if source is None:
             continue
-        setattr(term, kind, _load(kind, source, exercise, str(source)))
+        setattr(term, kind, _load(kind, source, assignment, str(source)))
         if path:
             if not (kept.is_file() and filecmp.cmp(source, kept, shallow=False)):
                 kept.parent.mkdir(parents=True, exist_ok=True)

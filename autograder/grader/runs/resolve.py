@@ -6,7 +6,7 @@ OUT (OUT/assignment.json, the names its records carry), or found: the one whose 
 
 from pathlib import Path
 
-from autograder.grader.core.exercise import Assignment, Exercise, ExerciseError
+from autograder.grader.core.assignment import Assignment, AssignmentError, Notebook
 from autograder.grader.core.layout import origin
 from autograder.grader.core.masters import assignment_named, load_assignment, master_paths, source_folders
 from autograder.grader.intake.submissions import Submission
@@ -33,7 +33,7 @@ def resolve_assignment(
 ) -> Assignment:
     """The assignment a command means.
 
-    With records (a graded OUT's, out its folder): the one name names (ExerciseError when the records name another;
+    With records (a graded OUT's, out its folder): the one name names (AssignmentError when the records name another;
     with OUT graded in a course, that course's), else the one OUT/assignment.json keeps, else this checkout's master
     the records name. Otherwise: the one name names (a master's name or path, or with course one of the course's),
     else, of the candidates (paths of masters or source folders; default the course's, or this checkout's masters),
@@ -59,7 +59,7 @@ def _most_carried(submissions, paths):
     if len(winners) == 1 and (best > 0 or len(assignments) == 1):
         return winners[0]
     known = ", ".join(a.name for a in assignments) or "none"
-    raise ExerciseError(f"cannot tell which assignment these notebooks are (known: {known}): name it with --assignment NAME")
+    raise AssignmentError(f"cannot tell which assignment these notebooks are (known: {known}): name it with --assignment NAME")
 
 
 def _of_records(records, name, out):
@@ -70,18 +70,18 @@ def _of_records(records, name, out):
         chosen = assignment_named(name, course=course)
         others = [n for n in names if n != chosen.name]
         if others:
-            raise ExerciseError(f"--assignment {name} is {chosen.name}, but records name {', '.join(others)}")
+            raise AssignmentError(f"--assignment {name} is {chosen.name}, but records name {', '.join(others)}")
         return chosen
     if len(names) > 1 or not names and not kept:
-        raise ExerciseError(f"the records name {'no exercise' if not names else 'several exercises: ' + ', '.join(names)}")
+        raise AssignmentError(f"the records name {'no assignment' if not names else 'several assignments: ' + ', '.join(names)}")
     if kept.get("source") and Path(kept["source"]).exists() and (not names or names == [kept.get("name")]):
         return load_assignment(kept["source"])
     if not names:
-        raise ExerciseError(f"the records name no exercise, and {kept.get('source')} (OUT/assignment.json) is gone")
+        raise AssignmentError(f"the records name no assignment, and {kept.get('source')} (OUT/assignment.json) is gone")
     return assignment_named(names[0], course=course)
 
 
-def notebook_of(assignment: Assignment, path: str | Path) -> Exercise | Assignment:
+def notebook_of(assignment: Assignment, path: str | Path) -> Notebook | Assignment:
     """Which of assignment's notebooks the file at path is: the only one, else the one of the file's name, else the one
     whose grade_ids the file carries (read from that notebook's own source)."""
     if len(assignment.notebooks) == 1:

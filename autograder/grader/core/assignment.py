@@ -47,7 +47,7 @@ MANUAL_CELL = "(nbgrader: solution true, grade true, points k)"
 AUTOTEST = re.compile(r"^\s*### (HASHED )?AUTOTEST\b", re.M)
 
 
-class ExerciseError(ValueError):
+class AssignmentError(ValueError):
     """A source whose declarations are missing or malformed; the message names it and what to fix."""
 
 
@@ -63,7 +63,7 @@ class ManualAnswer(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Exercise:
+class Notebook:
     """One notebook of an assignment, as its source declares it."""
 
     name: str  # the notebook's name: its file name without .ipynb
@@ -122,30 +122,6 @@ class Exercise:
         """The data files (from the repository, by the source's globs) to stage in data/ beside the notebook, sorted."""
         return sorted({p for pattern in self.data for p in REPO.glob(pattern) if p.is_file()})
 
-    # An Exercise is also the assignment of its one notebook: whatever takes an Assignment takes an Exercise.
-    @property
-    def notebooks(self) -> tuple[Exercise, ...]:
-        return (self,)
-
-    @property
-    def notebook_names(self) -> tuple[str, ...]:
-        return (self.name,)
-
-    @property
-    def source(self) -> Path:
-        return self.master_path
-
-    files = ()
-
-    def notebook(self, name: str) -> Exercise:
-        return self
-
-    def notebook_of(self, gid: str) -> str:
-        return self.name if any(grade_id(c) == gid for c in self.cells) else ""
-
-    def digest(self) -> str:
-        return source_digest(self.master_path)
-
     def recognise(self, source: str, taken: Iterable[str] = ()) -> str | None:
         """grade_id of the answer this unmarked source defines (not one of taken), or None."""
         for gid, names in self.defines.items():
@@ -162,13 +138,9 @@ class Assignment:
     notebooks' together, in order. A test is named by its grade_id, which must be unique in the assignment."""
 
     name: str
-    notebooks: tuple  # Exercise of each notebook, in order
+    notebooks: tuple[Notebook, ...]  # in order
     source: Path  # the master, or the nbgrader source folder
     files: tuple = ()  # (path relative to the notebook's folder, file) of the source folder's other files
-
-    @property
-    def master_path(self) -> Path:
-        return self.source
 
     @property
     def title(self) -> str:
@@ -215,7 +187,7 @@ class Assignment:
     def notebook_names(self) -> tuple[str, ...]:
         return tuple(nb.name for nb in self.notebooks)
 
-    def notebook(self, name: str) -> Exercise:
+    def notebook(self, name: str) -> Notebook:
         return next(nb for nb in self.notebooks if nb.name == name)
 
     def notebook_of(self, gid: str) -> str:
