@@ -1,7 +1,7 @@
 """Runs inside the student's kernel (its source is injected as a cell; the kernel cannot import the grader).
 
 Everything here is defence in depth: the student's code runs in this process and can undo any of it (Python's audit
-hooks and snapshots are no sandbox). The verdict that holds is computed outside the kernel (pipeline/replay.py); what
+hooks and snapshots are no sandbox). The verdict that holds is computed outside the kernel (pipeline/recheck.py); what
 this file does is make tampering visible and restore what it can before each test.
 
 Guard(given_names, key_file) snapshots, before any student code runs, the attributes of the modules and classes the

@@ -17,7 +17,7 @@ their notebook, as nbgrader does (default yes; for a master no: it declares its 
 hand that the student left as released scores 0 without a person, as nbgrader's autograde scores it ("zero", the
 default), or waits for a person ("person", a master's default); whether every test's hidden checks are written to be
 run again outside the student's kernel on the values the student's code returned, and must pass there too
-(pipeline/replay.py)), and on a cell `autograder: {defines: [names],
+(pipeline/recheck.py)), and on a cell `autograder: {defines: [names],
 timeout: seconds, rubric: [lines]}` (the names that recognise an answer when a submission lost its metadata; a
 cell's own timeout; the rubric instructors see under a written answer). Every one of them is optional: a plain
 nbgrader assignment needs none.
@@ -79,7 +79,7 @@ class Notebook:
     leaderboard: dict = field(default_factory=dict)  # {name, grade_id, pattern, order} of a number to post, or {}
     student_files: bool = True  # the student's other files are staged beside the notebook (nbgrader's way)
     blank_answers: str = "zero"  # a written answer left as released: "zero" (nbgrader's autograde) or "person"
-    check_outside_kernel: bool = False  # every test's hidden checks are run again outside the kernel (pipeline/replay.py)
+    check_outside_kernel: bool = False  # every test's hidden checks are run again outside the kernel (pipeline/recheck.py)
 
     @property
     def cells(self) -> list:

@@ -10,7 +10,7 @@ from autograder.grader.core.cell_text import cell_error, stream_text
 from autograder.grader.core.earlier_errors import with_earlier_errors
 from autograder.grader.core.record import TestResult
 from autograder.grader.pipeline.assemble import REPORT_MARKER
-from autograder.grader.pipeline.replay import recheck
+from autograder.grader.pipeline.recheck import recheck
 from autograder.notebooks import nbgrader_utils
 
 if TYPE_CHECKING:
