@@ -3,7 +3,7 @@
     python bench/bench_class_pages.py              # 1,000 records and 1,000 submissions (targets: 10 s and 60 s)
     python bench/bench_class_pages.py -n 200
 
-The class is tests/synthetic_class.py's: records in the grader's style, and code where each answer is one of the
+The class is tests/helpers/synthetic_class.py's: records in the grader's style, and code where each answer is one of the
 known implementations (the master's solution, the banks' variants, the answers written apart) with lines of the
 student's own, plus a cell of their own; five students hand in disguised copies. Building it is not timed; what
 is timed is what `grade` does at its end: reading OUT (records, code/) and writing the page.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "helpers"))
 
 from similarity_cases import implementations  # noqa: E402
 from synthetic_class import student_ids, synthetic_codes, synthetic_records, write_class  # noqa: E402

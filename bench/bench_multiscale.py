@@ -10,7 +10,7 @@ training cell, run one after the other, is kept too ("cpu_seconds"), and varies 
 
     python bench/bench_multiscale.py --seeds 5            # seeds 0-4; writes bench/multiscale_digits.json
 
-The notebook quotes the file's numbers and tests/test_multiscale_bench.py holds the notebook and the file together.
+The notebook quotes the file's numbers and tests/lesson/test_multiscale_bench.py holds the notebook and the file together.
 """
 
 import argparse

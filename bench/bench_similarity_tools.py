@@ -4,7 +4,7 @@
     python bench/bench_similarity_tools.py     # scores on the cases, then the time for N submissions
     python bench/bench_similarity_tools.py -n 300
 
-Cases (tests/similarity_cases.py), each a pair compared alone: a disguised copy of the answers written apart
+Cases (tests/helpers/similarity_cases.py), each a pair compared alone: a disguised copy of the answers written apart
 (renamed, methods reordered, reformatted, commented), the same answers with one answer copied (the coupling
 layer), and two submissions written apart (the master's solution and tests/banks/realnvp/variant_written_apart.py).
 Each tool is given the starter code where it takes one. A tool that is not installed is skipped.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "helpers"))
 
 from similarity_cases import copied, disguised, written_apart  # noqa: E402
 from synthetic_class import synthetic_codes  # noqa: E402

@@ -2,7 +2,7 @@
 
 Each split is sklearn's make_moons(size, noise=0.05, random_state=seed), stored as float32 with nine
 significant digits (enough to read back the same float32 values) and the moon label. The sizes and seeds
-are the notebook's DATA_SPLITS; tests/test_data.py checks that both agree and that the files are current.
+are the notebook's DATA_SPLITS; tests/lesson/test_data.py checks that both agree and that the files are current.
 
     python data/make_data.py            # rewrite the files
     python data/make_data.py --check    # exit 1 if a file differs from what this script makes

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Install Debian's Chromium for the browser tests (tests/test_browser.py drives it with Playwright), and axe-core, the
-# accessibility engine that tests/test_accessibility.py loads into the pages it opens there.
+# Install Debian's Chromium for the browser tests (tests/system/browser/test_browser.py drives it with Playwright), and axe-core, the
+# accessibility engine that tests/system/browser/test_accessibility.py loads into the pages it opens there.
 # Playwright's own browser download is never used: this machine reaches Debian's packages, not browser builds.
 # axe-core comes from the npm registry, at the pinned version below, into .venv/axe (the tests read it from there and
 # never download anything). Without root (or apt, or npm) it only says so: those tests then skip outside CI and fail in CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHROMIUM=/usr/bin/chromium
-AXE_VERSION=4.14.1  # tests/test_accessibility.py checks that the installed axe.min.js is this version
+AXE_VERSION=4.14.1  # tests/system/browser/test_accessibility.py checks that the installed axe.min.js is this version
 AXE_DIR=.venv/axe
 
 install_chromium() {

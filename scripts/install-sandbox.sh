@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install bubblewrap (Debian's bubblewrap package: /usr/bin/bwrap), which confines each student's kernel in its own
-# mount, network and PID namespaces, for root and ordinary users alike (tests/test_sandbox.py checks both).
+# mount, network and PID namespaces, for root and ordinary users alike (tests/system/sandbox/test_sandbox.py checks both).
 # Without root (or apt) it only says so: the grader then grades with partial isolation and says what is missing.
 set -euo pipefail
 if command -v bwrap >/dev/null; then

@@ -9,7 +9,7 @@ the grader's forked workers ([run] patch = subprocess, fork, _exit). A module co
 one of its functions ran (a module that defines no function: when it was imported), so that importing a module
 proves nothing. Not measured, and so not checked: autograder/master/ (the exercises' sources, run as notebooks in
 kernels), and what runs inside a kernel or before it with the kernel's scrubbed environment (the launcher as a script,
-the guard's text): tests/test_kernel_pieces.py runs those two in the tests' own process instead, so they are checked.
+the guard's text): tests/unit/kernel/test_kernel_pieces.py runs those two in the tests' own process instead, so they are checked.
 """
 
 import ast

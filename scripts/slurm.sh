@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private single-node SLURM cluster on this machine, for tests/test_slurm.py (the array recipe of docs/grading-at-scale.md, for real).
+# A private single-node SLURM cluster on this machine, for tests/system/slurm/test_slurm.py (the array recipe of docs/grading-at-scale.md, for real).
 #   bash scripts/slurm.sh install     Debian's slurm-wlm and munge, when missing (root only; otherwise it says so)
 #   bash scripts/slurm.sh start DIR   munged, slurmctld and slurmd on localhost, every file of theirs under DIR
 #   bash scripts/slurm.sh stop DIR    cancel its jobs, stop the daemons by the pids they wrote, wait until they are gone
@@ -31,10 +31,10 @@ install_packages() {
     return 0
   fi
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    echo "== $(echo $missing) missing and this is not a root Debian shell: install them to run tests/test_slurm.py"
+    echo "== $(echo $missing) missing and this is not a root Debian shell: install them to run tests/system/slurm/test_slurm.py"
     return 0
   fi
-  echo "== installing Debian's $(echo $missing) for the SLURM test (tests/test_slurm.py)"
+  echo "== installing Debian's $(echo $missing) for the SLURM test (tests/system/slurm/test_slurm.py)"
   log=$(mktemp)
   # shellcheck disable=SC2086  # one word per package
   if ! { apt-get -o DPkg::Lock::Timeout=600 update -qq &&

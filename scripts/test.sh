@@ -8,7 +8,7 @@ bash scripts/install-browser.sh
 bash scripts/install-sandbox.sh
 bash scripts/install-pdf-tools.sh
 bash scripts/slurm.sh install
-bash scripts/hub.sh install  # the course hub's venv and proxy, for tests/test_hub.py (root only; a no-op when done)
+bash scripts/hub.sh install  # the course hub's venv and proxy, for tests/system/hub/test_hub.py (root only; a no-op when done)
 .venv/bin/ruff check autograder tests data bench docs
 # the masters' names as their notebooks define them, shared files pasted in (the masters alone cannot be checked for them)
 .venv/bin/ruff check --select F autograder/nbgrader_source/*/*.ipynb

@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+SYSTEM = TESTS / "system"
+# the repository (for `autograder`) and tests/helpers/ (the helper modules, imported by their own names)
+for folder in (REPO, TESTS / "helpers"):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
-# each test's time bound by its marker, and the processes the session leaves failing it (tests/session_guards.py)
+# each test's time bound by its marker, and the processes the session leaves failing it (tests/helpers/session_guards.py)
 from session_guards import pytest_collection_modifyitems as bound_by_marker  # noqa: E402
 from session_guards import pytest_configure, pytest_terminal_summary  # noqa: E402, F401
 
@@ -65,29 +69,22 @@ def examples_one_shot(tmp_path_factory):
 
 
 # scripts/test.sh runs the suite on two pytest-xdist workers (`-n 2`), and the scheduler below hands out whole
-# groups: a group's tests all run, in file order, on one worker. Each test file is a group of its own (so a module's
-# fixtures, such as the graded bank, are computed once), except the files that share something outside their
-# temporary folders, which form one group each:
-SHARED_GROUPS = {
-    # the hostile bank's submissions start `sleep 9731.x` strays, which each of these looks for on the whole machine
-    "hostile_submissions": ("test_grader", "test_grader_resume", "test_grader_units", "test_gradescope"),
-    # the one ordinary test user (tests/ordinary_user.py), its venv, and every process of its uid
-    "ordinary_user": ("test_sandbox", "test_sandbox_launcher", "test_check"),
-    # JupyterLab and Chromium: one browser at a time keeps their waits well inside their timeouts
-    "browser": ("test_browser", "test_class_pages_browser", "test_manual_grading", "test_accessibility"),
-}
-GROUP_OF = {module: group for group, modules in SHARED_GROUPS.items() for module in modules}
-# The longest groups first (the bank about 600 s alone, the next three 400 to 500 s each, in one-process runs), so
-# that neither worker is left with a long one at the end.
+# groups: a group's tests all run, in file order, on one worker. The group is read from where a test lives:
+# - each folder of tests/system/ is one group: its files share something outside their temporary folders, so that
+#   one worker runs them one after the other (system/hostile/: the hostile bank's `sleep` strays, which each of its
+#   files looks for on the whole machine; system/sandbox/: the one ordinary test user, its venv and every process of
+#   its uid; system/browser/: JupyterLab and Chromium, one browser at a time keeping their waits inside their bounds);
+# - every other test file is a group of its own, so that a module's fixtures (such as a graded class) are computed once.
+# The longest groups first, so that neither worker is left with a long one at the end (their times:
+# docs/benchmarks.md, "The suite's groups").
 FIRST = (
-    "test_bank", "ordinary_user", "browser", "hostile_submissions", "test_hub", "test_notebooks_run", "test_nbgrader_parity", "test_slurm",
-    "test_grader_slow",
+    "banks", "sandbox", "browser", "hostile", "hub", "test_notebooks_run", "test_nbgrader_parity", "slurm", "test_grader_slow",
 )  # fmt: skip
 
 
-# Files whose tests are grouped by the exercise their parameters name: each of the banks' two classes is long, and the
-# two then run on the two workers side by side.
-SPLIT_BY_EXERCISE = ("test_bank",)
+# Groups whose tests are grouped further by the exercise their parameters name: each of the banks' two classes is long,
+# and the two then run on the two workers side by side.
+SPLIT_BY_EXERCISE = ("banks",)
 
 
 def exercise_of_test(nodeid):
@@ -97,11 +94,16 @@ def exercise_of_test(nodeid):
 
 
 def group_of(path):
-    """The group of a test file (a path or a node id's file part), or of a test (a node id) of a file split by exercise."""
+    """The group of a test file (a path, or a node id's file part, relative to the repository or absolute): its folder
+    of tests/system/, else the file's name; for a test (a node id) of a group split by exercise, also the exercise."""
     text = str(path)
-    stem = Path(text.split("::", 1)[0]).stem
-    group = GROUP_OF.get(stem, stem)
-    exercise = exercise_of_test(text) if stem in SPLIT_BY_EXERCISE and "::" in text else None
+    file = Path(text.split("::", 1)[0])
+    try:
+        folders = (file if file.is_absolute() else REPO / file).relative_to(SYSTEM).parts[:-1]
+    except ValueError:  # not under tests/system/
+        folders = ()
+    group = folders[0] if folders else file.stem
+    exercise = exercise_of_test(text) if group in SPLIT_BY_EXERCISE and "::" in text else None
     return f"{group}:{exercise}" if exercise else group
 
 

@@ -17,6 +17,17 @@ from autograder.notebooks import grade_id
 NO_TRAINING = (
     'history = {"step": [], "batch_nll": [], "eval_step": [], "test_nll": []}\nflow = RealNVP(nets, nett, make_masks(2, DIM), prior)\n'
 )
+# What a page, results.json or message the grader writes for a student must never show: the hidden tests' code and
+# the grader's own markers.
+HIDDEN_MARKERS = (
+    "_hidden_formula",
+    "x_grading",
+    "HIDDEN TESTS",
+    "_nll_on_known_flow",
+    "_flow_as_data",
+    "for n_layers, dim in [(1, 2)",
+    "[autograder visible",
+)
 STRAY_MARK = "9731"  # `sleep 9731.5`: a process the stray-process check looks for after the batch
 # The master's answers with a training cell that does not train: every test cell's points but test_train's.
 CORRECT_WITHOUT_TRAINING = {gid: 0 if gid == "test_train" else points for gid, points in notebook_named("realnvp").tests}

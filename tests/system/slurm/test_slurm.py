@@ -27,7 +27,7 @@ from pathlib import Path
 import psutil
 import pytest
 from conftest import REPO
-from test_shards import row_differences
+from report_reading import row_differences
 
 from autograder.course.examples import EXAMPLES
 

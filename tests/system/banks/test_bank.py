@@ -172,7 +172,7 @@ def test_the_banks_class_report_shows_the_numbers_of_its_grades_csv(exercise, gr
 @pytest.mark.parametrize("exercise", sorted(BANKS))
 def test_the_similarity_check_compares_every_entry_of_the_bank_and_flags_no_variant_for_code_it_wrote(exercise, graded):
     """The bank derives every entry from the master's solution, its training cells too: what entries share, the
-    class shares. A valid variant must not be flagged for the cells it writes (tests/similarity_cases.py)."""
+    class shares. A valid variant must not be flagged for the cells it writes (tests/helpers/similarity_cases.py)."""
     out = ARTIFACTS / exercise / "out"
     records = list(graded[exercise].values())
     codes, missing = read_codes(out, records)

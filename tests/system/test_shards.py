@@ -14,7 +14,7 @@ import sys
 import pytest
 from conftest import ASSIGNMENT, MASTER, REPO
 from nbgrader.api import Gradebook
-from report_reading import report_differences
+from report_reading import report_differences, row_differences
 
 from autograder.course.examples import EXAMPLES
 from autograder.grader.core.assignment import source_digest as master_digest
@@ -31,18 +31,6 @@ def _cli(*args, env=None):
 def _rows(path):
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
-
-
-def row_differences(expected, got):
-    """What differs between two grades.csv (lists of rows): lost, extra or changed rows, and the columns."""
-    by_id = lambda rows: {r["student_id"]: r for r in rows}  # noqa: E731
-    want, have = by_id(expected), by_id(got)
-    found = [f"{s}: lost" for s in want.keys() - have.keys()] + [f"{s}: extra" for s in have.keys() - want.keys()]
-    found += [f"{s}: {want[s]} != {have[s]}" for s in want.keys() & have.keys() if want[s] != have[s]]
-    found += [f"{len(got)} rows for {len(have)} students: a student counted twice"] if len(got) != len(have) else []
-    if expected and got and list(expected[0]) != list(got[0]):
-        found.append(f"columns {list(got[0])} != {list(expected[0])}")
-    return found
 
 
 # --- the shard's index -------------------------------------------------------------------------------------

@@ -426,7 +426,7 @@ def test_a_plain_nbgrader_assignment_is_released_graded_and_its_feedback_fetched
     """nbgrader's own example assignment (ps1: two notebooks, an image, a task cell), released with hub.sh release; a
     student fetches it, puts in hacker's answers and submits (nbgrader's commands, as the Assignments tab runs them); the
     instructor collects, grades with grade --course and releases the feedback; the student fetches a page per
-    notebook with their score: hacker's 3 of 13, as nbgrader's own autograde gives them (tests/test_nbgrader_parity.py)."""
+    notebook with their score: hacker's 3 of 13, as nbgrader's own autograde gives them (tests/system/test_nbgrader_parity.py)."""
     if GRADER != "autograder":
         pytest.skip("the grader's own path")
     started, student, course = time.monotonic(), STUDENTS[0], hub.course_dir()

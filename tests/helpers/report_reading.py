@@ -104,3 +104,15 @@ def report_differences(report_text, grades_csv, assignment):
         drawn = {segment: count for name, segment, count in shown["segments"] if name == gid}
         same(f"{gid} figure", drawn.get("passed"), passed)
     return found
+
+
+def row_differences(expected, got):
+    """What differs between two grades.csv (lists of rows): lost, extra or changed rows, and the columns."""
+    by_id = lambda rows: {r["student_id"]: r for r in rows}  # noqa: E731
+    want, have = by_id(expected), by_id(got)
+    found = [f"{s}: lost" for s in want.keys() - have.keys()] + [f"{s}: extra" for s in have.keys() - want.keys()]
+    found += [f"{s}: {want[s]} != {have[s]}" for s in want.keys() & have.keys() if want[s] != have[s]]
+    found += [f"{len(got)} rows for {len(have)} students: a student counted twice"] if len(got) != len(have) else []
+    if expected and got and list(expected[0]) != list(got[0]):
+        found.append(f"columns {list(got[0])} != {list(expected[0])}")
+    return found

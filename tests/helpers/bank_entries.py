@@ -39,7 +39,7 @@ from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.grade import Options, grade_batch
 from autograder.notebooks import solution_answers
 
-BANKS = Path(__file__).resolve().parent / "banks"
+BANKS = Path(__file__).resolve().parent.parent / "banks"
 TRAIN_MODES = ("stub", "quick", "real", "answer")
 # The bank checks what the tests catch, not the time budget: a loaded machine must not turn a slow cell into
 # a lost point (the grader's own timeouts are tested elsewhere).

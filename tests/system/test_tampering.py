@@ -1,4 +1,4 @@
-"""A grade the student's kernel cannot forge (tests/tampering_bank.py): submissions that change how their kernel runs a
+"""A grade the student's kernel cannot forge (tests/helpers/tampering_bank.py): submissions that change how their kernel runs a
 cell score what their answers earn, flagged as tampering; honest ones that use IPython's features are never flagged;
 `check` says the same as `grade`."""
 

@@ -19,8 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 import pytest
 from conftest import ASSIGNMENT, MASTER, REPO
-from hostile_bank import CORRECT_WITHOUT_TRAINING, _base, _with_extra
-from test_grader import HIDDEN_MARKERS
+from hostile_bank import CORRECT_WITHOUT_TRAINING, HIDDEN_MARKERS, _base, _with_extra
 
 from autograder.cli.gradescope_run import find_notebook, student_id
 from autograder.course.examples import EXAMPLES

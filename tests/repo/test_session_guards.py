@@ -1,4 +1,4 @@
-"""tests/session_guards.py holds: a test past its bound fails, named, and the others finish (on xdist's workers too); a
+"""tests/helpers/session_guards.py holds: a test past its bound fails, named, and the others finish (on xdist's workers too); a
 process a test leaves fails the session with its name; the bounds, faulthandler's backstop and the markers agree."""
 
 import os
@@ -10,7 +10,7 @@ import psutil
 from conftest import REPO
 from session_guards import BACKSTOP_S, FAST_TIMEOUT_S, SESSION_VAR, SLOW_TIMEOUT_S, leftovers, timeout_for
 
-TESTS = REPO / "tests"
+TESTS = REPO / "tests" / "helpers"  # where session_guards.py lives
 
 
 def _pytest(folder, source, *options):

@@ -1,4 +1,4 @@
-"""The batch grader against a bank of hostile, broken and tampered submissions (tests/hostile_bank.py).
+"""The batch grader against a bank of hostile, broken and tampered submissions (tests/helpers/hostile_bank.py).
 
 The whole CI bank is graded once, in parallel, with short timeouts; each test then checks one promise.
 """
@@ -8,7 +8,7 @@ import re
 
 import pytest
 from conftest import ASSIGNMENT, MASTER
-from hostile_bank import STRAY_MARK, ci_cases, write_bank
+from hostile_bank import HIDDEN_MARKERS, STRAY_MARK, ci_cases, write_bank
 from nbgrader.api import Gradebook
 from strays import stray_processes
 
@@ -18,15 +18,6 @@ from autograder.grader.runs.grade import Options, grade_batch
 
 CASES = {case.name: case for case in ci_cases()}
 LIMITS = Limits(cell_timeout=20, timeouts={"train": 30}, wall_timeout=240)
-HIDDEN_MARKERS = (
-    "_hidden_formula",
-    "x_grading",
-    "HIDDEN TESTS",
-    "_nll_on_known_flow",
-    "_flow_as_data",
-    "for n_layers, dim in [(1, 2)",
-    "[autograder visible",
-)
 
 
 pytestmark = pytest.mark.slow  # every test reads the class graded in the sandbox

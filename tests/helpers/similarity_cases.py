@@ -94,7 +94,7 @@ def copied(answers, seed=0):
 @cache
 def bank_class(exercise):
     """(Code, ...) of the exercise's bank as the bank grades it: each entry's answers (the master's solution with
-    the cells it changes, its training cell by its train mode), what OUT/code holds after tests/test_bank.py."""
+    the cells it changes, its training cell by its train mode), what OUT/code holds after tests/system/banks/test_bank.py."""
     return tuple(Code.of(name, entry.graded_answers(), []) for name, entry in load_bank(exercise).items())
 
 

@@ -173,7 +173,7 @@ def _inside(python, user=False):
 
     launcher = Path(tempfile.mkdtemp(prefix="autograder-launcher-", dir="/var/tmp"))
     launcher.chmod(0o755)
-    shutil.copy(Path(__file__).resolve().parent.parent / "autograder" / "kernel" / "launcher.py", launcher / "sandbox.py")
+    shutil.copy(Path(__file__).resolve().parents[3] / "autograder" / "kernel" / "launcher.py", launcher / "sandbox.py")
     job, ipc = launcher / "job", launcher / "ipc"
     for folder in (job / "shm", ipc):
         folder.mkdir(parents=True)

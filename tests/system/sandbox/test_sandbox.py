@@ -1,9 +1,9 @@
 """Hostile submissions graded as root and as an ordinary user: every way out of the sandbox fails.
 
-One hostile notebook (tests/sandbox_probes.py: network, read, write, processes, strays; correct answers
+One hostile notebook (tests/helpers/sandbox_probes.py: network, read, write, processes, strays; correct answers
 otherwise) and one correct notebook (short honest training: 10 / 10) are graded in each mode:
 - root: in this process, as CI runs it;
-- an ordinary user: `python -m autograder grade` as the test user (tests/ordinary_user.py), from a world-readable
+- an ordinary user: `python -m autograder grade` as the test user (tests/helpers/ordinary_user.py), from a world-readable
   copy of the course and a venv of Debian's Python, through an unprivileged user namespace.
 A TCP server on 127.0.0.1 (this machine's loopback, nothing else) and a canary process of the grader's user are
 the targets. Needs root (to create the user) and bubblewrap: skipped outside CI without them, failed in CI.

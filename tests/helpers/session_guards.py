@@ -1,6 +1,6 @@
 """A suite that cannot hang and leaves nothing behind: each test's time bound by its marker, and the processes the
 session leaves, found at its end (a pytest plugin: tests/conftest.py takes its hooks; `-p session_guards` loads it
-alone, as tests/test_session_guards.py does).
+alone, as tests/repo/test_session_guards.py does).
 
 Time bounds: pytest-timeout fails a test that runs past its bound (its fixtures' setup and teardown included), names
 it, prints every thread's stack, and the session goes on. The method is "signal" (pyproject.toml): xdist runs each
@@ -16,7 +16,7 @@ everything they start with their environment inherit it (JupyterLab and its kern
 driver, nbclient's kernels, the grader's subprocesses, SLURM's and the course hub's daemons), and /proc shows it in
 each one's environment even after a double fork. After the workers have stopped, any process still holding the value
 is a leftover: the session fails, naming each, and they are killed. The grader's sandboxed kernels get a fresh
-environment by design: the sandbox kills them itself, and tests/strays.py finds what hostile submissions start.
+environment by design: the sandbox kills them itself, and tests/helpers/strays.py finds what hostile submissions start.
 """
 
 import os

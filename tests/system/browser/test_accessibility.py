@@ -1,5 +1,5 @@
 """Every HTML page the grader writes, and both solutions as nbconvert renders them for the web, pass axe-core's WCAG 2.1
-A and AA rules in headless Chromium (tests/accessibility.py); nbconvert finds alternative text on every figure.
+A and AA rules in headless Chromium (tests/helpers/accessibility.py); nbconvert finds alternative text on every figure.
 
 The pages: report.html, similarity.html and the feedback page of each bundled example (a correct submission, a buggy
 one, a file that is not a notebook) as `grade` writes them, and a feedback page that shows everything its head can
