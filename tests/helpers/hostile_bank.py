@@ -50,6 +50,11 @@ def _base():
     return solved
 
 
+def notebook_bytes(answer_sources):
+    """The released notebook filled with these answers, as the bytes of a .ipynb file."""
+    return nbformat.writes(filled(answer_sources)).encode()
+
+
 def _with_extra(answer_sources, after, source):
     """The filled notebook with a cell of the student's own inserted after the answer cell `after`."""
     nb = filled(answer_sources)
