@@ -1,4 +1,4 @@
-"""The bank of planted-bug submissions and valid variants in tests/bank/: parse an entry, grade the bank.
+"""The bank of planted-bug submissions and valid variants in tests/banks/<exercise>/: parse an entry, grade the bank.
 
 An entry is a Python file named bug_<what>.py or variant_<what>.py:
 

@@ -347,7 +347,7 @@ def test_a_test_after_an_answer_that_stopped_names_that_error_first(tail_checks)
     assert f"{BLANK}\n  why_linear\n" in out, "an emptied written answer is blank too"
 
 
-@pytest.mark.slow  # the test user's venv and a sandboxed kernel as that user: 20 s idle, 100 to 160 s at load 5
+@pytest.mark.slow  # the test user's venv and a sandboxed kernel as that user: minutes on a loaded machine (docs/benchmarks.md)
 def test_an_ordinary_user_checks_a_notebook(tmp_path):
     if os.geteuid() != 0:
         pytest.skip("needs root to create the test user (CI runs as root)")

@@ -35,7 +35,7 @@ SLURM_SH = REPO / "scripts" / "slurm.sh"
 ARRAY, TASKS = "--array=1-2", (1, 2)  # the one change to the recipe's command line: two shards
 NEEDED = ("slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "munged")
 ENDED = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE"}
-JOBS_TIMEOUT_S = 600  # the examples take about a minute (38 s in a full run of the suite); the machine may be shared
+JOBS_TIMEOUT_S = 600  # ten times the array job's time here (docs/benchmarks.md), for a shared machine
 ZIP_TIME = (2025, 3, 14, 9, 30, 0)  # every entry's, so that the download is the same file on every run
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$")
 

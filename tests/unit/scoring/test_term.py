@@ -251,7 +251,7 @@ def test_overrides_and_extensions_of_unknown_students_are_warned_about(tmp_path)
     assert any("'bo' has a row but no submission" in w for w in warnings)
 
 
-@pytest.mark.slow  # nbgrader creates a gradebook with alembic: 5 to 25 s, by the machine's load
+@pytest.mark.slow  # nbgrader creates a gradebook with alembic, seconds each (docs/benchmarks.md)
 def test_the_gradebook_gets_the_final_score_in_nbgraders_own_fields(tmp_path):
     from nbgrader.api import Gradebook
 
