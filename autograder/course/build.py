@@ -68,7 +68,8 @@ def execute(nb, cwd, timeout=CELL_TIMEOUT):
         km = AsyncKernelManager(kernel_name="python3", transport="ipc")
         km.connection_file, km.ip = str(ipc / "kernel.json"), str(ipc / "k")
         client = NotebookClient(nb, km=km, timeout=timeout, resources={"metadata": {"path": str(cwd)}}, store_widget_state=False)
-        client.execute(stderr=subprocess.DEVNULL)  # the kernel's own notes (its shutdown's); a cell's errors are in nb
+        # cleanup_kc: the kernel is shut down when the run ends, an error included (a client given its km keeps it alive)
+        client.execute(cleanup_kc=True, stderr=subprocess.DEVNULL)  # stderr: the kernel's own notes; a cell's errors are in nb
     finally:
         shutil.rmtree(ipc, ignore_errors=True)
         if previous is None:

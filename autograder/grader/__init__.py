@@ -1,7 +1,7 @@
 """Grading a class: from what students handed in to the grades, feedback and reports, in layers.
 
 Each folder is a layer; a module imports from its own layer and the layers below it, never above
-(tests/test_layers.py fails when one does). Bottom to top:
+(tests/repo/test_layers.py fails when one does). Bottom to top:
 
     core          the types every layer shares and OUT's layout: an assignment and its notebooks as their source declares them, a student's
                   Record and its TestResults, where each file of OUT lives, the one atomic writer, student ids,

@@ -47,6 +47,25 @@ def test_blank_student_notebook_stops_with_not_implemented_at_the_first_blank(tm
         assert not [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"], grade_id(cell)
 
 
+def _kernels():
+    import psutil
+
+    return [p.pid for p in psutil.Process().children(recursive=True) if "ipykernel_launcher" in " ".join(p.cmdline())]
+
+
+@pytest.mark.parametrize("raises", [False, True], ids=["runs through", "stops at an error"])
+def test_a_notebook_run_by_the_build_leaves_no_kernel_behind(tmp_path, raises):
+    """build.execute (the build, the demo, these tests) shuts its kernel down however the run ends."""
+    before = _kernels()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0" if raises else "x = 1")])
+    if raises:
+        with pytest.raises(CellExecutionError):
+            build.execute(nb, tmp_path, timeout=60)
+    else:
+        build.execute(nb, tmp_path, timeout=60)
+    assert [pid for pid in _kernels() if pid not in before] == []
+
+
 def _nbgrader_validate(*args):
     command = [sys.executable, "-m", "nbgrader", "validate", *args]
     return subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=600)
