@@ -146,8 +146,12 @@ def _pool_start(grade, worker, exercise, scratch, limits, isolation):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    context = grade._pool_context() if hasattr(grade, "_pool_context") else multiprocessing.get_context("spawn")
-    slots = context.SimpleQueue() if hasattr(grade, "_pool_context") else context.Queue()
+    try:
+        from autograder.grader.runs.pool import pool_context
+    except ImportError:  # checkouts before runs/pool.py: grade's own, or none (spawn)
+        pool_context = getattr(grade, "_pool_context", None)
+    context = pool_context() if pool_context else multiprocessing.get_context("spawn")
+    slots = context.SimpleQueue() if pool_context else context.Queue()
     slots.put((0, isolation.uids[0] if isolation.uids else None))
     if hasattr(worker, "WorkerContext"):
         context_args = dict(parent=os.getpid(), slots=slots, scratch_root=str(scratch), limits=limits, hide=[], isolation=isolation)

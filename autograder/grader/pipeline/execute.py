@@ -10,7 +10,9 @@ the submission started is killed.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -34,6 +36,9 @@ if TYPE_CHECKING:
     from autograder.grader.pipeline.assemble import Graded
 
 MAX_RUNS = 3
+# After the wall timeout has killed the kernel, how long the client may take to notice before the run is stopped from
+# outside its event loop (nbclient has been seen spinning on a dead kernel's sockets for good: a worker then never ended)
+STUCK_GRACE_S = 60
 EVIDENCE = ".autograder-evidence"  # the guard's folder of what each test's hidden checks received (kernel/guard.py)
 MAX_EVIDENCE_BYTES = 64 * 2**20
 
@@ -49,6 +54,32 @@ class Limits:
 
 class _KillKernel(Exception):
     """The kernel ignored an interrupt after a timeout: it must be killed."""
+
+
+class _Stuck(KeyboardInterrupt):
+    """The client went on past the wall timeout and its grace, its kernel killed: raised into the main thread. A
+    KeyboardInterrupt, because asyncio lets only those (and SystemExit) out of a callback: it logs any other exception
+    and runs on, and a client spinning on a dead kernel's sockets spins in a callback."""
+
+
+@contextlib.contextmanager
+def _stoppable(returned: threading.Event):
+    """While the block runs in the main thread, SIGUSR1 raises _Stuck there until returned is set; yields a function
+    that sends it (None off the main thread, where no handler can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield None
+        return
+
+    def raise_stuck(signum, frame):
+        if not returned.is_set():
+            raise _Stuck()
+
+    previous = signal.signal(signal.SIGUSR1, raise_stuck)
+    main = threading.get_ident()
+    try:
+        yield lambda: signal.pthread_kill(main, signal.SIGUSR1)
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
 
 
 class _Client(NotebookClient):
@@ -155,24 +186,31 @@ def _run_once(nb, sandbox, job, graded, deadline):
         resources={"metadata": {"path": str(job / "work")}},
     )
     client.on_cell_start = _mark_start(client, work, sandbox.on_cell)
-    expired = threading.Event()
-
-    def wall():
-        expired.set()
-        sandbox.kill_all(_pid(km), token)
-
-    timer = threading.Timer(max(1.0, deadline - time.monotonic()), wall)
-    timer.start()
+    expired, returned = threading.Event(), threading.Event()
     stopped, why = None, None
-    try:
-        client.execute(env=sandbox.env(job, token), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except _KillKernel:
-        stopped, why = client.current, "timeout"
-    except (DeadKernelError, RuntimeError) as error:
-        stopped, why = client.current, "wall timeout" if expired.is_set() else f"kernel died ({error})"[:200]
-    finally:
-        timer.cancel()
-        sandbox.kill_all(_pid(km), token)
+    with _stoppable(returned) as stop:
+
+        def wall():
+            expired.set()
+            sandbox.kill_all(_pid(km), token)
+            if stop is not None and not returned.wait(STUCK_GRACE_S):
+                stop()  # the client did not notice its dead kernel: the run ends here all the same
+
+        timer = threading.Timer(max(1.0, deadline - time.monotonic()), wall)
+        timer.daemon = True
+        timer.start()
+        try:
+            client.execute(env=sandbox.env(job, token), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except _KillKernel:
+            stopped, why = client.current, "timeout"
+        except (DeadKernelError, RuntimeError, _Stuck) as error:
+            stopped, why = client.current, "wall timeout" if expired.is_set() else f"kernel died ({error})"[:200]
+        finally:
+            returned.set()
+            timer.cancel()
+            if timer.is_alive():
+                timer.join()  # a stop it sends now finds the handler still set, and ignored
+            sandbox.kill_all(_pid(km), token)
     return stopped, why, client.timed_out
 
 

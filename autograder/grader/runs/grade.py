@@ -18,7 +18,6 @@ A run holds a lock on OUT, its own scratch folder and (as root) its own leased k
 workers die with it, even after kill -9, and take their kernels along (runs/lifetime.py).
 """
 
-import multiprocessing
 import os
 import queue
 import shutil
@@ -26,8 +25,6 @@ import sys
 import threading
 import unicodedata
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,60 +44,15 @@ from autograder.grader.integrations.gradebook import open_gradebook, record_grad
 from autograder.grader.pipeline.execute import Limits
 from autograder.grader.runs.lifetime import LOCK_NAME, UidLease, run_lock, run_scratch
 from autograder.grader.runs.outputs import write_intake, write_outputs
+from autograder.grader.runs.pool import run_pool
 from autograder.grader.runs.resolve import resolve_assignment
 from autograder.grader.runs.worker import (
-    WorkerContext,
     copy_exchange_files,
-    grade_submission,
-    init_worker,
     still_valid,
     ungraded_record,
     with_submission,
 )
 from autograder.grader.scoring.term import load_term
-
-
-def _pool_context():
-    """fork on Linux: a worker starts with the grader's modules imported and the assignment read (spawn re-imported the
-    grader in each worker, and each then finalised a whole interpreter at its end: seconds per run). Nothing a worker
-    uses is held by another thread at the fork: the gradebook's thread only touches the gradebook, tqdm's monitor
-    only its bars. Elsewhere (macOS: fork is unsafe with its system libraries) spawn."""
-    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-
-
-def _run_pool(todo, out, options, scratch_root, hide, isolation, helpers, bar, assignment):
-    """Grade todo in a pool; returns the submissions left over if the pool broke. helpers: the gradebook and the font
-    cache's threads, started once the workers have started (a fork beside a running thread is avoided)."""
-    context = _pool_context()
-    slots = context.SimpleQueue()  # no feeder thread in this process: nothing runs beside the fork
-    for slot in range(options.workers):
-        slots.put((slot, isolation.uids[slot] if isolation.uids else None))
-    worker = WorkerContext(
-        parent=os.getpid(),
-        slots=slots,
-        scratch_root=str(scratch_root),
-        limits=options.limits,
-        hide=hide,
-        isolation=isolation,
-        assignment=assignment,
-    )
-    with ProcessPoolExecutor(options.workers, mp_context=context, initializer=init_worker, initargs=(worker,)) as pool:
-        futures = {pool.submit(grade_submission, s, out, options.gradescope): s for s in todo}  # the workers start here
-        gradebook, fonts = helpers
-        gradebook.start()
-        if fonts is not None and fonts.ident is None:
-            fonts.start()
-        left = []
-        for future in as_completed(futures):
-            try:
-                record = future.result()
-            except BrokenProcessPool:
-                left.append(futures[future])
-                continue
-            gradebook.put(record)
-            bar.set_postfix_str(f"{record.student_id[:20]}: {record.status}", refresh=False)
-            bar.update()
-    return left
 
 
 class _Gradebook:
@@ -294,7 +246,7 @@ def _grade_all(submissions, out, options, scratch_root, uids):
     fonts = _font_cache(todo, options, scratch_root, hide, isolation)
     with tqdm(total=len(todo), desc="grading", unit="nb", disable=not options.progress, file=sys.stderr) as bar:
         for _ in range(3):
-            todo = _run_pool(todo, out, options, scratch_root, hide, isolation, (gradebook, fonts), bar, assignment) if todo else []
+            todo = run_pool(todo, out, options, scratch_root, hide, isolation, (gradebook, fonts), bar, assignment) if todo else []
     if fonts is not None and fonts.ident is not None:
         fonts.join()  # before the scratch folder goes
     for s in todo:  # the pool broke three times on these: a row each all the same
