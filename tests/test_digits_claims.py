@@ -135,3 +135,5 @@ def test_benchmarks_md_says_where_the_committed_digits_solution_s_time_goes():
     assert quoted in page, quoted
     rest = max(v for k, v in seconds.items() if k not in ("train", "train_multiscale", "setup"))
     assert f"the longest other cell {rest:.1f} s" in page
+    moons = _cell_seconds(nbformat.read(REPO / "solutions" / "realnvp.ipynb", as_version=4))
+    assert f"The moons, as committed: {sum(moons.values()):.1f} s in cells, of which the graded training {moons['train']:.1f} s" in page
