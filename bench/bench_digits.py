@@ -2,23 +2,20 @@
 
 Everything comes from the master (autograder/master/realnvp_digits.py): its given cells, its solution answers, its
 training cell (the recipe on its one `N_LAYERS, HIDDEN, ... = ...` line, which --recipe can replace), the scoring
-function of its training test (`pixels_bpd`: the test's own dequantization and logit) and its baselines class.
+function of its training test (`pixels_bpd`, in a cell of its own: the test's own dequantization and logit) and its baselines class.
 
-    python bench/bench_digits.py --seeds 10                      # the solution's recipe, seeds 0-9
+    python bench/bench_digits.py --seeds 10 --write              # the solution's recipe, seeds 0-9, kept in the file
     python bench/bench_digits.py --seeds 20 --start 100          # the student target's check on 20 other seeds
     python bench/bench_digits.py --seeds 5 --recipe "N_LAYERS, HIDDEN, N_STEPS, BATCH, LEARNING_RATE = 8, 64, 1000, 128, 5e-4"
 
-Measured here (torch 2.13 CPU, one thread, 2 shared cores): the solution's recipe (8, 64, 2000, 128, 5e-4) over seeds
-0-19 scores 2.183 +- 0.007 bits/dim on the test split [2.168, 2.192], 2.185 on the grading split [2.171, 2.199], against
-2.447 for the full-covariance Gaussian (margin 0.264 +- 0.007, at least 0.254) and 2.901 for independent Gaussians;
-target 2.35 met by all 20 with 0.151 to spare. With Adam fused and the clipping foreach (the training cell since
-2026-12-01), seeds 0-4: 2.182 +- 0.009 [2.167, 2.188] on the test split, 2.190 on the grading split, 0.151 to spare;
-24.4 s per run (21.4 to 29.6) on a day when the unfused recipe took 36.4 s. The quick recipe (8, 64, 600, 128, 1e-3),
-fused, over seeds 0-9: 2.241 +- 0.005 [2.234, 2.252], target met by all 10 with 0.098 to spare, 5.7-8.7 s.
+With --write a run is kept in bench/digits_recipes.json under its recipe line and seeds (a run of the same recipe and
+seeds replaces the earlier one): docs/self-learners.md's table and Part 4's hint about wider networks quote that file,
+and tests/lesson/test_digits_claims.py holds them together. (Numbers once written here drifted from the pages that quoted them.)
 """
 
 import argparse
 import ast
+import json
 import os
 import re
 import sys
@@ -36,6 +33,7 @@ import torch  # noqa: E402
 from autograder.notebooks import BEGIN_SOLUTION, END_SOLUTION, grade_id, read_master, without_markers  # noqa: E402
 
 MASTER = ROOT / "autograder" / "master" / "realnvp_digits.py"
+RESULTS = ROOT / "bench" / "digits_recipes.json"
 GIVEN = ("setup", "data", "check_helpers", "alpha", "stand_ins", "flow_model")
 ANSWERS = ("checkerboard", "dequantize", "logit", "bpd")
 RECIPE_LINE = re.compile(r"^N_LAYERS, HIDDEN, N_STEPS, BATCH, LEARNING_RATE = .*$", re.M)
@@ -55,7 +53,9 @@ def master_namespace():
     namespace = {"__name__": "digits_bench"}
     for name in GIVEN + ANSWERS:
         exec(compile(sources[name], f"<{name}>", "exec"), namespace)
-    exec(definition(sources["test_train"], "pixels_bpd"), namespace)
+        if name == "setup":  # the data cell shows its figure with the explorer kit's show_figure: no display here
+            namespace["show_figure"] = lambda figure, alt: namespace["plt"].close(figure)
+    exec(compile(sources["pixels_bpd"], "<pixels_bpd>", "exec"), namespace)  # the training test's scorer (its own cell)
     for name in ("GaussianBaseline", "heldout_score"):
         exec(definition(sources["baselines"], name), namespace)
     target = float(re.search(r"^BPD_TARGET, .*= ([0-9.]+),", sources["test_train"], re.M).group(1))
@@ -88,6 +88,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--start", type=int, default=0, help="first seed")
     parser.add_argument("--recipe", help="replace the training cell's recipe line")
+    parser.add_argument("--write", action="store_true", help="keep the run in bench/digits_recipes.json (by recipe and seeds)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     ns, train_source, target = master_namespace()
@@ -98,7 +99,7 @@ def main():
     rows = []
     for seed in range(args.start, args.start + args.seeds):
         seconds, scores, independent, full = run_seed(ns, train_source, seed, x_grading)
-        rows.append((scores["test"], scores["grading"], full, independent, seconds))
+        rows.append((scores["test"], scores["grading"], full, independent, seconds, scores["train"]))
         print(
             f"seed {seed:3d}: {seconds:5.1f} s  flow test {scores['test']:.3f} (shown {scores['test_shown']:.3f})"
             f" grading {scores['grading']:.3f} train {scores['train']:.3f} | full Gaussian {full:.3f}"
@@ -106,7 +107,7 @@ def main():
             f" under target {target - max(scores['test'], scores['grading']):.3f}",
             flush=True,
         )
-    test, grading, full, independent, seconds = (np.array(column) for column in zip(*rows, strict=True))
+    test, grading, full, independent, seconds, _ = (np.array(column) for column in zip(*rows, strict=True))
     print(f"\n{len(rows)} seeds; mean (std) [min, max]:")
     columns = [("flow test", test), ("flow grading", grading), ("full Gaussian", full), ("independent", independent)]
     for name, values in [*columns, ("margin flow vs full Gaussian", full - test), ("seconds", seconds)]:
@@ -115,6 +116,18 @@ def main():
     worst = np.maximum(test, grading)
     passed = (worst < target).sum()
     print(f"  target {target}: passed {passed}/{len(rows)} seeds (test and grading); smallest margin {target - worst.max():.3f} bits/dim")
+    if args.write:
+        write(RECIPE_LINE.search(train_source).group(0), list(range(args.start, args.start + args.seeds)), rows)
+
+
+def write(recipe, seeds, rows):
+    """Keep this run in RESULTS under its recipe line (a run of the same recipe and seeds replaces the earlier one)."""
+    results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {"runs": []}
+    columns = ("test", "grading", "full_gaussian", "independent", "seconds", "train")
+    run = {"recipe": recipe, "seeds": seeds, **{k: [round(float(r[i]), 4) for r in rows] for i, k in enumerate(columns)}}
+    results["runs"] = [r for r in results["runs"] if (r["recipe"], r["seeds"]) != (recipe, seeds)] + [run]
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -323,3 +323,17 @@ def test_the_given_helpers_before_the_first_blank_are_collapsed_in_the_student_n
         if not cell.metadata.get("jupyter", {}).get("source_hidden"):
             shown += len(cell.source.splitlines())
     assert shown <= 40, f"{shown} lines of given code shown before the first blank"
+
+
+def test_part_5_s_step_costs_are_those_of_the_step_cost_bench(master):
+    """Part 5's hints say what a step of 512 points costs against one of 100, and what fused Adam and foreach clipping save:
+    bench/bench_step_costs.py measured both and wrote them to bench/step_costs.json (the text said "about 1.3 times" with no
+    file behind it)."""
+    import json
+
+    costs = json.loads((REPO / "bench" / "step_costs.json").read_text(encoding="utf-8"))["moons"]
+    part_5 = next(c.source for c in master.cells if c.cell_type == "markdown" and "## Part 5" in c.source)
+    part_5 = " ".join(part_5.replace("#", " ").split())
+    assert f"(about {costs['ratio_512_to_100']:.1f} times in `bench/bench_step_costs.py`, with this flow's 10 layers" in part_5
+    assert costs["ratio_512_to_100"] < 2, "the text says well under twice"
+    assert f"save {round(100 * costs['switches_saving'])}% of every step there" in part_5
