@@ -6,6 +6,7 @@ a few seeds, scored on 100,000 fresh points (as bench_training.py scores the sol
 
     python bench/bench_ablations.py              # 3 seeds of each row: the table the notebook quotes
     python bench/bench_ablations.py --seeds 1    # a quick look
+    python bench/bench_ablations.py --write bench/moons_ablations.json   # and keep the table (the lesson quotes it)
 """
 
 import argparse
@@ -50,6 +51,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="seeds per row (default 3)")
     parser.add_argument("--master", default=str(REPO / "autograder" / "master" / "realnvp.py"), help="the moons master")
+    parser.add_argument("--write", type=Path, help="keep the table in this JSON file")
     args = parser.parse_args(argv)
     sources = master_sources(Path(args.master))
     namespace, train_source = master_namespace(Path(args.master), sources), sources["train"]
@@ -58,12 +60,21 @@ def main(argv=None):
     floor = -namespace["true_log_density"](x_fresh.numpy()).mean()
     print(f"{args.seeds} seed(s) per row; 100,000 fresh points (random_state={INDEPENDENT_SEED}), exact density {floor:.3f}\n")
     print("| flow (the solution's recipe) | held-out NLL, mean | worst |\n|---|---|---|")
+    table = []
     for label, masks in rows(namespace, depth):
         started, scores = time.perf_counter(), []
         for seed in range(args.seeds):
             scores.append(heldout_nll(namespace, train_with(namespace, train_source, masks, seed), x_fresh))
         print(f"| {label} | {np.mean(scores):.3f} | {max(scores):.3f} |", flush=True)
+        mean, worst = round(float(np.mean(scores)), 3), round(max(scores), 3)
+        table.append({"flow": label, "mean": mean, "worst": worst, "nll": [round(v, 4) for v in scores]})
         print(f"  ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    if args.write:
+        import json
+
+        run = {"measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load": round(os.getloadavg()[0], 1), "seeds": args.seeds}
+        run.update(exact_density_nll=round(float(floor), 4), rows=table)
+        args.write.write_text(json.dumps(run, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

@@ -10,6 +10,7 @@ is timed by the wall clock and by this thread's CPU time (which a loaded machine
 is met only when both meet it.
 
     python bench/bench_training.py                        # the course's recipe once, the solution's over 5 seeds
+    python bench/bench_training.py --write bench/moons_training.json   # and keep the run (docs/self-learners.md quotes it)
     python bench/bench_training.py --seeds 20 --course-steps 0     # the solution's spread only
     python bench/bench_training.py --width 32 --recipe "N_LAYERS, N_STEPS, BATCH, LEARNING_RATE = 12, 2500, 512, 5e-3"
     python bench/bench_training.py --master ../elsewhere/autograder/master/realnvp.py
@@ -210,6 +211,7 @@ def main(argv=None):
     parser.add_argument("--width", type=int, help="replace the nets' WIDTH")
     parser.add_argument("--seed-list", help="these seeds (comma-separated) in place of 0 .. --seeds - 1")
     parser.add_argument("--zero-last", action="store_true", help="start each net's last Linear at zero")
+    parser.add_argument("--write", type=Path, help="keep the run's numbers in this JSON file")
     args = parser.parse_args(argv)
     sources = master_sources(args.master, args.recipe, args.width, args.zero_last)
     seeds = [int(seed) for seed in args.seed_list.split(",")] if args.seed_list else list(range(args.seeds))
@@ -238,7 +240,29 @@ def main(argv=None):
             f"{r.wall:.1f} s wall, {r.cpu:.1f} s CPU",
             flush=True,
         )
-    return 0 if report(runs, course, floor) else 1
+    passed = report(runs, course, floor)
+    if args.write:
+        write_run(args.write, sources, seeds, runs, course, floor)
+    return 0 if passed else 1
+
+
+def write_run(path, sources, seeds, runs, course, floor):
+    """The run's numbers as JSON: what docs/self-learners.md quotes, and tests/lesson/test_moons_lesson.py compares."""
+    import json
+
+    run = {
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load": round(os.getloadavg()[0], 1),
+        "torch": torch.__version__,
+        "exact_density_nll": round(floor, 4),
+        "solution_recipe": RECIPE_LINE.search(sources["train"]).group(0),
+        "solution": [
+            {"seed": seed, "nll": round(r.nll, 4), "test_nll": round(r.test_nll, 4), "wall_s": round(r.wall, 2), "cpu_s": round(r.cpu, 2)}
+            for seed, r in zip(seeds, runs)
+        ],
+        "course": None if course is None else {"nll": round(course.nll, 4), "wall_s": round(course.wall, 2), "cpu_s": round(course.cpu, 2)},
+    }
+    Path(path).write_text(json.dumps(run, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

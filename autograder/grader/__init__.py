@@ -3,9 +3,9 @@
 Each folder is a layer; a module imports from its own layer and the layers below it, never above
 (tests/repo/test_layers.py fails when one does). Bottom to top:
 
-    core          the types every layer shares and OUT's layout: an assignment and its notebooks as their source declares them, a student's
-                  Record and its TestResults, where each file of OUT lives, the one atomic writer, student ids,
-                  a cell's text outputs, times in a zone, an instructor's CSV tables
+    core          the types every layer shares and OUT's layout: an assignment and its notebooks as their source
+                  declares them, a student's Record and its TestResults, where each file of OUT lives, the one
+                  atomic writer, student ids, a cell's text outputs, times in a zone, an instructor's CSV tables
     intake        what was handed in: an LMS download unpacked, the survey of submissions (who, which file, when),
                   Canvas's file names, timestamp.txt, which shard grades whom
     confine       what confines a student's kernel: the sandbox it runs in, the isolation this host allows
@@ -17,9 +17,9 @@ Each folder is a layer; a module imports from its own layer and the layers below
                   class report, the similarity check and their pages
     integrations  the systems the grader meets: nbgrader's gradebook, hand grades and formgrader's course
                   directory, Gradescope's results.json and zip, Canvas's and Moodle's import files
-    runs          a run of the grader: a class graded by a pool of workers (the run's lock, scratch folder and uid
-                  leases), one notebook's steps, shards merged, every class-level file of OUT written again, one
-                  notebook checked
+    runs          a run of the grader: a class graded by a pool of workers (runs/pool.py; the run's lock, scratch
+                  folder and uid leases), one notebook's steps, shards merged, every class-level file of OUT
+                  written again, one notebook checked
 
 Grading one notebook is written once, as its steps in order, in runs/notebook.py: read the file, extract the
 answers, assemble the graded notebook, execute it confined, score it (the hidden checks run again outside the

@@ -1354,10 +1354,11 @@ for dim, batch in [(3, 50), (5, 7)]:
 #
 # Hints: the course's recipe (6 layers with networks of width 256, Adam with learning rate $10^{-4}$, 5001 steps
 # of 100 points: its loop is `range(5001)`) works but is too slow for this cell: in the run of `bench/bench_training.py` quoted in
-# `docs/self-learners.md` it reached 0.370 nats in 127.4 s, past the grader's 120 s limit. What is fast on a CPU is
+# `docs/self-learners.md` it reached 0.360 nats in 97.5 s of CPU time: most of the grader's 120 s limit for this
+# cell, and on the busy machine it shared, 271.1 s of wall time, far past it. What is fast on a CPU is
 # few steps of large batches: a step of 512 points costs well under twice one of 100 (about 1.2 times in
 # `bench/bench_step_costs.py`, with this flow's 10 layers on one thread: the time goes mostly to Python's per-layer
-# overhead, not to arithmetic). A recipe that reaches about 0.30 in under a third of that time (36.8 s
+# overhead, not to arithmetic). A recipe that reaches about 0.30 in under a third of that time (23.5 s
 # in the same run): 10 layers, 2000 steps of 512 points drawn at random from `x_train`, Adam at a peak learning rate of
 # $1.2 \cdot 10^{-2}$ that warms up over the first 5% of the steps and then decays towards zero
 # (`torch.optim.lr_scheduler.OneCycleLR(..., pct_start=0.05)`), and the gradients clipped to norm 1
@@ -1883,12 +1884,12 @@ print(f"where the true density is below 1e-4 (the dark region around and between
 # | flow (the solution's recipe) | held-out NLL, mean | worst |
 # |---|---|---|
 # | 10 layers, the same mask in each | 1.278 | 1.278 |
-# | 2 layers, alternating masks | 0.704 | 0.989 |
-# | 4 layers, alternating masks | 0.374 | 0.389 |
-# | 8 layers, alternating masks | 0.302 | 0.305 |
-# | 10 layers, alternating masks | 0.298 | 0.299 |
+# | 2 layers, alternating masks | 0.703 | 0.990 |
+# | 4 layers, alternating masks | 0.375 | 0.390 |
+# | 8 layers, alternating masks | 0.304 | 0.306 |
+# | 10 layers, alternating masks | 0.299 | 0.300 |
 #
-# Two alternating layers transform each coordinate once, and leave one seed of three far behind (0.989); the
+# Two alternating layers transform each coordinate once, and leave one seed of three far behind (0.990); the
 # same mask in all ten layers never transforms the coordinate it keeps, however long it trains.
 
 # %% nbgrader={"grade": false, "grade_id": "ablations", "locked": true, "schema_version": 3, "solution": false, "task": false}
