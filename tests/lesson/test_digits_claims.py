@@ -89,6 +89,7 @@ def test_part_4_s_hint_about_wider_networks_quotes_the_digits_bench():
 def test_self_learners_digits_table_is_the_digits_bench_s_file():
     """docs/self-learners.md's table of the solution's recipe over seeds, and its margins to the target: the run of the master's
     own recipe in bench/digits_recipes.json (it quoted 2.184 over 10 seeds beside a docstring's 2.183 over 20, and no file)."""
+    import math
     import statistics
 
     master_text = MASTER.read_text(encoding="utf-8")
@@ -101,7 +102,8 @@ def test_self_learners_digits_table_is_the_digits_bench_s_file():
     assert f"| | held-out bits/dim (test split), {len(test)} seeds |" in page
     spread = f"{statistics.mean(test):.3f} ± {statistics.stdev(test):.3f} ({min(test):.3f} to {max(test):.3f})"
     assert f"| Real NVP, the solution's recipe | {spread} |" in page
-    assert f"| **{statistics.mean(margins):.3f} ± {statistics.stdev(margins):.3f}** (at least {min(margins):.3f}) |" in page
+    at_least = math.floor(round(min(margins), 6) * 1000) / 1000  # "at least": rounded down (0.2375 is not at least 0.238)
+    assert f"| **{statistics.mean(margins):.3f} ± {statistics.stdev(margins):.3f}** (at least {at_least:.3f}) |" in page
     target = float(re.search(r"^BPD_TARGET, .*= ([0-9.]+),", master_text, re.M).group(1))
     worst = max(max(test), max(grading))
     assert f"over these {len(test)} seeds the solution's recipe clears it by at least {target - worst:.3f}" in page
